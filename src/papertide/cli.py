@@ -1,0 +1,340 @@
+"""The `papertide` command: a thin shell over the library (exit codes: 0 ok, 1 error, 2 usage)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import catalogue
+from .config import Settings
+from .ingest import Summary, ingest
+from .search import QueryError
+from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
+from .sources.files import FORMATS, read_path
+from .sources.http import PoliteClient
+from .store import Store, open_store
+
+err = Console(stderr=True)
+out = Console(highlight=False)
+
+
+def with_store(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command --data-dir and an open, migrated store; turn library errors into exit 1."""
+
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="PAPERTIDE_DATA",
+        help="Where the database lives (default: $PAPERTIDE_DATA or ~/.local/share/papertide).",
+    )
+    @functools.wraps(func)
+    def wrapper(data_dir: Path | None, **kwargs: Any) -> Any:
+        settings = Settings.load(data_dir)
+        try:
+            store = open_store(settings.database_url)
+        except Exception as exc:  # a database we cannot open or migrate is the operator's to fix
+            raise click.ClickException(f"cannot open the database {settings.database_url}: {exc}") from exc
+        try:
+            return func(store=store, settings=settings, **kwargs)
+        except (SourceError, QueryError, catalogue.CatalogueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            store.close()
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="papertide")
+def main() -> None:
+    """papertide: a self-hosted research-paper discovery service."""
+
+
+@main.command()
+@with_store
+def init(store: Store, settings: Settings) -> None:
+    """Create the data directory and database, or upgrade an older database in place."""
+    out.print(f"database ready at {settings.database_url} ({store.count()} papers)")
+
+
+def _print_summary(summary: Summary, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps({**summary.as_dict(), "rejections": [str(r) for r in summary.rejections]}))
+    else:
+        s = summary
+        out.print(f"new {s.new} · updated {s.updated} · unchanged {s.unchanged} · rejected {s.rejected}")
+        for rejection in s.rejections[:20]:
+            err.print(f"[red]rejected[/red] {rejection}", highlight=False)
+        if s.rejected > 20:
+            err.print(f"... and {s.rejected - 20} more rejected records")
+    if summary.rejected:
+        sys.exit(1)
+
+
+def _progress(label: str, total: int | None) -> Progress:
+    columns = [TextColumn(label), BarColumn(), DownloadColumn(), TextColumn("{task.fields[summary]}")]
+    if total:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err, transient=False)
+
+
+@main.command(name="import")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--page-year", type=int, help="Year of capture for result pages (default: inferred).")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_store
+def import_(
+    store: Store,
+    settings: Settings,
+    paths: tuple[Path, ...],
+    fmt: str,
+    page_year: int | None,
+    batch_size: int,
+    as_json: bool,
+) -> None:
+    """Import papers from files (arXiv Atom, OAI-PMH, metadata snapshot, HF daily JSON, result pages,
+    JSON lines; .gz too). Re-importing is harmless: unchanged papers stay as they are."""
+    total_bytes = sum(p.stat().st_size for p in paths)
+    with _progress("importing", total_bytes) as progress:
+        task = progress.add_task("import", total=total_bytes, summary="")
+
+        def items() -> Iterator[Item]:
+            for path in paths:
+                yield from read_path(path, fmt, page_year, on_bytes=lambda n: progress.advance(task, n))
+
+        summary = ingest(store, items(), batch_size, on_batch=_show(progress, task))
+    _print_summary(summary, as_json)
+
+
+def _show(progress: Progress, task: Any) -> Callable[[Summary], None]:
+    def update(s: Summary) -> None:
+        progress.update(task, summary=f"{s.seen:,} records: {s.new:,} new, {s.updated:,} updated")
+
+    return update
+
+
+@main.group(name="ingest")
+def ingest_group() -> None:
+    """Fetch papers from remote sources (arXiv API, arXiv OAI-PMH, HF daily papers)."""
+
+
+def _fetch_and_ingest(store: Store, items: Iterable[Item], as_json: bool) -> None:
+    with _progress("fetching", None) as progress:
+        task = progress.add_task("fetch", total=None, summary="")
+        summary = ingest(store, items, batch_size=200, on_batch=_show(progress, task))
+    _print_summary(summary, as_json)
+
+
+def _window(days: int | None, since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if since or until:
+        return since or (until or now) - timedelta(days=days or 1), until or now
+    return now - timedelta(days=days or 1), now
+
+
+polite = [
+    click.option("--base-url", help="Endpoint (default: the public one; tests point it at a local server)."),
+    click.option("--delay", type=float, default=3.0, show_default=True, help="Seconds between requests."),
+    click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+]
+
+
+def with_polite(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(polite):
+        func = option(func)
+    return func
+
+
+@ingest_group.command(name="arxiv")
+@click.option("--category", "-c", multiple=True, help="arXiv category such as cs.LG (repeatable).")
+@click.option("--id", "ids", multiple=True, help="Fetch these arXiv ids instead of a category window.")
+@click.option("--days", type=click.IntRange(1, 3650), help="Papers submitted in the last N days (default 1).")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="Window start (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Window end (YYYY-MM-DD, inclusive).")
+@click.option("--page-size", type=click.IntRange(1, 2000), default=100, show_default=True)
+@with_polite
+@with_store
+def ingest_arxiv(
+    store: Store,
+    settings: Settings,
+    category: tuple[str, ...],
+    ids: tuple[str, ...],
+    days: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    page_size: int,
+    base_url: str | None,
+    delay: float,
+    as_json: bool,
+) -> None:
+    """Fetch new and updated papers from the arXiv API, by category and date window or by id."""
+    if not category and not ids:
+        raise click.UsageError("give --category (repeatable) or --id")
+    client = PoliteClient(delay=delay)
+    url = base_url or arxiv_atom.DEFAULT_URL
+    if until:
+        until = until + timedelta(days=1) - timedelta(minutes=1)
+    start, end = _window(days, since, until)
+
+    def items() -> Iterator[Item]:
+        if ids:
+            yield from arxiv_atom.fetch(client, id_list=ids, base_url=url, page_size=page_size)
+        for cat in category:
+            query = arxiv_atom.category_query(cat, start, end)
+            yield from arxiv_atom.fetch(client, search_query=query, base_url=url, page_size=page_size)
+
+    try:
+        _fetch_and_ingest(store, items(), as_json)
+    finally:
+        client.close()
+
+
+@ingest_group.command(name="oai")
+@click.option("--set", "set_spec", help="OAI set, e.g. cs or physics:hep-th.")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="Changed on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Changed on or before (YYYY-MM-DD).")
+@click.option("--metadata-format", type=click.Choice(oai.FORMATS), default="arXiv", show_default=True)
+@with_polite
+@with_store
+def ingest_oai(
+    store: Store,
+    settings: Settings,
+    set_spec: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    metadata_format: str,
+    base_url: str | None,
+    delay: float,
+    as_json: bool,
+) -> None:
+    """Backfill from arXiv's OAI-PMH interface (follows resumption tokens to the end)."""
+    client = PoliteClient(delay=delay)
+    try:
+        items = oai.fetch(
+            client,
+            metadata_prefix=metadata_format,
+            set_spec=set_spec,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            base_url=base_url or oai.DEFAULT_URL,
+        )
+        _fetch_and_ingest(store, items, as_json)
+    finally:
+        client.close()
+
+
+@ingest_group.command(name="hf-daily")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Featured day (default: today, UTC).")
+@with_polite
+@with_store
+def ingest_hf_daily(
+    store: Store, settings: Settings, day: datetime | None, base_url: str | None, delay: float, as_json: bool
+) -> None:
+    """Fetch one day of a Hugging Face-style daily papers list (featured dates, upvotes)."""
+    client = PoliteClient(delay=delay)
+    try:
+        featured = day.date() if day else datetime.now(UTC).date()
+        _fetch_and_ingest(store, hf_daily.fetch(client, featured, base_url or hf_daily.DEFAULT_URL), as_json)
+    finally:
+        client.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@with_store
+def stats(store: Store, settings: Settings, as_json: bool) -> None:
+    """What the catalogue holds."""
+    facts = store.stats()
+    if as_json:
+        click.echo(orjson.dumps(facts))
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+        table.add_row(key.replace("_", " "), str(value if value is not None else "-"))
+    out.print(table)
+
+
+def _print_results(store: Store, query: str, limit: int, as_json: bool) -> None:
+    hits = catalogue.search(store, query, limit=limit)
+    if as_json:
+        click.echo(orjson.dumps([{"id": h.paper.id, "title": h.paper.title, "score": h.score} for h in hits]))
+        return
+    if not hits:
+        out.print(f"no papers match {query!r}")
+    for rank, hit in enumerate(hits, start=1):
+        p = hit.paper
+        meta = " · ".join(
+            filter(
+                None, (p.id, catalogue.byline(p), p.published.strftime("%b %d, %Y") if p.published else None)
+            )
+        )
+        out.print(f"[bold]{rank:>2}. {p.title}[/bold]\n    {meta}  [dim](score {hit.score:.2f})[/dim]")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print [{id, title, score}, ...].")
+@with_store
+def search(store: Store, settings: Settings, query: str, limit: int, as_json: bool) -> None:
+    """Search titles, abstracts and authors. Supports "phrases", -exclusions, author:Name, cat:cs.LG."""
+    _print_results(store, query, limit, as_json)
+
+
+@main.command()
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
+@with_store
+def export(store: Store, settings: Settings, output: Path | None) -> None:
+    """Write the catalogue as JSON lines that `papertide import` reads back unchanged."""
+    stream = output.open("wb") if output else sys.stdout.buffer
+    try:
+        for paper in store.iter_papers():
+            stream.write(orjson.dumps(paper.to_json()) + b"\n")
+    finally:
+        if output:
+            stream.close()
+
+
+@main.command()
+@with_store
+def check(store: Store, settings: Settings) -> None:
+    """Check the database: integrity, keyword index in step, schema up to date."""
+    problems = store.check()
+    for problem in problems:
+        err.print(f"[red]problem[/red] {problem}")
+    if problems:
+        sys.exit(1)
+    out.print(f"ok: {store.count()} papers, schema {store.stats()['schema']}")
+
+
+@main.command()
+@click.option("--query", "-q", default="diffusion models", show_default=True, help="A search to show.")
+@with_store
+def demo(store: Store, settings: Settings, query: str) -> None:
+    """Load the bundled demo corpus (538 papers from captured result pages) and answer a search."""
+    summary = catalogue.load_demo(store)
+    out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {store.count()} papers")
+    out.print(f"[dim]data directory: {settings.data_dir}[/dim]\n\nsearch: {query!r}")
+    _print_results(store, query, 10, as_json=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Paper identifiers: arXiv ids (new and old style, with or without a version) and local title ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# 2310.01234, 0704.0001 (4-digit numbers before 2015), optionally versioned: 2310.01234v3
+_NEW_STYLE = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
+# hep-th/9901001, math.GT/0309136, optionally versioned
+_OLD_STYLE = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
+_URL_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
+
+LOCAL_PREFIX = "local-"
+
+
+class InvalidId(ValueError):
+    pass
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None]:
+    """Split an arXiv id, abs/pdf URL or `arXiv:` reference into (id without version, version or None)."""
+    raw = _URL_PREFIX.sub("", text.strip())
+    raw = raw.removesuffix(".pdf")
+    for pattern in (_NEW_STYLE, _OLD_STYLE):
+        m = pattern.match(raw)
+        if m:
+            return m.group("id"), int(m.group("v")) if m.group("v") else None
+    raise InvalidId(f"not an arXiv id: {text!r}")
+
+
+def is_arxiv_id(text: str) -> bool:
+    try:
+        parse_arxiv_id(text)
+    except InvalidId:
+        return False
+    return True
+
+
+def title_key(title: str) -> str:
+    """A normalised title that survives case, accents, punctuation, LaTeX braces and spacing changes.
+
+    Two records with the same key are taken to be the same paper (used to merge a title-only record
+    from a result page with the arXiv record that arrives later).
+    """
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^\w]+", " ", text).replace("_", " ")
+    return " ".join(text.split())
+
+
+def local_id(title: str) -> str:
+    """A stable id for a paper known only by its title: `local-` and 12 hex digits of the key's hash."""
+    key = title_key(title)
+    if not key:
+        raise InvalidId("cannot make an id from an empty title")
+    return LOCAL_PREFIX + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def is_local_id(paper_id: str) -> bool:
+    return paper_id.startswith(LOCAL_PREFIX)

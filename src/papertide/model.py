@@ -1,0 +1,73 @@
+"""The catalogue's record types: a paper and its authors, as every source and store sees them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper of the catalogue, or a partial observation of one coming from a source.
+
+    Fields a source does not carry are None (or empty); `merge.merge_paper` decides how an
+    observation changes what the catalogue already holds.
+    """
+
+    id: str
+    title: str
+    abstract: str = ""
+    version: int | None = None
+    authors: tuple[Author, ...] = ()
+    # Result pages show "7 authors" without names; keep the count they give.
+    author_count: int | None = None
+    organization: str | None = None
+    primary_category: str | None = None
+    categories: tuple[str, ...] = ()
+    published: datetime | None = None
+    updated: datetime | None = None
+    featured_date: date | None = None
+    submitted_by: str | None = None
+    upvotes: int | None = None
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    source: str = ""
+
+    @property
+    def n_authors(self) -> int | None:
+        return len(self.authors) if self.authors else self.author_count
+
+    def replace(self, **changes: Any) -> Paper:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; `from_json` reads it back to an equal Paper (the export/import format)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == () or (value == "" and f.name != "title"):
+                continue
+            if f.name == "authors":
+                value = [
+                    {"name": a.name, "affiliation": a.affiliation} if a.affiliation else {"name": a.name}
+                    for a in value
+                ]
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, datetime):
+                value = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+            elif isinstance(value, date):
+                value = value.isoformat()
+            out[f.name] = value
+        return out

@@ -1,0 +1,101 @@
+"""Reading a reader's query: words, "phrases", -exclusions, author:Name and cat:cs.LG.
+
+Parsing is pure and total: any string gives a `Query` or a `QueryError` with a message fit to show
+the reader; the store turns a `Query` into its own index's syntax, so no user text ever reaches an
+index's query language unquoted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+
+# Words too common in English and in abstracts to tell papers apart; dropping them keeps an
+# OR-query from touching every row of a million-paper index.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very via was we were what when where which while who whom why will with would you
+    your yours yourself yourselves we us also using use used based
+    """.split()
+)
+
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+_WORD = re.compile(r"\w+")
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; the message says why in words a reader understands."""
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    text: str = field(default="", compare=False)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing positive is left to look for (e.g. only stop-words or exclusions)."""
+        return not (self.terms or self.phrases or self.authors or self.categories)
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _clean(text: str) -> str:
+    # Control and format characters carry no meaning in a search box.
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def parse_query(text: str) -> Query:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+    text = _clean(text).strip()
+    terms: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    excluded: list[str] = []
+    authors: list[str] = []
+    categories: list[str] = []
+    for token in _TOKEN.findall(text):
+        negative = token.startswith("-") and len(token) > 1
+        body = token[1:] if negative else token
+        lower = body.casefold()
+        if lower.startswith("author:") and len(body) > 7:
+            authors.extend(_words(body[7:]))
+        elif lower.startswith("cat:") and len(body) > 4:
+            categories.append(body[4:].strip('"'))
+        elif body.startswith('"'):
+            words = tuple(_words(body))
+            if negative:
+                excluded.extend(words)
+            elif len(words) > 1:
+                phrases.append(words)
+            else:
+                terms.extend(words)
+        elif negative:
+            excluded.extend(_words(body))
+        else:
+            terms.extend(w for w in _words(body) if w not in STOP_WORDS)
+    if len(terms) + sum(map(len, phrases)) + len(excluded) + len(authors) > MAX_TERMS:
+        raise QueryError(f"query has too many words (at most {MAX_TERMS})")
+    return Query(
+        terms=tuple(dict.fromkeys(terms)),
+        phrases=tuple(dict.fromkeys(phrases)),
+        excluded=tuple(dict.fromkeys(excluded)),
+        authors=tuple(authors),
+        categories=tuple(categories),
+        text=text,
+    )

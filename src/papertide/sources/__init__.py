@@ -1,0 +1,61 @@
+"""Where papers come from: a parser over bytes for each format (pure) and fetchers for the remote ones.
+
+Every parser yields `Paper` records, or `Rejected` for a record it cannot use (with where and why),
+so one bad record never stops an import; an input that cannot be read at all raises `SourceError`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from ..model import Paper
+
+__all__ = ["Item", "Rejected", "SourceError", "clean_text", "find_code_url", "parse_iso_datetime"]
+
+
+class SourceError(Exception):
+    """An input that cannot be read at all (not XML, an API error page, a wrong encoding...)."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    where: str  # e.g. "snapshot.jsonl:12" or "daily.json[3]"
+    record: str | None  # the record's id or title, when it got that far
+    reason: str
+
+    def __str__(self) -> str:
+        what = f" (record {self.record})" if self.record else ""
+        return f"{self.where}{what}: {self.reason}"
+
+
+Item = Paper | Rejected
+
+_GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.\-]+/[\w.\-]+", re.IGNORECASE)
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse the line wrapping and runs of spaces that feeds put inside titles and abstracts."""
+    return " ".join(text.split()) if text else ""
+
+
+def find_code_url(*texts: str | None) -> str | None:
+    """The first GitHub repository URL in the texts (an abstract, a comments field), if any."""
+    for text in texts:
+        if text:
+            m = _GITHUB.search(text)
+            if m:
+                return m.group(0).rstrip(".").removesuffix(".git")
+    return None
+
+
+def parse_iso_datetime(text: str) -> datetime:
+    """An ISO 8601 date or date-time, as naive UTC (the store keeps every time in UTC)."""
+    text = text.strip()
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value

@@ -1,0 +1,92 @@
+"""The arXiv metadata snapshot (Cornell's Kaggle dataset): one JSON object per line, ~2.5M lines.
+
+Read as a stream, one line at a time, so memory stays flat whatever the file size. A line looks like
+{"id": "0704.0001", "submitter": ..., "authors": "C. Bal\\'azs, E. L. Berger", "title": ...,
+ "comments": ..., "journal-ref": ..., "doi": ..., "categories": "hep-ph", "abstract": ...,
+ "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}], "update_date": ...,
+ "authors_parsed": [["Balázs", "C.", ""], ...]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from ..ids import InvalidId, parse_arxiv_id
+from ..model import Author, Paper
+from . import Item, Rejected, clean_text, find_code_url
+from .oai import rfc2822, split_author_string
+
+
+def _authors(record: dict[str, Any]) -> tuple[Author, ...]:
+    parsed = record.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        # [keyname, forenames, suffix, (affiliation...)] -> "Forenames Keyname Suffix"
+        return tuple(
+            Author(" ".join(p for p in (a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else "") if p))
+            for a in parsed
+            if isinstance(a, list) and a
+        )
+    return tuple(Author(n) for n in split_author_string(record.get("authors") or ""))
+
+
+def snapshot_record(record: Any, where: str) -> Item:
+    if not isinstance(record, dict):
+        return Rejected(where, None, "line is not a JSON object")
+    raw_id, title = record.get("id"), clean_text(record.get("title"))
+    if not isinstance(raw_id, str):
+        return Rejected(where, title or None, "missing field 'id'")
+    try:
+        paper_id, _ = parse_arxiv_id(raw_id)
+    except InvalidId:
+        return Rejected(where, raw_id, f"id {raw_id!r} is not an arXiv id")
+    if not title:
+        return Rejected(where, paper_id, "missing field 'title'")
+    try:
+        versions = sorted(
+            (int(v["version"].lstrip("v")), rfc2822(v["created"])) for v in record.get("versions") or []
+        )
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return Rejected(where, paper_id, f"bad 'versions' field: {exc!r}")
+    categories = tuple((record.get("categories") or "").split())
+    abstract = clean_text(record.get("abstract"))
+    comments = clean_text(record.get("comments")) or None
+    return Paper(
+        id=paper_id,
+        version=versions[-1][0] if versions else None,
+        title=title,
+        abstract=abstract,
+        authors=_authors(record),
+        primary_category=categories[0] if categories else None,
+        categories=categories,
+        published=versions[0][1] if versions else None,
+        updated=versions[-1][1] if versions else None,
+        comments=comments,
+        journal_ref=clean_text(record.get("journal-ref")) or None,
+        doi=clean_text(record.get("doi")) or None,
+        code_url=find_code_url(comments, abstract),
+        source="snapshot",
+    )
+
+
+def decode_lines(lines: Iterable[bytes], where: str) -> Iterator[tuple[int, Any] | Rejected]:
+    """(line number, parsed JSON) per non-blank line, or a Rejected naming the line."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            reason = "not UTF-8" if "utf-8" in str(exc).lower() else f"not valid JSON ({exc})"
+            yield Rejected(f"{where}:{number}", None, reason)
+
+
+def parse_snapshot(lines: Iterable[bytes], where: str = "snapshot") -> Iterator[Item]:
+    for decoded in decode_lines(lines, where):
+        if isinstance(decoded, Rejected):
+            yield decoded
+        else:
+            number, record = decoded
+            yield snapshot_record(record, f"{where}:{number}")

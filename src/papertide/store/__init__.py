@@ -1,0 +1,61 @@
+"""The catalogue's storage, behind one narrow interface.
+
+`Store` is what the rest of papertide may ask of a database; `open_store` picks the backend from a
+URL (SQLite file by default). The contract tests in `tests/test_store.py` hold every backend to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from ..model import Paper
+from ..search import Query
+
+__all__ = ["Change", "Store", "open_store"]
+
+# (id the paper is stored under now, or None for a new paper; the paper as it should be stored)
+Change = tuple[str | None, Paper]
+
+
+class Store(Protocol):
+    url: str
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The stored papers among `ids`, by id."""
+        ...
+
+    def find_by_title_keys(self, keys: Iterable[str]) -> dict[str, list[Paper]]:
+        """The stored papers whose normalised title is among `keys`, by key, oldest first."""
+        ...
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Insert or rewrite papers, all of them or none (one transaction)."""
+        ...
+
+    def keyword_search(self, query: Query, limit: int, offset: int = 0) -> tuple[list[str], list[float]]:
+        """Ids and scores (higher is better) of the papers matching `query`, best first."""
+        ...
+
+    def count(self) -> int: ...
+
+    def stats(self) -> dict[str, object]: ...
+
+    def iter_papers(self, batch_size: int = 1000) -> Iterable[Paper]:
+        """Every paper, in insertion order."""
+        ...
+
+    def check(self) -> list[str]:
+        """Problems found in the database (empty when consistent)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    from .sql import SqlStore
+
+    store = SqlStore(url)
+    if migrate:
+        store.migrate()
+    return store

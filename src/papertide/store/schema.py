@@ -1,0 +1,43 @@
+"""Table definitions (SQLAlchemy Core), shared by every SQL dialect the store runs on.
+
+Migrations in `migrations/versions/` create and change these tables; this module states what the
+current code reads and writes, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    # A surrogate key: the public id changes once, when a title-only record gets its arXiv id,
+    # and the keyword index (and later votes) refer to the row by this number.
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("title_key", sa.Text, nullable=False, index=True),
+    sa.Column("version", sa.Integer),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False, server_default=""),
+    sa.Column("authors", sa.Text, nullable=False, server_default="[]"),  # JSON list of {name, affiliation}
+    sa.Column("author_names", sa.Text, nullable=False, server_default=""),  # for keyword search
+    sa.Column("author_count", sa.Integer),
+    sa.Column("organization", sa.Text),
+    sa.Column("primary_category", sa.String(32), index=True),
+    sa.Column("categories", sa.Text, nullable=False, server_default=""),  # space-separated
+    sa.Column("published", sa.DateTime, index=True),
+    sa.Column("updated", sa.DateTime),
+    sa.Column("featured_date", sa.Date, index=True),
+    sa.Column("submitted_by", sa.Text),
+    sa.Column("upvotes", sa.Integer),
+    sa.Column("comments", sa.Text),
+    sa.Column("journal_ref", sa.Text),
+    sa.Column("doi", sa.Text),
+    sa.Column("code_url", sa.Text),
+    sa.Column("project_url", sa.Text),
+    sa.Column("source", sa.String(32), nullable=False, server_default=""),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)

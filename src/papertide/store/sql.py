@@ -1,0 +1,252 @@
+"""The SQL store: SQLite (default, one WAL-mode file) through SQLAlchemy Core, migrated by Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from ..ids import LOCAL_PREFIX
+from ..model import Paper
+from ..search import Query
+from . import Change
+from .rows import PAPER_COLUMNS, paper_to_row, row_to_paper
+from .schema import papers
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# Title weighted above author names above abstract (FTS5 column order: title, abstract, author_names).
+BM25_WEIGHTS = (10.0, 1.0, 3.0)
+_CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL mode.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _fts_quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts5_expression(query: Query) -> str | None:
+    """The FTS5 MATCH string for `query`, every word quoted; None when there is nothing to match."""
+    positive = [_fts_quote(t) for t in query.terms] + [_fts_quote(" ".join(p)) for p in query.phrases]
+    parts = []
+    if positive:
+        parts.append("(" + " OR ".join(positive) + ")")
+    parts.extend(f"author_names : {_fts_quote(a)}" for a in query.authors)
+    if not parts:
+        return None
+    expr = " AND ".join(parts)
+    if query.excluded:
+        expr = f"({expr}) NOT ({' OR '.join(_fts_quote(w) for w in query.excluded)})"
+    return expr
+
+
+def _category_clause(categories: Sequence[str]) -> sa.ColumnElement[bool]:
+    padded = sa.literal(" ") + papers.c.categories + sa.literal(" ")
+    clauses = []
+    for cat in categories:
+        # cat:cs.LG is exact; cat:cs means any cs.* category.
+        pattern = f"% {cat} %" if "." in cat else f"% {cat}.%"
+        clauses.append(sa.or_(padded.like(pattern), papers.c.categories == cat))
+    return sa.and_(*clauses)
+
+
+class SqlStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = sa.create_engine(url)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    # --- schema -----------------------------------------------------------------------------------
+    def _alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        return config
+
+    def migrate(self, revision: str = "head") -> None:
+        """Create the schema, or upgrade an older database in place to `revision`."""
+        config = self._alembic_config()
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    # --- reading ----------------------------------------------------------------------------------
+    def _select(self) -> sa.Select[Any]:
+        return sa.select(*(papers.c[name] for name in PAPER_COLUMNS))
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Paper] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = self._select().where(papers.c.id.in_(wanted[i : i + _CHUNK]))
+                for row in conn.execute(stmt).mappings():
+                    found[row["id"]] = row_to_paper(row)
+        return found
+
+    def get(self, paper_id: str) -> Paper | None:
+        return self.get_many([paper_id]).get(paper_id)
+
+    def find_by_title_keys(self, keys: Iterable[str]) -> dict[str, list[Paper]]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, list[Paper]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = (
+                    self._select()
+                    .add_columns(papers.c.title_key)
+                    .where(papers.c.title_key.in_(wanted[i : i + _CHUNK]))
+                    .order_by(papers.c.pk)
+                )
+                for row in conn.execute(stmt).mappings():
+                    found.setdefault(row["title_key"], []).append(row_to_paper(row))
+        return found
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one())
+
+    def iter_papers(self, batch_size: int = 1000) -> Iterator[Paper]:
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                stmt = (
+                    self._select()
+                    .add_columns(papers.c.pk)
+                    .where(papers.c.pk > last)
+                    .order_by(papers.c.pk)
+                    .limit(batch_size)
+                )
+                rows = list(conn.execute(stmt).mappings())
+            if not rows:
+                return
+            last = rows[-1]["pk"]
+            yield from (row_to_paper(r) for r in rows)
+
+    def stats(self) -> dict[str, object]:
+        c = papers.c
+        local = c.id.like(LOCAL_PREFIX + "%")
+        with self.engine.connect() as conn:
+            totals = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count().filter(sa.not_(local)),
+                    sa.func.count(c.featured_date),
+                    sa.func.count(c.code_url),
+                    sa.func.coalesce(sa.func.sum(c.upvotes), 0),
+                    sa.func.min(c.published),
+                    sa.func.max(c.published),
+                    sa.func.max(c.featured_date),
+                )
+            ).one()
+            by_source = conn.execute(sa.select(c.source, sa.func.count()).group_by(c.source)).all()
+            top_categories = conn.execute(
+                sa.select(c.primary_category, sa.func.count().label("n"))
+                .where(c.primary_category.is_not(None))
+                .group_by(c.primary_category)
+                .order_by(sa.desc("n"), c.primary_category)
+                .limit(10)
+            ).all()
+        return {
+            "papers": totals[0],
+            "arxiv": totals[1],
+            "title_only": totals[0] - totals[1],
+            "featured": totals[2],
+            "with_code": totals[3],
+            "upvotes": int(totals[4]),
+            "published_from": totals[5].date().isoformat() if totals[5] else None,
+            "published_until": totals[6].date().isoformat() if totals[6] else None,
+            "latest_featured": totals[7].isoformat() if totals[7] else None,
+            "by_source": {source or "?": n for source, n in sorted(by_source)},
+            "top_categories": {cat: n for cat, n in top_categories},
+            "schema": self.schema_revision(),
+        }
+
+    # --- writing ----------------------------------------------------------------------------------
+    def apply(self, changes: Sequence[Change]) -> None:
+        inserts = [paper_to_row(p) for old, p in changes if old is None]
+        updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
+        now = inserts[0]["changed_at"] if inserts else None
+        for row in inserts:
+            row["ingested_at"] = now
+        with self.engine.begin() as conn:
+            if updates:
+                values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
+                stmt = papers.update().where(papers.c.id == sa.bindparam("old_id")).values(values)
+                conn.execute(stmt, updates)
+            if inserts:
+                conn.execute(papers.insert(), inserts)
+
+    # --- search -----------------------------------------------------------------------------------
+    def keyword_search(self, query: Query, limit: int, offset: int = 0) -> tuple[list[str], list[float]]:
+        if query.is_empty or limit <= 0:
+            return [], []
+        if self.dialect != "sqlite":
+            raise NotImplementedError(f"keyword search is not implemented for {self.dialect}")
+        expr = fts5_expression(query)
+        cat = _category_clause(query.categories) if query.categories else sa.true()
+        if expr is None:  # only filters: list the category, newest first
+            stmt = (
+                sa.select(papers.c.id, sa.literal(0.0))
+                .where(cat)
+                .order_by(papers.c.published.desc(), papers.c.pk.desc())
+            )
+        else:
+            fts = sa.table("papers_fts", sa.column("rowid"))
+            score = sa.text("bm25(papers_fts, {})".format(", ".join(map(str, BM25_WEIGHTS))))
+            stmt = (
+                sa.select(papers.c.id, score)
+                .select_from(fts.join(papers, papers.c.pk == fts.c.rowid))
+                .where(sa.text("papers_fts MATCH :expr").bindparams(expr=expr), cat)
+                .order_by(score, papers.c.pk)
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.limit(limit).offset(offset)).all()
+        return [r[0] for r in rows], [round(-float(r[1]), 6) + 0.0 for r in rows]
+
+    # --- upkeep -----------------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+                if result != ["ok"]:
+                    problems.extend(f"integrity: {r}" for r in result)
+                try:
+                    conn.exec_driver_sql(
+                        "INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)"
+                    )
+                except sa.exc.DatabaseError as exc:
+                    problems.append(f"keyword index out of step with papers: {exc.orig}")
+                conn.rollback()
+        if self.schema_revision() != self.head_revision():
+            problems.append(f"schema at {self.schema_revision()}, code expects {self.head_revision()}")
+        return problems
+
+    def close(self) -> None:
+        self.engine.dispose()
