@@ -36,6 +36,8 @@ def _entry(entry: Any, where: str) -> Item:
     paper = entry["paper"]
     raw_id = paper.get("id")
     title = clean_text(paper.get("title") or entry.get("title"))
+    if raw_id is None:
+        return Rejected(where, title or None, "missing field 'paper.id'")
     try:
         paper_id, version = parse_arxiv_id(str(raw_id))
     except InvalidId:
