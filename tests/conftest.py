@@ -50,7 +50,7 @@ def local_server() -> Iterator[LocalServer]:
     server_state: LocalServer
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             server_state.requests.append((parts.path, query))

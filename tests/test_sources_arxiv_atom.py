@@ -1,8 +1,8 @@
 from datetime import datetime
 
 import pytest
-from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 
+from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 from papertide.model import Author
 from papertide.sources import SourceError
 from papertide.sources.arxiv_atom import category_query, fetch, parse_atom
@@ -58,18 +58,25 @@ def test_fetch_follows_pages_over_http(local_server: LocalServer) -> None:
     local_server.route("/api/query", lambda q: serve_file(pages[q["start"]])(q))
     sleeps: list[float] = []
     client = PoliteClient(delay=3.0, sleep=sleeps.append, clock=lambda: 0.0)
-    items = list(fetch(client, search_query="cat:cs.LG", base_url=local_server.url + "/api/query", page_size=2))
+    items = list(
+        fetch(client, search_query="cat:cs.LG", base_url=local_server.url + "/api/query", page_size=2)
+    )
     assert [i.id for i in items] == ["2510.25021", "hep-th/9901001", "2510.26001"]
     assert [q["start"] for _, q in local_server.requests] == ["0", "2"]
     assert local_server.requests[0][1] == {
-        "start": "0", "max_results": "2", "search_query": "cat:cs.LG",
-        "sortBy": "submittedDate", "sortOrder": "ascending",
+        "start": "0",
+        "max_results": "2",
+        "search_query": "cat:cs.LG",
+        "sortBy": "submittedDate",
+        "sortOrder": "ascending",
     }
     assert sleeps == [3.0]  # the polite delay between the two requests
 
 
 def test_fetch_retries_503_then_succeeds(local_server: LocalServer) -> None:
-    answers = iter([(503, {"Retry-After": "5"}, b"busy"), (200, {}, fixture_bytes("arxiv/id_2510.25021v3.xml"))])
+    answers = iter(
+        [(503, {"Retry-After": "5"}, b"busy"), (200, {}, fixture_bytes("arxiv/id_2510.25021v3.xml"))]
+    )
     local_server.route("/api/query", lambda q: next(answers))
     sleeps: list[float] = []
     client = PoliteClient(delay=0, sleep=sleeps.append)

@@ -1,8 +1,8 @@
 from datetime import date, datetime
 
 import pytest
-from conftest import LocalServer, assert_golden, fixture_bytes
 
+from conftest import LocalServer, assert_golden, fixture_bytes
 from papertide.sources import Rejected, SourceError
 from papertide.sources.hf_daily import fetch, parse_hf_daily
 from papertide.sources.http import PoliteClient
@@ -12,12 +12,24 @@ def test_parse_golden() -> None:
     items = parse_hf_daily(fixture_bytes("hf/daily_2025-10-29.json"), "daily.json")
     assert_golden("hf_daily_2025-10-29", items)
     dd2, sound, bad = items
-    assert (dd2.id, dd2.featured_date, dd2.upvotes, dd2.submitted_by) == ("2510.25021", date(2025, 10, 29), 12, "akhaliq")
+    assert (dd2.id, dd2.featured_date, dd2.upvotes, dd2.submitted_by) == (
+        "2510.25021",
+        date(2025, 10, 29),
+        12,
+        "akhaliq",
+    )
     assert dd2.published == datetime(2025, 10, 28, 17, 59, 58)
     assert dd2.organization == "Tsinghua University"
     assert dd2.code_url == "https://github.com/imagination-research/Distilled-Decoding-2"
-    assert (sound.organization, sound.project_url, sound.featured_date) == ("Sony", "https://example.org/soundctm", date(2025, 10, 29))
-    assert isinstance(bad, Rejected) and str(bad) == "daily.json[2] (record An entry without an id): missing field 'paper.id'"
+    assert (sound.organization, sound.project_url, sound.featured_date) == (
+        "Sony",
+        "https://example.org/soundctm",
+        date(2025, 10, 29),
+    )
+    assert (
+        isinstance(bad, Rejected)
+        and str(bad) == "daily.json[2] (record An entry without an id): missing field 'paper.id'"
+    )
 
 
 def test_truncated_json_is_a_clear_error() -> None:
@@ -29,7 +41,9 @@ def test_truncated_json_is_a_clear_error() -> None:
 def test_fetch_pages_until_short_page(local_server: LocalServer) -> None:
     day = fixture_bytes("hf/daily_2025-10-29.json")
     local_server.route("/api/daily_papers", lambda q: (200, {}, day if q["p"] == "0" else b"[]"))
-    items = list(fetch(PoliteClient(delay=0), date(2025, 10, 29), local_server.url + "/api/daily_papers", page_size=3))
+    items = list(
+        fetch(PoliteClient(delay=0), date(2025, 10, 29), local_server.url + "/api/daily_papers", page_size=3)
+    )
     assert len(items) == 3
     assert [q for _, q in local_server.requests] == [
         {"date": "2025-10-29", "limit": "3", "p": "0"},

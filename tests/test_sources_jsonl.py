@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
 from conftest import FIXTURES, assert_golden
-
 from papertide.model import Author, Paper
 from papertide.sources import Rejected
 from papertide.sources.jsonl import parse_jsonl
@@ -18,7 +17,11 @@ def test_collection_golden() -> None:
     beir, own, versioned = items
     assert (beir.id, beir.abstract[:25]) == ("4983", "Alterations of the archit")
     assert own.authors == (Author("Ada Lovelace"), Author("Charles Babbage", "Cambridge"))
-    assert (own.published, own.categories, own.primary_category) == (datetime(2024, 5, 1), ("cs.LG", "stat.ML"), "cs.LG")
+    assert (own.published, own.categories, own.primary_category) == (
+        datetime(2024, 5, 1),
+        ("cs.LG", "stat.ML"),
+        "cs.LG",
+    )
     assert (versioned.id, versioned.version) == ("2310.01234", 2)
     assert [a.name for a in versioned.authors] == ["A. One", "B. Two", "C. Three"]
 
@@ -38,9 +41,18 @@ def test_malformed_lines() -> None:
 
 def test_export_form_round_trips() -> None:
     paper = Paper(
-        id="local-0123456789ab", title="T", abstract="A", authors=(Author("X", "Org"),), author_count=7,
-        organization="Sony", featured_date=date(2025, 10, 23), published=datetime(2025, 10, 23),
-        upvotes=2, code_url="https://github.com/a/b", source="page", version=None,
+        id="local-0123456789ab",
+        title="T",
+        abstract="A",
+        authors=(Author("X", "Org"),),
+        author_count=7,
+        organization="Sony",
+        featured_date=date(2025, 10, 23),
+        published=datetime(2025, 10, 23),
+        upvotes=2,
+        code_url="https://github.com/a/b",
+        source="page",
+        version=None,
     )
     import orjson
 

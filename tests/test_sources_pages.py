@@ -1,8 +1,8 @@
 from datetime import date
 
 import pytest
-from conftest import SEEDS, assert_golden, fixture_bytes
 
+from conftest import SEEDS, assert_golden, fixture_bytes
 from papertide.ids import local_id
 from papertide.sources import Rejected, SourceError
 from papertide.sources.pages import parse_page
@@ -30,7 +30,10 @@ def test_cards_golden() -> None:
     assert (geo.featured_date, geo.upvotes, geo.author_count) == (None, None, None)
     assert (mcvd.featured_date, mcvd.upvotes, mcvd.author_count) == (date(2022, 5, 19), 15, 3)
     assert isinstance(broken, Rejected)
-    assert str(broken) == "cards.txt card 5 (record A Card With a Broken Date): card without an abstract or a readable date"
+    assert (
+        str(broken)
+        == "cards.txt card 5 (record A Card With a Broken Date): card without an abstract or a readable date"
+    )
 
 
 def test_capture_year_can_be_given() -> None:

@@ -62,6 +62,8 @@ class _Batch:
         self.keys = {p.title: title_key(p.title) for p in papers}
         self.by_id = store.get_many(p.id for p in papers)
         self.by_key = store.find_by_title_keys(self.keys.values())
+        for matches in self.by_key.values():
+            self.by_id.update((p.id, p) for p in matches)
         self.slots: dict[str, _Slot] = {}
         self.slot_ids_by_key: dict[str, list[str]] = {}
         self.renamed: dict[str, str] = {}  # local id -> arXiv id it took in this batch

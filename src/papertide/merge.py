@@ -2,9 +2,11 @@
 
 Sources disagree and arrive in any order, so the rules are:
 - Bibliographic fields (title, abstract, authors, categories, dates, links) come from the most
-  recent arXiv version seen: an observation wins when its (last-updated date, version) is at least
-  the stored one's. Records without those (a result page, the HF daily list, a JSON-lines list)
-  therefore win only over each other; against an arXiv record they only fill empty fields.
+  authoritative observation: the latest arXiv version seen, by (last-updated date, version); among
+  records without those, an arXiv-family record beats the HF daily list, which beats a JSON-lines
+  list, which beats a captured result page. The winner's fields replace the stored ones and its
+  source becomes the record's `source`; a weaker observation only fills fields that are empty,
+  and so does an equally strong one from another source.
 - Community fields do not move backwards: upvotes keep their maximum (counts at the source only
   grow, and taking the maximum keeps re-imports idempotent), the featured date and the submitter
   keep their first value.
@@ -38,6 +40,7 @@ BIBLIOGRAPHIC = (
     "organization",
 )
 KEEP_FIRST = ("featured_date", "submitted_by")
+SOURCE_RANK = {"page": 0, "jsonl": 1, "hf-daily": 2, "arxiv": 3, "oai": 3, "snapshot": 3}
 
 
 class Outcome(enum.Enum):
@@ -52,13 +55,16 @@ def _empty(value: Any) -> bool:
 
 def _outranks(incoming: Paper, existing: Paper) -> bool:
     """Whether `incoming`'s bibliographic fields replace `existing`'s (see module docstring)."""
-    return _authority(incoming) >= _authority(existing)
+    # At equal authority only the same source may restate a record (a lab re-importing its corrected
+    # list); two sources that disagree at equal rank would otherwise flip the record on every run.
+    ours, theirs = _authority(incoming), _authority(existing)
+    return ours > theirs or (ours == theirs and incoming.source == existing.source)
 
 
-def _authority(paper: Paper) -> tuple[datetime, int]:
+def _authority(paper: Paper) -> tuple[datetime, int, int]:
     # `updated` is the date of the latest arXiv version in every arXiv format; OAI's `arXiv`
     # format has no version number, so the date comes first and the version breaks ties.
-    return (paper.updated or datetime.min, paper.version or 0)
+    return (paper.updated or datetime.min, paper.version or 0, SOURCE_RANK.get(paper.source, 1))
 
 
 def merge_paper(existing: Paper | None, incoming: Paper) -> Paper:
@@ -71,6 +77,8 @@ def merge_paper(existing: Paper | None, incoming: Paper) -> Paper:
         new, old = getattr(incoming, name), getattr(existing, name)
         if not _empty(new) and (wins or _empty(old)):
             changes[name] = new
+    if wins and incoming.source:
+        changes["source"] = incoming.source
     for name in KEEP_FIRST:
         if _empty(getattr(existing, name)) and not _empty(getattr(incoming, name)):
             changes[name] = getattr(incoming, name)

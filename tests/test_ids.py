@@ -1,0 +1,43 @@
+import pytest
+
+from papertide.ids import InvalidId, is_arxiv_id, local_id, parse_arxiv_id, title_key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2310.01234", ("2310.01234", None)),
+        ("2310.01234v3", ("2310.01234", 3)),
+        ("0704.0001", ("0704.0001", None)),
+        ("hep-th/9901001", ("hep-th/9901001", None)),
+        ("hep-th/9901001v2", ("hep-th/9901001", 2)),
+        ("math.GT/0309136", ("math.GT/0309136", None)),
+        ("http://arxiv.org/abs/2510.25021v2", ("2510.25021", 2)),
+        ("https://arxiv.org/pdf/2510.25021v1.pdf", ("2510.25021", 1)),
+        ("arXiv:2510.25021", ("2510.25021", None)),
+        (" 2510.25021 ", ("2510.25021", None)),
+    ],
+)
+def test_parse_arxiv_id(text: str, expected: tuple[str, int | None]) -> None:
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "2310.123", "12345.67890", "local-abc", "hep-th/99", "<script>", "2310.01234v"]
+)
+def test_rejects_non_ids(text: str) -> None:
+    assert not is_arxiv_id(text)
+    with pytest.raises(InvalidId):
+        parse_arxiv_id(text)
+
+
+def test_title_key_ignores_case_accents_punctuation_and_spacing() -> None:
+    assert title_key("Doubly  Robust Alignment -- for LLMs!") == "doubly robust alignment for llms"
+    assert title_key("Schrödinger Bridges") == title_key("SCHRODINGER bridges")
+    assert title_key("{Score} Matching: a_b") == "score matching a b"
+
+
+def test_local_id_is_stable() -> None:
+    assert local_id("Truth Neurons") == local_id("truth  neurons!") == "local-84fab3e8d138"
+    with pytest.raises(InvalidId):
+        local_id(" -- ")

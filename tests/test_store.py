@@ -1,0 +1,200 @@
+"""The store contract: what every backend must do (run against SQLite; PostgreSQL joins later)."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from papertide.ids import title_key
+from papertide.model import Author, Paper
+from papertide.search import parse_query
+from papertide.store.schema import metadata
+from papertide.store.sql import SqlStore
+
+FULL = Paper(
+    id="2510.25021",
+    version=2,
+    title="Distilled Decoding 2",
+    abstract="One-step sampling of AR models.",
+    authors=(Author("Enshu Liu", "Tsinghua"), Author("Qian Chen")),
+    author_count=7,
+    organization="Tsinghua AI",
+    primary_category="cs.CV",
+    categories=("cs.CV", "cs.LG"),
+    published=datetime(2025, 10, 28, 17, 59, 58),
+    updated=datetime(2025, 10, 30),
+    featured_date=date(2025, 10, 29),
+    submitted_by="akhaliq",
+    upvotes=12,
+    comments="NeurIPS",
+    journal_ref="J. 1",
+    doi="10.1/x",
+    code_url="https://github.com/a/b",
+    project_url="https://p.example",
+    source="arxiv",
+)
+
+
+def paper(pid: str, title: str, abstract: str = "", **kw: object) -> Paper:
+    return Paper(id=pid, title=title, abstract=abstract, **kw)  # type: ignore[arg-type]
+
+
+def ids(result: tuple[list[str], list[float]]) -> list[str]:
+    return result[0]
+
+
+def test_round_trip_every_field(store: SqlStore) -> None:
+    store.apply([(None, FULL)])
+    assert store.get_many(["2510.25021", "nope"]) == {"2510.25021": FULL}
+    assert list(store.iter_papers()) == [FULL]
+
+
+def test_rekey_keeps_row_and_index(store: SqlStore) -> None:
+    local = paper("local-aaaaaaaaaaaa", "Truth Neurons", "neurons that know")
+    store.apply([(None, local)])
+    store.apply([("local-aaaaaaaaaaaa", local.replace(id="2501.00001", abstract="a new abstract"))])
+    assert store.count() == 1
+    assert list(store.get_many(["local-aaaaaaaaaaaa", "2501.00001"])) == ["2501.00001"]
+    assert ids(store.keyword_search(parse_query("abstract"), 10)) == ["2501.00001"]
+    assert ids(store.keyword_search(parse_query("know"), 10)) == []
+    assert store.check() == []
+
+
+def test_apply_is_all_or_nothing(store: SqlStore) -> None:
+    store.apply([(None, paper("a1", "First"))])
+    with pytest.raises(sa.exc.IntegrityError):
+        store.apply([(None, paper("a2", "Second")), (None, paper("a1", "Duplicate id"))])
+    assert [p.id for p in store.iter_papers()] == ["a1"]
+
+
+def test_find_by_title_keys(store: SqlStore) -> None:
+    store.apply(
+        [(None, paper("local-aaaaaaaaaaaa", "Truth Neurons")), (None, paper("2501.00001", "Truth neurons!"))]
+    )
+    found = store.find_by_title_keys([title_key("TRUTH NEURONS"), "missing"])
+    assert {k: [p.id for p in v] for k, v in found.items()} == {
+        "truth neurons": ["local-aaaaaaaaaaaa", "2501.00001"]
+    }
+
+
+@pytest.fixture
+def corpus(store: SqlStore) -> SqlStore:
+    store.apply(
+        [
+            (
+                None,
+                paper(
+                    "p1",
+                    "Score matching for graphs",
+                    "We study denoising.",
+                    authors=(Author("Yang Song"),),
+                    categories=("cs.LG",),
+                    published=datetime(2021, 1, 1),
+                ),
+            ),
+            (
+                None,
+                paper(
+                    "p2",
+                    "Image generation",
+                    "Diffusion models trained by score matching.",
+                    categories=("cs.CV",),
+                    published=datetime(2022, 1, 1),
+                ),
+            ),
+            (
+                None,
+                paper(
+                    "p3",
+                    "Language models",
+                    "Matching scores of students; score distributions.",
+                    categories=("cs.CL", "cs.LG"),
+                    published=datetime(2023, 1, 1),
+                ),
+            ),
+        ]
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("score matching", ["p1", "p3", "p2"]),  # title first; p3 says "score" twice (stemmed "scores")
+        ('"score matching"', ["p1", "p2"]),  # phrase: p3 has the words apart
+        ("score matching -diffusion", ["p1", "p3"]),
+        ("author:song", ["p1"]),
+        ("matching cat:cs.LG", ["p1", "p3"]),
+        ("cat:cs", ["p3", "p2", "p1"]),  # filter only: newest first
+        ("the of", []),
+        ("NEAR( * OR", []),
+    ],
+)
+def test_keyword_search(corpus: SqlStore, query: str, expected: list[str]) -> None:
+    assert ids(corpus.keyword_search(parse_query(query), 10)) == expected
+
+
+def test_keyword_search_scores_and_paging(corpus: SqlStore) -> None:
+    found, scores = corpus.keyword_search(parse_query("score matching"), 10)
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert ids(corpus.keyword_search(parse_query("score matching"), 1, offset=1)) == [found[1]]
+
+
+def test_stats(corpus: SqlStore) -> None:
+    corpus.apply(
+        [(None, FULL), (None, paper("local-bbbbbbbbbbbb", "Only a title", source="page", upvotes=3))]
+    )
+    facts = corpus.stats()
+    assert {k: facts[k] for k in ("papers", "arxiv", "title_only", "featured", "with_code", "upvotes")} == {
+        "papers": 5,
+        "arxiv": 4,
+        "title_only": 1,
+        "featured": 1,
+        "with_code": 1,
+        "upvotes": 15,
+    }
+    assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
+        "2021-01-01",
+        "2025-10-28",
+        "0002",
+    )
+
+
+def test_check_detects_an_index_out_of_step(corpus: SqlStore) -> None:
+    assert corpus.check() == []
+    with corpus.engine.begin() as conn:  # remove p1 from the index behind the triggers' back
+        conn.exec_driver_sql(
+            "INSERT INTO papers_fts(papers_fts, rowid, title, abstract, author_names) "
+            "SELECT 'delete', pk, title, abstract, author_names FROM papers WHERE id = 'p1'"
+        )
+    problems = corpus.check()
+    assert len(problems) == 1 and problems[0].startswith("keyword index out of step with papers")
+
+
+def test_sqlite_file_is_in_wal_mode(store: SqlStore) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
+    old = SqlStore(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    old.migrate("0001")  # a database from before the keyword index existed
+    old.apply([(None, paper("p1", "Score matching for graphs"))])
+    assert old.schema_revision() == "0001"
+    old.migrate()
+    assert old.schema_revision() == "0002"
+    assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
+    assert old.check() == []
+
+
+def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
+    def not_fts(name: str | None, type_: str, _parent: object) -> bool:
+        return not (type_ == "table" and name and name.startswith("papers_fts"))
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": not_fts})
+        diff = compare_metadata(context, metadata)
+    assert diff == []
