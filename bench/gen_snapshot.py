@@ -45,9 +45,7 @@ def records(n: int, seed: int = 0) -> Iterator[dict[str, object]]:
             }
             for v in range(n_versions)
         ]
-        authors = [
-            (rng.choice(WORDS).title(), f"{chr(65 + rng.randrange(26))}.") for _ in range(rng.randint(1, 8))
-        ]
+        authors = [(rng.choice(WORDS).title(), f"{chr(65 + rng.randrange(26))}.") for _ in range(rng.randint(1, 8))]
         cats = rng.sample(CATEGORIES, rng.randint(1, 3))
         yield {
             "id": paper_id,
@@ -74,9 +72,7 @@ def write(path: Path, n: int, seed: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("n", type=int)
     parser.add_argument("--seed", type=int, default=0)

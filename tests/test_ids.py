@@ -22,9 +22,7 @@ def test_parse_arxiv_id(text: str, expected: tuple[str, int | None]) -> None:
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "2310.123", "12345.67890", "local-abc", "hep-th/99", "<script>", "2310.01234v"]
-)
+@pytest.mark.parametrize("text", ["", "2310.123", "12345.67890", "local-abc", "hep-th/99", "<script>", "2310.01234v"])
 def test_rejects_non_ids(text: str) -> None:
     assert not is_arxiv_id(text)
     with pytest.raises(InvalidId):

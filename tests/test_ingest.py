@@ -73,8 +73,7 @@ def test_new_version_updates_in_place(store: SqlStore) -> None:
 def test_page_record_merges_with_arxiv_record_arriving_later(store: SqlStore) -> None:
     ingest(store, parse_page(fixture_bytes("pages/cards.txt")))
     dd2_local = local_id(
-        "Distilled Decoding 2: One-step Sampling of Image Auto-regressive Models with "
-        "Conditional Score Distillation"
+        "Distilled Decoding 2: One-step Sampling of Image Auto-regressive Models with Conditional Score Distillation"
     )
     assert store.get(dd2_local) is not None
     summary = ingest(store, parse_atom(fixture_bytes("arxiv/query_page1.xml")).items)

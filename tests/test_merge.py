@@ -80,9 +80,7 @@ def test_arxiv_record_takes_over_title_only_record() -> None:
 
 
 def test_daily_list_outranks_a_result_page() -> None:
-    daily = PAGE.replace(
-        published=datetime(2025, 10, 28, 17, 59), source="hf-daily", abstract="daily abstract"
-    )
+    daily = PAGE.replace(published=datetime(2025, 10, 28, 17, 59), source="hf-daily", abstract="daily abstract")
     assert merge_paper(daily, PAGE) == daily.replace(author_count=7)
     assert merge_paper(PAGE, daily) == daily
 

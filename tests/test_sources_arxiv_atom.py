@@ -19,8 +19,7 @@ def test_parse_entry_fields() -> None:
     first, old = parse_atom(fixture_bytes("arxiv/query_page1.xml")).items
     assert first.id == "2510.25021" and first.version == 2
     assert first.title == (
-        "Distilled Decoding 2: One-step Sampling of Image Auto-regressive Models "
-        "with Conditional Score Distillation"
+        "Distilled Decoding 2: One-step Sampling of Image Auto-regressive Models with Conditional Score Distillation"
     )
     assert first.authors == (Author("Enshu Liu", "Tsinghua University"), Author("Qian Chen"))
     assert (first.primary_category, first.categories) == ("cs.CV", ("cs.CV", "cs.LG"))
@@ -34,7 +33,7 @@ def test_parse_entry_fields() -> None:
 
 
 def test_api_error_is_reported() -> None:
-    with pytest.raises(SourceError, match="arXiv API error: incorrect id format for 1234.12345"):
+    with pytest.raises(SourceError, match=r"arXiv API error: incorrect id format for 1234\.12345"):
         parse_atom(fixture_bytes("arxiv/error.xml"))
 
 
@@ -58,9 +57,7 @@ def test_fetch_follows_pages_over_http(local_server: LocalServer) -> None:
     local_server.route("/api/query", lambda q: serve_file(pages[q["start"]])(q))
     sleeps: list[float] = []
     client = PoliteClient(delay=3.0, sleep=sleeps.append, clock=lambda: 0.0)
-    items = list(
-        fetch(client, search_query="cat:cs.LG", base_url=local_server.url + "/api/query", page_size=2)
-    )
+    items = list(fetch(client, search_query="cat:cs.LG", base_url=local_server.url + "/api/query", page_size=2))
     assert [i.id for i in items] == ["2510.25021", "hep-th/9901001", "2510.26001"]
     assert [q["start"] for _, q in local_server.requests] == ["0", "2"]
     assert local_server.requests[0][1] == {
@@ -74,9 +71,7 @@ def test_fetch_follows_pages_over_http(local_server: LocalServer) -> None:
 
 
 def test_fetch_retries_503_then_succeeds(local_server: LocalServer) -> None:
-    answers = iter(
-        [(503, {"Retry-After": "5"}, b"busy"), (200, {}, fixture_bytes("arxiv/id_2510.25021v3.xml"))]
-    )
+    answers = iter([(503, {"Retry-After": "5"}, b"busy"), (200, {}, fixture_bytes("arxiv/id_2510.25021v3.xml"))])
     local_server.route("/api/query", lambda q: next(answers))
     sleeps: list[float] = []
     client = PoliteClient(delay=0, sleep=sleeps.append)

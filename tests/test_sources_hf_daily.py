@@ -34,16 +34,14 @@ def test_parse_golden() -> None:
 
 def test_truncated_json_is_a_clear_error() -> None:
     data = fixture_bytes("hf/daily_2025-10-29.json")[:300]
-    with pytest.raises(SourceError, match="daily.json: not valid JSON"):
+    with pytest.raises(SourceError, match=r"daily\.json: not valid JSON"):
         parse_hf_daily(data, "daily.json")
 
 
 def test_fetch_pages_until_short_page(local_server: LocalServer) -> None:
     day = fixture_bytes("hf/daily_2025-10-29.json")
     local_server.route("/api/daily_papers", lambda q: (200, {}, day if q["p"] == "0" else b"[]"))
-    items = list(
-        fetch(PoliteClient(delay=0), date(2025, 10, 29), local_server.url + "/api/daily_papers", page_size=3)
-    )
+    items = list(fetch(PoliteClient(delay=0), date(2025, 10, 29), local_server.url + "/api/daily_papers", page_size=3))
     assert len(items) == 3
     assert [q for _, q in local_server.requests] == [
         {"date": "2025-10-29", "limit": "3", "p": "0"},

@@ -60,9 +60,7 @@ def test_split_author_string(text: str, names: list[str]) -> None:
 
 def test_fetch_follows_resumption_tokens(local_server: LocalServer) -> None:
     def oai(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        name = (
-            "oai/arxiv_page2.xml" if query.get("resumptionToken") == "6960524|1001" else "oai/arxiv_page1.xml"
-        )
+        name = "oai/arxiv_page2.xml" if query.get("resumptionToken") == "6960524|1001" else "oai/arxiv_page1.xml"
         return serve_file(name, "text/xml")(query)
 
     local_server.route("/oai", oai)

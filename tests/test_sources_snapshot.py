@@ -14,9 +14,7 @@ def test_parse_golden() -> None:
     assert [a.name for a in first.authors] == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]
     assert first.published == datetime(2007, 4, 2, 19, 18, 42)
     assert first.updated == datetime(2007, 7, 24, 20, 10, 27)
-    assert (
-        first.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
-    )
+    assert first.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
     assert items[1].categories == ("math.CO", "cs.CG")
 
 

@@ -71,13 +71,9 @@ def test_apply_is_all_or_nothing(store: SqlStore) -> None:
 
 
 def test_find_by_title_keys(store: SqlStore) -> None:
-    store.apply(
-        [(None, paper("local-aaaaaaaaaaaa", "Truth Neurons")), (None, paper("2501.00001", "Truth neurons!"))]
-    )
+    store.apply([(None, paper("local-aaaaaaaaaaaa", "Truth Neurons")), (None, paper("2501.00001", "Truth neurons!"))])
     found = store.find_by_title_keys([title_key("TRUTH NEURONS"), "missing"])
-    assert {k: [p.id for p in v] for k, v in found.items()} == {
-        "truth neurons": ["local-aaaaaaaaaaaa", "2501.00001"]
-    }
+    assert {k: [p.id for p in v] for k, v in found.items()} == {"truth neurons": ["local-aaaaaaaaaaaa", "2501.00001"]}
 
 
 @pytest.fixture
@@ -144,9 +140,7 @@ def test_keyword_search_scores_and_paging(corpus: SqlStore) -> None:
 
 
 def test_stats(corpus: SqlStore) -> None:
-    corpus.apply(
-        [(None, FULL), (None, paper("local-bbbbbbbbbbbb", "Only a title", source="page", upvotes=3))]
-    )
+    corpus.apply([(None, FULL), (None, paper("local-bbbbbbbbbbbb", "Only a title", source="page", upvotes=3))])
     facts = corpus.stats()
     assert {k: facts[k] for k in ("papers", "arxiv", "title_only", "featured", "with_code", "upvotes")} == {
         "papers": 5,

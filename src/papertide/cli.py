@@ -89,9 +89,7 @@ def _progress(label: str, total: int | None) -> Progress:
 
 
 @main.command(name="import")
-@click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
 @click.option("--page-year", type=int, help="Year of capture for result pages (default: inferred).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
@@ -280,9 +278,7 @@ def _print_results(store: Store, query: str, limit: int, as_json: bool) -> None:
     for rank, hit in enumerate(hits, start=1):
         p = hit.paper
         meta = " · ".join(
-            filter(
-                None, (p.id, catalogue.byline(p), p.published.strftime("%b %d, %Y") if p.published else None)
-            )
+            filter(None, (p.id, catalogue.byline(p), p.published.strftime("%b %d, %Y") if p.published else None))
         )
         out.print(f"[bold]{rank:>2}. {p.title}[/bold]\n    {meta}  [dim](score {hit.score:.2f})[/dim]")
 
@@ -298,9 +294,7 @@ def search(store: Store, settings: Settings, query: str, limit: int, as_json: bo
 
 
 @main.command()
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
-)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 @with_store
 def export(store: Store, settings: Settings, output: Path | None) -> None:
     """Write the catalogue as JSON lines that `papertide import` reads back unchanged."""

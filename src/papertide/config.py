@@ -22,8 +22,5 @@ class Settings:
         """`data_dir` (the CLI's --data-dir) wins over $PAPERTIDE_DATA, which wins over the default;
         $PAPERTIDE_DATABASE_URL points at another database (PostgreSQL) instead of the SQLite file."""
         directory = Path(data_dir or os.environ.get("PAPERTIDE_DATA") or default_data_dir()).expanduser()
-        url = (
-            os.environ.get("PAPERTIDE_DATABASE_URL")
-            or f"sqlite:///{directory.resolve() / 'papertide.sqlite3'}"
-        )
+        url = os.environ.get("PAPERTIDE_DATABASE_URL") or f"sqlite:///{directory.resolve() / 'papertide.sqlite3'}"
         return cls(data_dir=directory, database_url=url)

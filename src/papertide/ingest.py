@@ -89,9 +89,7 @@ class _Batch:
             slot = self._slot_for(paper_id)
             if slot is None or slot.current.id == incoming.id:
                 continue
-            if self._key(slot.current.title) == key and (
-                is_local_id(incoming.id) or is_local_id(slot.current.id)
-            ):
+            if self._key(slot.current.title) == key and (is_local_id(incoming.id) or is_local_id(slot.current.id)):
                 return slot
         return None
 

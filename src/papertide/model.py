@@ -60,8 +60,7 @@ class Paper:
                 continue
             if f.name == "authors":
                 value = [
-                    {"name": a.name, "affiliation": a.affiliation} if a.affiliation else {"name": a.name}
-                    for a in value
+                    {"name": a.name, "affiliation": a.affiliation} if a.affiliation else {"name": a.name} for a in value
                 ]
             elif isinstance(value, tuple):
                 value = list(value)

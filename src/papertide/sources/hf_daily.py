@@ -85,9 +85,7 @@ def parse_hf_daily(data: bytes, where: str = "daily_papers") -> list[Item]:
     return [_entry(e, f"{where}[{i}]") for i, e in enumerate(entries)]
 
 
-def fetch(
-    client: PoliteClient, day: date, base_url: str = DEFAULT_URL, page_size: int = 100
-) -> Iterator[Item]:
+def fetch(client: PoliteClient, day: date, base_url: str = DEFAULT_URL, page_size: int = 100) -> Iterator[Item]:
     """The papers featured on `day`, page by page until a short page."""
     page = 0
     while True:

@@ -31,9 +31,7 @@ class PoliteClient:
         self._sleep = sleep
         self._clock = clock
         self._last: float | None = None
-        self._client = httpx.Client(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True
-        )
+        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
 
     def _wait_turn(self) -> None:
         if self._last is not None:

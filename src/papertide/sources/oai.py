@@ -79,9 +79,7 @@ def _arxiv_record(meta: etree._Element, paper_id: str, title: str) -> Paper:
     created, updated = _find(meta, ARXIV, "created"), _find(meta, ARXIV, "updated")
     published = datetime.combine(date.fromisoformat(created), datetime.min.time()) if created else None
     last = datetime.combine(date.fromisoformat(updated), datetime.min.time()) if updated else published
-    return Paper(
-        authors=tuple(authors), published=published, updated=last, **_common(meta, ARXIV, paper_id, title)
-    )
+    return Paper(authors=tuple(authors), published=published, updated=last, **_common(meta, ARXIV, paper_id, title))
 
 
 def _raw_record(meta: etree._Element, paper_id: str, title: str) -> Paper:

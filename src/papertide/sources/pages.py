@@ -110,9 +110,7 @@ def _parse_cards(lines: list[str], where: str, year: int) -> list[Item]:
             date_line, i = body[i + 1] if i + 1 < len(body) else "", i + 2
         m = _DATE.match(date_line) if date_line is not None else None
         if not abstract or abstract == "·" or (date_line is not None and not m):
-            items.append(
-                Rejected(f"{where} card {card}", title, "card without an abstract or a readable date")
-            )
+            items.append(Rejected(f"{where} card {card}", title, "card without an abstract or a readable date"))
             continue
         extra: dict[str, object] = {}
         if meta_line is not None:

@@ -45,9 +45,7 @@ def snapshot_record(record: Any, where: str) -> Item:
     if not title:
         return Rejected(where, paper_id, "missing field 'title'")
     try:
-        versions = sorted(
-            (int(v["version"].lstrip("v")), rfc2822(v["created"])) for v in record.get("versions") or []
-        )
+        versions = sorted((int(v["version"].lstrip("v")), rfc2822(v["created"])) for v in record.get("versions") or [])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         return Rejected(where, paper_id, f"bad 'versions' field: {exc!r}")
     categories = tuple((record.get("categories") or "").split())

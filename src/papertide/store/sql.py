@@ -238,9 +238,7 @@ class SqlStore:
                 if result != ["ok"]:
                     problems.extend(f"integrity: {r}" for r in result)
                 try:
-                    conn.exec_driver_sql(
-                        "INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)"
-                    )
+                    conn.exec_driver_sql("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
                 except sa.exc.DatabaseError as exc:
                     problems.append(f"keyword index out of step with papers: {exc.orig}")
                 conn.rollback()
