@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -13,6 +14,7 @@ _OLD_STYLE = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\
 _URL_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
 
 LOCAL_PREFIX = "local-"
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 class InvalidId(ValueError):
@@ -38,16 +40,19 @@ def is_arxiv_id(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)  # ingest asks for a batch's keys twice (lookup, then write)
 def title_key(title: str) -> str:
     """A normalised title that survives case, accents, punctuation, LaTeX braces and spacing changes.
 
     Two records with the same key are taken to be the same paper (used to merge a title-only record
     from a result page with the arXiv record that arrives later).
     """
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[^\w]+", " ", text).replace("_", " ")
-    return " ".join(text.split())
+    if title.isascii():  # nearly every title: skip the per-character accent stripping
+        text = title.lower()
+    else:
+        text = unicodedata.normalize("NFKD", title)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 def local_id(title: str) -> str:

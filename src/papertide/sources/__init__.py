@@ -43,7 +43,7 @@ def clean_text(text: str | None) -> str:
 def find_code_url(*texts: str | None) -> str | None:
     """The first GitHub repository URL in the texts (an abstract, a comments field), if any."""
     for text in texts:
-        if text:
+        if text and "github" in text.lower():  # cheap test first: most abstracts have no link
             m = _GITHUB.search(text)
             if m:
                 return m.group(0).rstrip(".").removesuffix(".git")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -48,8 +48,18 @@ def split_author_string(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+
+
 def rfc2822(text: str) -> datetime:
-    return parsedate_to_datetime(text).replace(tzinfo=None)
+    """'Mon, 2 Apr 2007 19:18:42 GMT' as naive UTC. arXiv always writes this exact shape, parsed
+    here directly (the 2.5M-line snapshot has ~4M of them); anything else goes to the stdlib."""
+    parts = text.split()
+    if len(parts) == 6 and parts[5] == "GMT" and parts[2] in _MONTHS and len(parts[4]) == 8:
+        hh, mm, ss = parts[4].split(":")
+        return datetime(int(parts[3]), _MONTHS[parts[2]], int(parts[1]), int(hh), int(mm), int(ss))
+    parsed = parsedate_to_datetime(text)
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _common(meta: etree._Element, ns: str, paper_id: str, title: str) -> dict[str, Any]:

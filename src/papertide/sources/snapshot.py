@@ -25,7 +25,7 @@ def _authors(record: dict[str, Any]) -> tuple[Author, ...]:
     if isinstance(parsed, list) and parsed:
         # [keyname, forenames, suffix, (affiliation...)] -> "Forenames Keyname Suffix"
         return tuple(
-            Author(" ".join(p for p in (a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else "") if p))
+            Author(" ".join(filter(None, (a[1], a[0], a[2]))) if len(a) >= 3 else " ".join(reversed(a)))
             for a in parsed
             if isinstance(a, list) and a
         )

@@ -1,8 +1,9 @@
 """Keyword index over title, abstract and author names.
 
-On SQLite: an FTS5 table with the papers table as external content, kept in step by triggers so
-that a paper and its index entry are written in the same transaction. Upgrading a database that
-already holds papers builds the index from them.
+On SQLite: an FTS5 table with the papers table as external content. Updates and deletes keep it in
+step by triggers; new rows are indexed by the store in the same transaction with one
+INSERT ... SELECT per batch, which measured twice as fast as a per-row insert trigger. Upgrading a
+database that already holds papers builds the index from them.
 
 Revision ID: 0002
 Revises: 0001
@@ -17,10 +18,6 @@ _SQLITE = [
     """CREATE VIRTUAL TABLE papers_fts USING fts5(
            title, abstract, author_names,
            content='papers', content_rowid='pk', tokenize='porter unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-           INSERT INTO papers_fts(rowid, title, abstract, author_names)
-           VALUES (new.pk, new.title, new.abstract, new.author_names);
-       END""",
     """CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
            INSERT INTO papers_fts(papers_fts, rowid, title, abstract, author_names)
            VALUES ('delete', old.pk, old.title, old.abstract, old.author_names);
