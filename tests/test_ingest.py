@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SEEDS, fixture_bytes
 from papertide.ids import local_id
 from papertide.ingest import ingest
 from papertide.sources import Rejected
@@ -17,6 +16,8 @@ from papertide.sources.files import read_path
 from papertide.sources.hf_daily import parse_hf_daily
 from papertide.sources.pages import parse_page
 from papertide.store.sql import SqlStore
+
+from conftest import FIXTURES, SEEDS, fixture_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from gen_snapshot import write as write_snapshot

@@ -2,11 +2,12 @@ from datetime import datetime
 
 import pytest
 
-from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 from papertide.model import Author
 from papertide.sources import SourceError
 from papertide.sources.arxiv_atom import category_query, fetch, parse_atom
 from papertide.sources.http import PoliteClient
+
+from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 
 
 def test_parse_page_golden() -> None:

@@ -2,10 +2,11 @@ from datetime import date, datetime
 
 import pytest
 
-from conftest import LocalServer, assert_golden, fixture_bytes
 from papertide.sources import Rejected, SourceError
 from papertide.sources.hf_daily import fetch, parse_hf_daily
 from papertide.sources.http import PoliteClient
+
+from conftest import LocalServer, assert_golden, fixture_bytes
 
 
 def test_parse_golden() -> None:

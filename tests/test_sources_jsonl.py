@@ -1,9 +1,10 @@
 from datetime import date, datetime
 
-from conftest import FIXTURES, assert_golden
 from papertide.model import Author, Paper
 from papertide.sources import Rejected
 from papertide.sources.jsonl import parse_jsonl
+
+from conftest import FIXTURES, assert_golden
 
 
 def _read(name: str) -> list:

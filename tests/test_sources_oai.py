@@ -2,11 +2,12 @@ from datetime import date, datetime
 
 import pytest
 
-from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 from papertide.model import Author
 from papertide.sources import SourceError
 from papertide.sources.http import PoliteClient
 from papertide.sources.oai import fetch, parse_oai, split_author_string
+
+from conftest import LocalServer, assert_golden, fixture_bytes, serve_file
 
 
 def test_parse_arxiv_format_golden() -> None:

@@ -2,10 +2,11 @@ from datetime import date
 
 import pytest
 
-from conftest import SEEDS, assert_golden, fixture_bytes
 from papertide.ids import local_id
 from papertide.sources import Rejected, SourceError
 from papertide.sources.pages import parse_page
+
+from conftest import SEEDS, assert_golden, fixture_bytes
 
 
 def test_line_pairs_golden() -> None:

@@ -1,8 +1,9 @@
 from datetime import datetime
 
-from conftest import FIXTURES, assert_golden
 from papertide.sources import Rejected
 from papertide.sources.snapshot import parse_snapshot
+
+from conftest import FIXTURES, assert_golden
 
 
 def test_parse_golden() -> None:

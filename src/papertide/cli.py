@@ -147,6 +147,13 @@ def _window(days: int | None, since: datetime | None, until: datetime | None) ->
 polite = [
     click.option("--base-url", help="Endpoint (default: the public one; tests point it at a local server)."),
     click.option("--delay", type=float, default=3.0, show_default=True, help="Seconds between requests."),
+    click.option(
+        "--retries",
+        type=click.IntRange(0, 10),
+        default=4,
+        show_default=True,
+        help="Retries (with back-off) on network errors, 429 and 5xx.",
+    ),
     click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
 ]
 
@@ -177,12 +184,13 @@ def ingest_arxiv(
     page_size: int,
     base_url: str | None,
     delay: float,
+    retries: int,
     as_json: bool,
 ) -> None:
     """Fetch new and updated papers from the arXiv API, by category and date window or by id."""
     if not category and not ids:
         raise click.UsageError("give --category (repeatable) or --id")
-    client = PoliteClient(delay=delay)
+    client = PoliteClient(delay=delay, retries=retries)
     url = base_url or arxiv_atom.DEFAULT_URL
     if until:
         until = until + timedelta(days=1) - timedelta(minutes=1)
@@ -217,10 +225,11 @@ def ingest_oai(
     metadata_format: str,
     base_url: str | None,
     delay: float,
+    retries: int,
     as_json: bool,
 ) -> None:
     """Backfill from arXiv's OAI-PMH interface (follows resumption tokens to the end)."""
-    client = PoliteClient(delay=delay)
+    client = PoliteClient(delay=delay, retries=retries)
     try:
         items = oai.fetch(
             client,
@@ -240,10 +249,16 @@ def ingest_oai(
 @with_polite
 @with_store
 def ingest_hf_daily(
-    store: Store, settings: Settings, day: datetime | None, base_url: str | None, delay: float, as_json: bool
+    store: Store,
+    settings: Settings,
+    day: datetime | None,
+    base_url: str | None,
+    delay: float,
+    retries: int,
+    as_json: bool,
 ) -> None:
     """Fetch one day of a Hugging Face-style daily papers list (featured dates, upvotes)."""
-    client = PoliteClient(delay=delay)
+    client = PoliteClient(delay=delay, retries=retries)
     try:
         featured = day.date() if day else datetime.now(UTC).date()
         _fetch_and_ingest(store, hf_daily.fetch(client, featured, base_url or hf_daily.DEFAULT_URL), as_json)

@@ -1,0 +1,214 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from papertide.cli import main
+
+from conftest import FIXTURES, LocalServer, serve_file
+
+COMMANDS = [
+    [],
+    ["init"],
+    ["import"],
+    ["ingest"],
+    ["ingest", "arxiv"],
+    ["ingest", "oai"],
+    ["ingest", "hf-daily"],
+    ["demo"],
+    ["stats"],
+    ["search"],
+    ["export"],
+    ["check"],
+]
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(
+            main,
+            [*args, "--data-dir", str(tmp_path / "data")] if args and args[0] != "--help" else list(args),
+            catch_exceptions=False,
+        )
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: main" in result.output or "Usage: papertide" in result.output
+    if command and command != ["ingest"]:
+        assert "--data-dir" in result.output
+
+
+def test_import_twice_then_stats(run) -> None:
+    first = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
+    assert orjson.loads(first.stdout) == {"new": 4, "updated": 0, "unchanged": 1, "rejected": 0, "rejections": []}
+    second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
+    assert orjson.loads(second.stdout)["unchanged"] == 5
+    facts = orjson.loads(run("stats", "--json").stdout)
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0002")
+
+
+def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
+    result = run("import", str(FIXTURES / "jsonl/malformed.jsonl"), "--json", code=1)
+    summary = orjson.loads(result.stdout)
+    assert (summary["new"], summary["rejected"]) == (2, 6)
+    assert summary["rejections"][1].endswith("malformed.jsonl:3 (record doc-4): missing field 'title'")
+
+
+def test_unreadable_file_is_exit_1_with_file_and_line(run) -> None:
+    result = run("import", str(FIXTURES / "arxiv/truncated.xml"), code=1)
+    assert "truncated.xml: not well-formed XML at line 13" in result.output
+    assert orjson.loads(run("stats", "--json").stdout)["papers"] == 0
+
+
+def test_usage_errors_exit_2(run) -> None:
+    run("import", str(FIXTURES / "pages/pairs.txt"), "--format", "pdf", code=2)
+    run("import", "/no/such/file.jsonl", code=2)
+    run("ingest", "arxiv", code=2)  # neither --category nor --id
+    run("search", code=2)
+
+
+def test_search_json(run) -> None:
+    run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "arxiv/query_page2.xml"))
+    hits = orjson.loads(run("search", "score distillation", "--json", "--limit", "5").stdout)
+    assert [h["id"] for h in hits] == ["2510.25021", "2510.26001"]
+    assert set(hits[0]) == {"id", "title", "score"} and hits[0]["score"] > hits[1]["score"] > 0
+    assert orjson.loads(run("search", "the of and", "--json").stdout) == []
+    assert "query is too long" in run("search", "x" * 5000, code=1).output
+    assert "no papers match" in run("search", "nonexistentword").output
+
+
+def test_ingest_arxiv_category_window(run, local_server: LocalServer) -> None:
+    pages = {"0": "arxiv/query_page1.xml", "2": "arxiv/query_page2.xml"}
+    local_server.route("/api/query", lambda q: serve_file(pages[q["start"]])(q))
+    result = run(
+        "ingest",
+        "arxiv",
+        "--category",
+        "cs.LG",
+        "--from",
+        "2025-10-27",
+        "--until",
+        "2025-10-29",
+        "--page-size",
+        "2",
+        "--base-url",
+        local_server.url + "/api/query",
+        "--delay",
+        "0",
+        "--json",
+    )
+    assert orjson.loads(result.stdout)["new"] == 3
+    assert local_server.requests[0][1]["search_query"] == "cat:cs.LG AND submittedDate:[202510270000 TO 202510292359]"
+
+
+def test_ingest_arxiv_by_id_updates_version(run, local_server: LocalServer) -> None:
+    run("import", str(FIXTURES / "arxiv/query_page1.xml"))
+    local_server.route("/api/query", serve_file("arxiv/id_2510.25021v3.xml"))
+    result = run(
+        "ingest", "arxiv", "--id", "2510.25021", "--base-url", local_server.url + "/api/query", "--delay", "0", "--json"
+    )
+    assert orjson.loads(result.stdout)["updated"] == 1
+    assert local_server.requests[0][1]["id_list"] == "2510.25021"
+
+
+def test_ingest_oai_and_hf_daily(run, local_server: LocalServer) -> None:
+    local_server.route(
+        "/oai",
+        lambda q: serve_file("oai/arxiv_page2.xml" if "resumptionToken" in q else "oai/arxiv_page1.xml", "text/xml")(q),
+    )
+    local_server.route("/api/daily_papers", serve_file("hf/daily_2025-10-29.json", "application/json"))
+    oai = run(
+        "ingest",
+        "oai",
+        "--set",
+        "cs",
+        "--from",
+        "2025-10-01",
+        "--base-url",
+        local_server.url + "/oai",
+        "--delay",
+        "0",
+        "--json",
+    )
+    assert orjson.loads(oai.stdout)["new"] == 2
+    daily = run(
+        "ingest",
+        "hf-daily",
+        "--date",
+        "2025-10-29",
+        "--base-url",
+        local_server.url + "/api/daily_papers",
+        "--delay",
+        "0",
+        "--json",
+        code=1,
+    )  # one entry in the fixture has no paper id
+    assert orjson.loads(daily.stdout)["new"] == 2
+
+
+def test_ingest_reports_an_unreachable_source(run) -> None:
+    result = run(
+        "ingest",
+        "arxiv",
+        "--id",
+        "2510.25021",
+        "--base-url",
+        "http://127.0.0.1:9/api/query",
+        "--delay",
+        "0",
+        "--retries",
+        "1",
+        code=1,
+    )
+    assert "Error: GET http://127.0.0.1:9/api/query failed" in result.output
+
+
+def test_demo_loads_once_and_answers(run) -> None:
+    first = run("demo", "--query", "score distillation diffusion")
+    assert "demo corpus: 538 new, 0 already there; 538 papers" in first.output
+    assert " 1. " in first.output
+    assert "demo corpus: 0 new, 538 already there" in run("demo").output
+
+
+def test_export_round_trips(run, tmp_path: Path) -> None:
+    run(
+        "import",
+        *(str(FIXTURES / n) for n in ("arxiv/query_page1.xml", "pages/cards.txt", "hf/daily_2025-10-29.json")),
+        code=1,
+    )
+    out = tmp_path / "export.jsonl"
+    run("export", "-o", str(out))
+    runner = CliRunner()
+    other = tmp_path / "other"
+    assert runner.invoke(main, ["import", str(out), "--data-dir", str(other)]).exit_code == 0
+    again = tmp_path / "again.jsonl"
+    assert runner.invoke(main, ["export", "-o", str(again), "--data-dir", str(other)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
+    assert len(out.read_bytes().splitlines()) == 5
+
+
+def test_check(run) -> None:
+    run("import", str(FIXTURES / "snapshot/sample.jsonl"))
+    assert "ok: 3 papers, schema 0002" in run("check").output
+
+
+def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:
+    env = {"PAPERTIDE_DATA": str(tmp_path / "envdata"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "papertide.cli", "init"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "envdata" / "papertide.sqlite3").exists()
+    bad = subprocess.run([sys.executable, "-m", "papertide.cli", "import"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
