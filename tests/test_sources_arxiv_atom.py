@@ -85,3 +85,9 @@ def test_fetch_gives_up_on_404(local_server: LocalServer) -> None:
     client = PoliteClient(delay=0, sleep=lambda s: None)
     with pytest.raises(SourceError, match="answered HTTP 404"):
         list(fetch(client, id_list=["2510.25021"], base_url=local_server.url + "/nowhere"))
+
+
+def test_wrong_encoding_names_the_line() -> None:
+    data = fixture_bytes("arxiv/query_page2.xml").replace(b"Bo Zhang", b"Bo Zh\xe4ng")  # Latin-1 byte in UTF-8
+    with pytest.raises(SourceError, match=r"page2\.xml: not well-formed XML at line 15: Invalid bytes in character encoding"):
+        parse_atom(data, "page2.xml")
