@@ -87,7 +87,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="papertide-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    console = Console()
+    console = Console(width=150)
     rows = []
     for n in sizes:
         snapshot = workdir / f"snapshot-{n}.jsonl"

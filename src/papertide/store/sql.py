@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from ..ids import LOCAL_PREFIX
 from ..model import Paper
 from ..search import Query
 from . import Change
-from .rows import PAPER_COLUMNS, paper_to_row, row_to_paper
+from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -41,21 +40,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Checkpoint the WAL every ~64 MB instead of 4 MB: bulk imports rewrite the same index pages
     # many times, and each checkpoint copies them into the main file.
     cursor.execute("PRAGMA wal_autocheckpoint=16384")
+    # 64 MB of page cache (default 2 MB): the id and title indexes are probed at random on ingest.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
-_INSERT_COLUMNS = [c.name for c in papers.columns if c.name != "pk"]
+_INSERT_COLUMNS = (*ROW_COLUMNS, "ingested_at")
 _SQLITE_INSERT = "INSERT INTO papers ({}) VALUES ({})".format(
     ", ".join(_INSERT_COLUMNS), ", ".join("?" * len(_INSERT_COLUMNS))
 )
+_PUBLISHED, _UPDATED, _FEATURED = (ROW_COLUMNS.index(c) for c in ("published", "updated", "featured_date"))
 
 
-def _sqlite_value(value: object) -> object:
-    if type(value) is datetime:
-        return value.isoformat(" ", "microseconds")
-    if type(value) is date:
-        return value.isoformat()
-    return value
+def _sqlite_values(paper: Paper, now: str) -> tuple[Any, ...]:
+    """A row for the SQLite driver: dates in the text forms SQLAlchemy's SQLite types read back."""
+    values = list(paper_values(paper, now))
+    for i in (_PUBLISHED, _UPDATED):
+        if values[i] is not None:
+            values[i] = values[i].isoformat(" ", "microseconds")
+    if values[_FEATURED] is not None:
+        values[_FEATURED] = values[_FEATURED].isoformat()
+    values.append(now)  # ingested_at
+    return tuple(values)
 
 
 def _fts_quote(word: str) -> str:
@@ -212,25 +218,23 @@ class SqlStore:
 
     # --- writing ----------------------------------------------------------------------------------
     def apply(self, changes: Sequence[Change]) -> None:
-        inserts = [paper_to_row(p) for old, p in changes if old is None]
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
-        for row in inserts:
-            row["ingested_at"] = row["changed_at"]
+        new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
             if updates:
                 values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
                 stmt = papers.update().where(papers.c.id == sa.bindparam("old_id")).values(values)
                 conn.execute(stmt, updates)
-            if inserts and self.dialect == "sqlite":
+            if new and self.dialect == "sqlite":
                 last_pk = conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0))).scalar_one()
                 # Straight to the driver: SQLAlchemy's per-row parameter processing cost a third of
                 # bulk-import time. Values are written in the text forms SQLAlchemy reads back.
-                conn.exec_driver_sql(
-                    _SQLITE_INSERT, [tuple(map(_sqlite_value, (r[c] for c in _INSERT_COLUMNS))) for r in inserts]
-                )
+                now = utc_now().isoformat(" ", "microseconds")
+                conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(p, now) for p in new])
                 conn.execute(_INDEX_NEW_ROWS, {"after": last_pk})
-            elif inserts:
-                conn.execute(papers.insert(), inserts)
+            elif new:
+                now_dt = utc_now()
+                conn.execute(papers.insert(), [{**paper_to_row(p), "ingested_at": now_dt} for p in new])
 
     # --- search -----------------------------------------------------------------------------------
     def keyword_search(self, query: Query, limit: int, offset: int = 0) -> tuple[list[str], list[float]]:
