@@ -89,5 +89,6 @@ def test_fetch_gives_up_on_404(local_server: LocalServer) -> None:
 
 def test_wrong_encoding_names_the_line() -> None:
     data = fixture_bytes("arxiv/query_page2.xml").replace(b"Bo Zhang", b"Bo Zh\xe4ng")  # Latin-1 byte in UTF-8
-    with pytest.raises(SourceError, match=r"page2\.xml: not well-formed XML at line 15: Invalid bytes in character encoding"):
+    expected = r"page2\.xml: not well-formed XML at line 15: Invalid bytes in character encoding"
+    with pytest.raises(SourceError, match=expected):
         parse_atom(data, "page2.xml")
