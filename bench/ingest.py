@@ -107,25 +107,44 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
         bare_s = bare_insert(snapshot, bare_db)
-        rows.append({
-            "records": n,
-            "file_mb": round(snapshot.stat().st_size / 1e6, 1),
-            "import_s": round(elapsed, 2),
-            "records_per_s": round(n / elapsed),
-            "peak_rss_mb": round(max(m for _, m in runs) / 1024, 1),
-            "db_mb": round(db_bytes / 1e6, 1),
-            "parse_only_per_s": round(n / parse_s),
-            "bare_insert_per_s": round(n / bare_s),
-            "runs": args.repeat,
-        })
+        rows.append(
+            {
+                "records": n,
+                "file_mb": round(snapshot.stat().st_size / 1e6, 1),
+                "import_s": round(elapsed, 2),
+                "records_per_s": round(n / elapsed),
+                "peak_rss_mb": round(max(m for _, m in runs) / 1024, 1),
+                "db_mb": round(db_bytes / 1e6, 1),
+                "parse_only_per_s": round(n / parse_s),
+                "bare_insert_per_s": round(n / bare_s),
+                "runs": args.repeat,
+            }
+        )
     table = Table(title="papertide import: synthetic arXiv snapshot")
-    for column in ("records", "file MB", "import s", "records/s", "peak RSS MB", "DB MB", "parse-only/s",
-                   "bare insert/s", "vs bare"):
+    for column in (
+        "records",
+        "file MB",
+        "import s",
+        "records/s",
+        "peak RSS MB",
+        "DB MB",
+        "parse-only/s",
+        "bare insert/s",
+        "vs bare",
+    ):
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(f"{row['records']:,}", str(row["file_mb"]), str(row["import_s"]), f"{row['records_per_s']:,}",
-                      str(row["peak_rss_mb"]), str(row["db_mb"]), f"{row['parse_only_per_s']:,}",
-                      f"{row['bare_insert_per_s']:,}", f"{row['records_per_s'] / row['bare_insert_per_s']:.2f}x")
+        table.add_row(
+            f"{row['records']:,}",
+            str(row["file_mb"]),
+            str(row["import_s"]),
+            f"{row['records_per_s']:,}",
+            str(row["peak_rss_mb"]),
+            str(row["db_mb"]),
+            f"{row['parse_only_per_s']:,}",
+            f"{row['bare_insert_per_s']:,}",
+            f"{row['records_per_s'] / row['bare_insert_per_s']:.2f}x",
+        )
     console.print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
+import numpy as np
+
+from .embed import Encoder
 from .ingest import Summary, ingest
 from .model import Paper
-from .search import parse_query
+from .rank import reciprocal_rank_fusion
+from .search import Query, matches_filters, parse_query
 from .sources.jsonl import parse_jsonl
 from .store import Store
+from .store.sql import SqlStore
+from .vectors import VectorIndex
 
 DEMO_CORPUS = "demo_papers.jsonl"
 
@@ -24,11 +31,91 @@ class Hit:
     score: float
 
 
-def search(store: Store, text: str, limit: int = 10, offset: int = 0) -> list[Hit]:
+MODES = ("hybrid", "keyword", "semantic")
+# How deep each retriever looks before fusion: fusion can lift a paper that one mode ranks low.
+FUSION_DEPTH = 100
+
+
+@dataclass
+class Semantic:
+    """What semantic search needs: an encoder and the ANN index of the vectors it made."""
+
+    encoder: Encoder
+    index: VectorIndex
+
+    @classmethod
+    def open(cls, data_dir: Path, encoder: Encoder | None = None) -> Semantic:
+        from .embed import MiniLM
+
+        encoder = encoder or MiniLM()
+        return cls(encoder, VectorIndex(data_dir / "vectors.usearch", encoder.dim, encoder.name))
+
+
+def search(
+    store: Store, text: str, limit: int = 10, offset: int = 0, mode: str = "keyword", semantic: Semantic | None = None
+) -> list[Hit]:
     """Papers matching a reader's query, best first (raises QueryError for an unusable query)."""
-    ids, scores = store.keyword_search(parse_query(text), limit=limit, offset=offset)
+    query = parse_query(text)
+    depth = offset + limit
+    if mode == "keyword":
+        ids, scores = store.keyword_search(query, limit=limit, offset=offset)
+    else:
+        if semantic is None:
+            raise CatalogueError(f"{mode} search needs an encoder and a vector index")
+        by_meaning = _semantic_ids(store, query, semantic, max(depth, FUSION_DEPTH))
+        if mode == "semantic":
+            ids, scores = by_meaning
+        else:
+            by_words, _ = store.keyword_search(query, limit=max(depth, FUSION_DEPTH))
+            ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]])
+        ids, scores = ids[offset:depth], scores[offset:depth]
     papers = store.get_many(ids)
     return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i in papers]
+
+
+def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:
+    if not query.free_text.strip():
+        return [], []
+    assert isinstance(store, SqlStore)
+    semantic.index.ensure(store)
+    filtered = bool(query.excluded or query.authors or query.categories)
+    vector = semantic.encoder.encode([query.free_text])[0]
+    pks, sims = semantic.index.search(vector, depth * 5 if filtered else depth)
+    id_of = store.ids_for_pks(pks)
+    ids = [id_of[pk] for pk in pks if pk in id_of]
+    scores = [s for pk, s in zip(pks, sims, strict=True) if pk in id_of]
+    if filtered:
+        papers = store.get_many(ids)
+        keep = [
+            i in papers
+            and matches_filters(
+                query,
+                papers[i].title,
+                papers[i].abstract,
+                " ".join(a.name for a in papers[i].authors),
+                papers[i].categories,
+            )
+            for i in ids
+        ]
+        ids = [i for i, k in zip(ids, keep, strict=True) if k]
+        scores = [s for s, k in zip(scores, keep, strict=True) if k]
+    return ids[:depth], scores[:depth]
+
+
+def related(store: SqlStore, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:
+    """The papers nearest in meaning to `paper_id`, itself excluded."""
+    pk = store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None:
+        raise CatalogueError(f"no paper {paper_id!r}")
+    semantic.index.ensure(store)
+    if not semantic.index.index.contains(pk):
+        raise CatalogueError(f"paper {paper_id} has no vector yet: run `papertide index`")
+    vector = np.asarray(semantic.index.index.get(pk), dtype=np.float32)
+    pks, sims = semantic.index.search(vector, limit + 1)
+    id_of = store.ids_for_pks(pks)
+    pairs = [(id_of[k], s) for k, s in zip(pks, sims, strict=True) if k != pk and k in id_of][:limit]
+    papers = store.get_many(i for i, _ in pairs)
+    return [Hit(papers[i], s) for i, s in pairs if i in papers]
 
 
 def byline(paper: Paper) -> str:

@@ -23,6 +23,8 @@ from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
 from .sources.files import FORMATS, read_path
 from .sources.http import PoliteClient
 from .store import Store, open_store
+from .store.sql import SqlStore
+from .vectors import index_papers
 
 err = Console(stderr=True)
 out = Console(highlight=False)
@@ -283,29 +285,108 @@ def stats(store: Store, settings: Settings, as_json: bool) -> None:
     out.print(table)
 
 
-def _print_results(store: Store, query: str, limit: int, as_json: bool) -> None:
-    hits = catalogue.search(store, query, limit=limit)
-    if as_json:
-        click.echo(orjson.dumps([{"id": h.paper.id, "title": h.paper.title, "score": h.score} for h in hits]))
-        return
+def _semantic(store: Store, settings: Settings, mode: str) -> catalogue.Semantic | None:
+    """The encoder and vector index when the mode needs them; hybrid falls back to keyword search
+    (saying so) while no paper has a vector yet."""
+    if mode == "keyword":
+        return None
+    semantic = catalogue.Semantic.open(settings.data_dir)
+    assert isinstance(store, SqlStore)
+    if store.count_embeddings(semantic.encoder.name) == 0:
+        if mode == "semantic":
+            raise click.ClickException("no paper has a vector yet: run `papertide index` first")
+        err.print("[yellow]no vectors yet (run `papertide index`): keyword search only[/yellow]")
+        return None
+    return semantic
+
+
+def _hits_json(hits: list[catalogue.Hit]) -> list[dict[str, object]]:
+    return [{"id": h.paper.id, "title": h.paper.title, "score": h.score} for h in hits]
+
+
+def _print_hits(hits: list[catalogue.Hit], query: str) -> None:
     if not hits:
         out.print(f"no papers match {query!r}")
     for rank, hit in enumerate(hits, start=1):
         p = hit.paper
-        meta = " · ".join(
-            filter(None, (p.id, catalogue.byline(p), p.published.strftime("%b %d, %Y") if p.published else None))
-        )
-        out.print(f"[bold]{rank:>2}. {p.title}[/bold]\n    {meta}  [dim](score {hit.score:.2f})[/dim]")
+        date = p.published.strftime("%b %d, %Y") if p.published else None
+        meta = " · ".join(filter(None, (p.id, catalogue.byline(p), date)))
+        out.print(f"[bold]{rank:>2}. {p.title}[/bold]\n    {meta}  [dim](score {hit.score:.3f})[/dim]")
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(catalogue.MODES), default="hybrid", show_default=True)
+@click.option("--batch", "batch_file", type=click.File("rb"), help='JSON lines {"id", "text"}: one answer line each.')
 @click.option("--json", "as_json", is_flag=True, help="Print [{id, title, score}, ...].")
 @with_store
-def search(store: Store, settings: Settings, query: str, limit: int, as_json: bool) -> None:
-    """Search titles, abstracts and authors. Supports "phrases", -exclusions, author:Name, cat:cs.LG."""
-    _print_results(store, query, limit, as_json)
+def search(
+    store: Store, settings: Settings, query: str | None, limit: int, mode: str, batch_file: Any, as_json: bool
+) -> None:
+    """Search titles, abstracts and authors, by words and by meaning. Supports "phrases",
+    -exclusions, author:Name and cat:cs.LG."""
+    if (query is None) == (batch_file is None):
+        raise click.UsageError("give a QUERY or --batch FILE")
+    semantic = _semantic(store, settings, mode)
+    effective = mode if semantic else "keyword"
+    if batch_file is None:
+        hits = catalogue.search(store, query or "", limit=limit, mode=effective, semantic=semantic)
+        if as_json:
+            click.echo(orjson.dumps(_hits_json(hits)))
+        else:
+            _print_hits(hits, query or "")
+        return
+    for number, line in enumerate(batch_file, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+            hits = catalogue.search(store, str(item["text"]), limit=limit, mode=effective, semantic=semantic)
+            click.echo(orjson.dumps({"id": item.get("id"), "results": _hits_json(hits)}))
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise click.ClickException(f'--batch line {number}: expected {{"id", "text"}} ({exc})') from exc
+
+
+@main.command()
+@click.argument("paper_id")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@with_store
+def related(store: Store, settings: Settings, paper_id: str, limit: int, as_json: bool) -> None:
+    """Papers nearest in meaning to PAPER_ID."""
+    assert isinstance(store, SqlStore)
+    hits = catalogue.related(store, paper_id, catalogue.Semantic.open(settings.data_dir), limit)
+    if as_json:
+        click.echo(orjson.dumps(_hits_json(hits)))
+    else:
+        _print_hits(hits, paper_id)
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the ANN index file from the stored vectors first.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True)
+@with_store
+def index(store: Store, settings: Settings, rebuild: bool, batch_size: int) -> None:
+    """Encode papers that have no vector yet and update the ANN index (resumable: a killed run
+    continues where it stopped)."""
+    assert isinstance(store, SqlStore)
+    semantic = catalogue.Semantic.open(settings.data_dir)
+    if rebuild:
+        semantic.index.rebuild(store)
+    pending = store.count() - store.count_embeddings(semantic.encoder.name)
+    columns = [
+        TextColumn("encoding"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} papers"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("index", total=pending)
+        done = index_papers(
+            store, semantic.encoder, semantic.index, batch_size, on_batch=lambda n: progress.update(task, completed=n)
+        )
+    out.print(f"encoded {done} papers; index holds {len(semantic.index.index)} vectors ({semantic.encoder.name})")
 
 
 @main.command()
@@ -342,7 +423,7 @@ def demo(store: Store, settings: Settings, query: str) -> None:
     summary = catalogue.load_demo(store)
     out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {store.count()} papers")
     out.print(f"[dim]data directory: {settings.data_dir}[/dim]\n\nsearch: {query!r}")
-    _print_results(store, query, 10, as_json=False)
+    _print_hits(catalogue.search(store, query, limit=10), query)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ class Query:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     text: str = field(default="", compare=False)
+    # The words and phrases as typed (stop-words kept, operators removed): what semantic search embeds.
+    free_text: str = field(default="", compare=False)
 
     @property
     def is_empty(self) -> bool:
@@ -69,6 +71,7 @@ def parse_query(text: str) -> Query:
     excluded: list[str] = []
     authors: list[str] = []
     categories: list[str] = []
+    free: list[str] = []
     for token in _TOKEN.findall(text):
         negative = token.startswith("-") and len(token) > 1
         body = token[1:] if negative else token
@@ -85,10 +88,13 @@ def parse_query(text: str) -> Query:
                 phrases.append(words)
             else:
                 terms.extend(words)
+            if not negative:
+                free.append(body.strip('"'))
         elif negative:
             excluded.extend(_words(body))
         else:
             terms.extend(w for w in _words(body) if w not in STOP_WORDS)
+            free.append(body)
     if len(terms) + sum(map(len, phrases)) + len(excluded) + len(authors) > MAX_TERMS:
         raise QueryError(f"query has too many words (at most {MAX_TERMS})")
     return Query(
@@ -98,4 +104,19 @@ def parse_query(text: str) -> Query:
         authors=tuple(authors),
         categories=tuple(categories),
         text=text,
+        free_text=" ".join(free),
+    )
+
+
+def matches_filters(query: Query, title: str, abstract: str, author_names: str, categories: tuple[str, ...]) -> bool:
+    """Whether a paper found by meaning (not by the keyword index) passes the query's author:,
+    cat: and -exclusion parts, read the way the keyword index reads them."""
+    words = set(_words(f"{title} {abstract}"))
+    if any(w in words for w in query.excluded):
+        return False
+    names = set(_words(author_names))
+    if not all(a in names for a in query.authors):
+        return False
+    return all(
+        any(c == cat or ("." not in cat and c.startswith(cat + ".")) for c in categories) for cat in query.categories
     )

