@@ -212,3 +212,31 @@ def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:
     assert (tmp_path / "envdata" / "papertide.sqlite3").exists()
     bad = subprocess.run([sys.executable, "-m", "papertide.cli", "import"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> None:
+    run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"))
+    hybrid_before = run("search", "quantum surface codes", "--json")
+    assert "no vectors yet" in hybrid_before.stderr
+    assert "no paper has a vector yet" in run("search", "x", "--mode", "semantic", code=1).output
+    assert "encoded 12 papers; index holds 12 vectors" in run("index", "--batch-size", "5").output
+    assert "encoded 0 papers" in run("index").output
+    for mode in ("keyword", "semantic", "hybrid"):
+        hits = orjson.loads(run("search", "quantum surface codes", "--mode", mode, "--json").stdout)
+        assert hits[0]["id"] == "c04", mode
+    related = orjson.loads(run("related", "c01", "--json", "--limit", "2").stdout)
+    assert [h["id"] for h in related] == ["c12", "c11"]
+    assert "no paper 'nope'" in run("related", "nope", code=1).output
+    assert "index holds 12 vectors" in run("index", "--rebuild").output
+
+
+def test_search_batch(run, tmp_path: Path) -> None:
+    run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"))
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "q1", "text": "fraud detection"}\n\n{"id": 2, "text": "galaxy lensing"}\n')
+    result = run("search", "--batch", str(queries), "--mode", "keyword", "--json", "--limit", "1")
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["id"], [r["id"] for r in line["results"]]) for line in lines] == [("q1", ["c03"]), (2, ["c10"])]
+    queries.write_text('{"id": "q1"}\n')
+    assert "--batch line 1" in run("search", "--batch", str(queries), "--mode", "keyword", code=1).output
+    run("search", "both", "--batch", str(queries), code=2)
