@@ -15,7 +15,6 @@ from .rank import reciprocal_rank_fusion
 from .search import Query, matches_filters, parse_query
 from .sources.jsonl import parse_jsonl
 from .store import Store
-from .store.sql import SqlStore
 from .vectors import VectorIndex
 
 DEMO_CORPUS = "demo_papers.jsonl"
@@ -76,7 +75,6 @@ def search(
 def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:
     if not query.free_text.strip():
         return [], []
-    assert isinstance(store, SqlStore)
     semantic.index.ensure(store)
     filtered = bool(query.excluded or query.authors or query.categories)
     vector = semantic.encoder.encode([query.free_text])[0]
@@ -102,7 +100,7 @@ def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) ->
     return ids[:depth], scores[:depth]
 
 
-def related(store: SqlStore, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:
+def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:
     """The papers nearest in meaning to `paper_id`, itself excluded."""
     pk = store.pks_for_ids([paper_id]).get(paper_id)
     if pk is None:

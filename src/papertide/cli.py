@@ -23,7 +23,6 @@ from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
 from .sources.files import FORMATS, read_path
 from .sources.http import PoliteClient
 from .store import Store, open_store
-from .store.sql import SqlStore
 from .vectors import index_papers
 
 err = Console(stderr=True)
@@ -291,7 +290,6 @@ def _semantic(store: Store, settings: Settings, mode: str) -> catalogue.Semantic
     if mode == "keyword":
         return None
     semantic = catalogue.Semantic.open(settings.data_dir)
-    assert isinstance(store, SqlStore)
     if store.count_embeddings(semantic.encoder.name) == 0:
         if mode == "semantic":
             raise click.ClickException("no paper has a vector yet: run `papertide index` first")
@@ -355,7 +353,6 @@ def search(
 @with_store
 def related(store: Store, settings: Settings, paper_id: str, limit: int, as_json: bool) -> None:
     """Papers nearest in meaning to PAPER_ID."""
-    assert isinstance(store, SqlStore)
     hits = catalogue.related(store, paper_id, catalogue.Semantic.open(settings.data_dir), limit)
     if as_json:
         click.echo(orjson.dumps(_hits_json(hits)))
@@ -370,7 +367,6 @@ def related(store: Store, settings: Settings, paper_id: str, limit: int, as_json
 def index(store: Store, settings: Settings, rebuild: bool, batch_size: int) -> None:
     """Encode papers that have no vector yet and update the ANN index (resumable: a killed run
     continues where it stopped)."""
-    assert isinstance(store, SqlStore)
     semantic = catalogue.Semantic.open(settings.data_dir)
     if rebuild:
         semantic.index.rebuild(store)

@@ -24,7 +24,7 @@ import onnxruntime  # noqa: F401
 from usearch.index import Index
 
 from .embed import Encoder, paper_text
-from .store.sql import SqlStore
+from .store import Store
 
 
 @dataclass
@@ -52,30 +52,30 @@ class VectorIndex:
         # f16 halves memory at no measurable cost to recall for normalised 384-d vectors.
         return Index(ndim=self.dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=64)
 
-    def in_step(self, store: SqlStore) -> bool:
+    def in_step(self, store: Store) -> bool:
         return (
             self.state is not None
             and self.state.generation == store.vector_generation()
             and len(self.index) == store.count_embeddings(self.model)
         )
 
-    def rebuild(self, store: SqlStore) -> None:
+    def rebuild(self, store: Store) -> None:
         self.index = self._empty()
         generation = store.vector_generation()
         for pks, vectors in store.iter_embeddings(self.model):
             self.index.add(pks.astype(np.uint64), vectors)
         self.save(generation)
 
-    def ensure(self, store: SqlStore) -> None:
+    def ensure(self, store: Store) -> None:
         """Repair the index if it is out of step with the database."""
         if not self.in_step(store):
             self.rebuild(store)
 
     def upsert(self, pks: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
         keys = pks.astype(np.uint64)
-        present = [k for k in keys if self.index.contains(k)]
-        if present:
-            self.index.remove(np.array(present, dtype=np.uint64))
+        present = keys[np.asarray(self.index.contains(keys), dtype=bool)]
+        if len(present):
+            self.index.remove(present)
         self.index.add(keys, vectors)
 
     def save(self, generation: int) -> None:
@@ -98,7 +98,7 @@ class VectorIndex:
 
 
 def index_papers(
-    store: SqlStore,
+    store: Store,
     encoder: Encoder,
     index: VectorIndex,
     batch_size: int = 256,

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from ..model import Paper
 from ..search import Query
 
@@ -44,6 +47,29 @@ class Store(Protocol):
     def iter_papers(self, batch_size: int = 1000) -> Iterable[Paper]:
         """Every paper, in insertion order."""
         ...
+
+    # --- vectors for semantic search (see papertide.vectors) ---
+    def pending_embeddings(self, model: str, limit: int) -> list[tuple[int, str, str]]:
+        """(pk, title, abstract) of papers with no vector from `model` yet, oldest first."""
+        ...
+
+    def save_embeddings(
+        self, model: str, pks: Sequence[int] | npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
+    ) -> int:
+        """Store vectors in one transaction; return the new value of the vectors counter."""
+        ...
+
+    def vector_generation(self) -> int: ...
+
+    def count_embeddings(self, model: str) -> int: ...
+
+    def iter_embeddings(
+        self, model: str, batch_size: int = 10000
+    ) -> Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]: ...
+
+    def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]: ...
+
+    def pks_for_ids(self, ids: Iterable[str]) -> dict[str, int]: ...
 
     def check(self) -> list[str]:
         """Problems found in the database (empty when consistent)."""
