@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 from papertide import catalogue
 from papertide.embed import MiniLM
 from papertide.ingest import ingest
+from papertide.search import Filters
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 from papertide.vectors import VectorIndex, index_papers
@@ -128,3 +130,26 @@ def test_changed_abstract_makes_the_vector_stale(corpus: SqlStore, encoder: Mini
     assert index_papers(corpus, encoder, index) == 1
     vector = np.asarray(index.index.get(corpus.pks_for_ids(["c11"])["c11"]), dtype=np.float32)
     assert float(vector @ encoder.encode(["sea turtles"])[0]) > 0.3
+
+
+@pytest.mark.parametrize("mode", catalogue.MODES)
+def test_filters_sorting_and_paging_in_every_mode(corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    semantic = catalogue.Semantic(encoder, index)
+
+    def ids(query: str, **kw: object) -> list[str]:
+        return [h.paper.id for h in catalogue.search(corpus, query, mode=mode, semantic=semantic, **kw)]  # type: ignore[arg-type]
+
+    learning = "learning neural networks models"
+    # Published dates in the fixture are 2024-01-<number>; only c05..c09 fall in the window.
+    window = Filters(since=date(2024, 1, 5), until=date(2024, 1, 9))
+    assert set(ids(learning, limit=12, filters=window)) <= {"c05", "c06", "c07", "c08", "c09"}
+    newest = ids(learning, limit=12, filters=window, sort="newest")
+    assert newest == sorted(newest, reverse=True) and len(newest) >= 3
+    first, second = ids(learning, limit=2, sort="newest"), ids(learning, limit=2, offset=2, sort="newest")
+    assert len(first) == len(second) == 2 and not set(first) & set(second)
+    assert ids("fraud detection", filters=Filters(has_code=True)) == ["c03"]
+    assert ids("fraud detection", filters=Filters(min_upvotes=3)) == ["c03"]
+    assert ids(learning, limit=12, filters=Filters(has_code=True, since=date(2024, 1, 4))) == []
+    assert ids("molecules and fraud", limit=2, sort="upvotes", filters=Filters(min_upvotes=1)) == ["c03", "c07"]

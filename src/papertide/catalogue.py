@@ -12,7 +12,7 @@ from .embed import Encoder
 from .ingest import Summary, ingest
 from .model import Paper
 from .rank import reciprocal_rank_fusion
-from .search import Query, matches_filters, parse_query
+from .search import Filters, Query, matches_filters, parse_query, sort_papers
 from .sources.jsonl import parse_jsonl
 from .store import Store
 from .vectors import VectorIndex
@@ -51,25 +51,36 @@ class Semantic:
 
 
 def search(
-    store: Store, text: str, limit: int = 10, offset: int = 0, mode: str = "keyword", semantic: Semantic | None = None
+    store: Store,
+    text: str,
+    limit: int = 10,
+    offset: int = 0,
+    mode: str = "keyword",
+    semantic: Semantic | None = None,
+    filters: Filters | None = None,
+    sort: str = "relevance",
 ) -> list[Hit]:
-    """Papers matching a reader's query, best first (raises QueryError for an unusable query)."""
-    query = parse_query(text)
-    depth = offset + limit
+    """Papers matching a reader's query, `limit` of them from `offset`, in `sort` order (raises
+    QueryError for an unusable query). Keyword mode filters and sorts in the index; the other modes
+    filter and re-sort the fused candidates (the best FUSION_DEPTH of each retriever, or more)."""
+    query, filters = parse_query(text), filters or Filters()
     if mode == "keyword":
-        ids, scores = store.keyword_search(query, limit=limit, offset=offset)
+        ids, scores = store.keyword_search(query, limit=limit, offset=offset, filters=filters, sort=sort)
+        papers = store.get_many(ids)
+        return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i in papers]
+    if semantic is None:
+        raise CatalogueError(f"{mode} search needs an encoder and a vector index")
+    depth = max(offset + limit, FUSION_DEPTH) * (5 if filters.active else 1)
+    by_meaning = _semantic_ids(store, query, semantic, depth)
+    if mode == "semantic":
+        ids, scores = by_meaning
     else:
-        if semantic is None:
-            raise CatalogueError(f"{mode} search needs an encoder and a vector index")
-        by_meaning = _semantic_ids(store, query, semantic, max(depth, FUSION_DEPTH))
-        if mode == "semantic":
-            ids, scores = by_meaning
-        else:
-            by_words, _ = store.keyword_search(query, limit=max(depth, FUSION_DEPTH))
-            ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]])
-        ids, scores = ids[offset:depth], scores[offset:depth]
+        by_words, _ = store.keyword_search(query, limit=depth, filters=filters)
+        ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]])
     papers = store.get_many(ids)
-    return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i in papers]
+    score_of = dict(zip(ids, scores, strict=True))
+    ranked = sort_papers([papers[i] for i in ids if i in papers and filters.admits(papers[i])], sort)
+    return [Hit(p, score_of[p.id]) for p in ranked[offset : offset + limit]]
 
 
 def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:

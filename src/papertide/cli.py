@@ -18,7 +18,7 @@ from rich.table import Table
 from . import catalogue
 from .config import Settings
 from .ingest import Summary, ingest
-from .search import QueryError
+from .search import SORTS, Filters, QueryError
 from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
 from .sources.files import FORMATS, read_path
 from .sources.http import PoliteClient
@@ -316,11 +316,29 @@ def _print_hits(hits: list[catalogue.Hit], query: str) -> None:
 @click.argument("query", required=False)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--mode", type=click.Choice(catalogue.MODES), default="hybrid", show_default=True)
+@click.option("--offset", type=click.IntRange(0, 100_000), default=0, help="Skip this many results (paging).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First published on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="First published on or before (YYYY-MM-DD).")
+@click.option("--has-code", is_flag=True, help="Only papers with a code link.")
+@click.option("--min-upvotes", type=click.IntRange(0), help="Only papers with at least this many upvotes.")
 @click.option("--batch", "batch_file", type=click.File("rb"), help='JSON lines {"id", "text"}: one answer line each.')
 @click.option("--json", "as_json", is_flag=True, help="Print [{id, title, score}, ...].")
 @with_store
 def search(
-    store: Store, settings: Settings, query: str | None, limit: int, mode: str, batch_file: Any, as_json: bool
+    store: Store,
+    settings: Settings,
+    query: str | None,
+    limit: int,
+    mode: str,
+    offset: int,
+    sort: str,
+    since: datetime | None,
+    until: datetime | None,
+    has_code: bool,
+    min_upvotes: int | None,
+    batch_file: Any,
+    as_json: bool,
 ) -> None:
     """Search titles, abstracts and authors, by words and by meaning. Supports "phrases",
     -exclusions, author:Name and cat:cs.LG."""
@@ -328,8 +346,18 @@ def search(
         raise click.UsageError("give a QUERY or --batch FILE")
     semantic = _semantic(store, settings, mode)
     effective = mode if semantic else "keyword"
+    filters = Filters(since.date() if since else None, until.date() if until else None, has_code, min_upvotes)
     if batch_file is None:
-        hits = catalogue.search(store, query or "", limit=limit, mode=effective, semantic=semantic)
+        hits = catalogue.search(
+            store,
+            query or "",
+            limit=limit,
+            offset=offset,
+            mode=effective,
+            semantic=semantic,
+            filters=filters,
+            sort=sort,
+        )
         if as_json:
             click.echo(orjson.dumps(_hits_json(hits)))
         else:
@@ -340,7 +368,16 @@ def search(
             continue
         try:
             item = orjson.loads(line)
-            hits = catalogue.search(store, str(item["text"]), limit=limit, mode=effective, semantic=semantic)
+            hits = catalogue.search(
+                store,
+                str(item["text"]),
+                limit=limit,
+                offset=offset,
+                mode=effective,
+                semantic=semantic,
+                filters=filters,
+                sort=sort,
+            )
             click.echo(orjson.dumps({"id": item.get("id"), "results": _hits_json(hits)}))
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise click.ClickException(f'--batch line {number}: expected {{"id", "text"}} ({exc})') from exc

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .model import Paper
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
@@ -30,6 +33,42 @@ STOP_WORDS = frozenset(
 
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _WORD = re.compile(r"\w+")
+
+
+SORTS = ("relevance", "newest", "upvotes")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing a search by things a reader picks from the page rather than types."""
+
+    since: date | None = None  # first published on or after
+    until: date | None = None  # first published on or before
+    has_code: bool = False
+    min_upvotes: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def admits(self, paper: Paper) -> bool:
+        published = paper.published.date() if paper.published else None
+        if self.since and (published is None or published < self.since):
+            return False
+        if self.until and (published is None or published > self.until):
+            return False
+        if self.has_code and not paper.code_url:
+            return False
+        return not (self.min_upvotes and (paper.upvotes or 0) < self.min_upvotes)
+
+
+def sort_papers(papers: list[Paper], sort: str) -> list[Paper]:
+    """Re-order relevance-ranked papers (stable: relevance breaks ties)."""
+    if sort == "newest":
+        return sorted(papers, key=lambda p: p.published or datetime.min, reverse=True)
+    if sort == "upvotes":
+        return sorted(papers, key=lambda p: p.upvotes or 0, reverse=True)
+    return papers
 
 
 class QueryError(ValueError):

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import Paper
-from ..search import Query
+from ..search import Filters, Query
 
 __all__ = ["Change", "Store", "open_store"]
 
@@ -36,8 +36,11 @@ class Store(Protocol):
         """Insert or rewrite papers, all of them or none (one transaction)."""
         ...
 
-    def keyword_search(self, query: Query, limit: int, offset: int = 0) -> tuple[list[str], list[float]]:
-        """Ids and scores (higher is better) of the papers matching `query`, best first."""
+    def keyword_search(
+        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
+    ) -> tuple[list[str], list[float]]:
+        """Ids and scores (higher is better) of the papers matching `query` and `filters`, in `sort`
+        order (relevance: best first)."""
         ...
 
     def count(self) -> int: ...

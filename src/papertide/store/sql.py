@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from alembic.script import ScriptDirectory
 
 from ..ids import LOCAL_PREFIX
 from ..model import Paper
-from ..search import Query
+from ..search import Filters, Query
 from . import Change
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, paper_vectors, papers
@@ -93,6 +94,26 @@ def _category_clause(categories: Sequence[str]) -> sa.ColumnElement[bool]:
         pattern = f"% {cat} %" if "." in cat else f"% {cat}.%"
         clauses.append(sa.or_(padded.like(pattern), papers.c.categories == cat))
     return sa.and_(*clauses)
+
+
+_SORT_ORDER = {
+    "newest": (papers.c.published.is_(None), papers.c.published.desc()),
+    "upvotes": (sa.func.coalesce(papers.c.upvotes, 0).desc(),),
+}
+
+
+def _filter_clause(filters: Filters) -> sa.ColumnElement[bool]:
+    c = papers.c
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.since:
+        clauses.append(c.published >= datetime.combine(filters.since, datetime.min.time()))
+    if filters.until:
+        clauses.append(c.published < datetime.combine(filters.until + timedelta(days=1), datetime.min.time()))
+    if filters.has_code:
+        clauses.append(c.code_url.is_not(None))
+    if filters.min_upvotes:
+        clauses.append(sa.func.coalesce(c.upvotes, 0) >= filters.min_upvotes)
+    return sa.and_(sa.true(), *clauses)
 
 
 class SqlStore:
@@ -239,13 +260,17 @@ class SqlStore:
                 conn.execute(papers.insert(), [{**paper_to_row(p), "ingested_at": now_dt} for p in new])
 
     # --- search -----------------------------------------------------------------------------------
-    def keyword_search(self, query: Query, limit: int, offset: int = 0) -> tuple[list[str], list[float]]:
+    def keyword_search(
+        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
+    ) -> tuple[list[str], list[float]]:
         if query.is_empty or limit <= 0:
             return [], []
         if self.dialect != "sqlite":
             raise NotImplementedError(f"keyword search is not implemented for {self.dialect}")
         expr = fts5_expression(query)
-        cat = _category_clause(query.categories) if query.categories else sa.true()
+        cat = sa.and_(
+            _category_clause(query.categories) if query.categories else sa.true(), _filter_clause(filters or Filters())
+        )
         if expr is None:  # only filters: list the category, newest first
             stmt = (
                 sa.select(papers.c.id, sa.literal(0.0))
@@ -259,7 +284,7 @@ class SqlStore:
                 sa.select(papers.c.id, score)
                 .select_from(fts.join(papers, papers.c.pk == fts.c.rowid))
                 .where(sa.text("papers_fts MATCH :expr").bindparams(expr=expr), cat)
-                .order_by(score, papers.c.pk)
+                .order_by(*_SORT_ORDER.get(sort, ()), score, papers.c.pk)
             )
         with self.engine.connect() as conn:
             rows = conn.execute(stmt.limit(limit).offset(offset)).all()
