@@ -7,7 +7,7 @@ import pytest
 from papertide import catalogue
 from papertide.embed import MiniLM
 from papertide.ingest import ingest
-from papertide.search import Filters
+from papertide.search import Filters, QueryError
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 from papertide.vectors import VectorIndex, index_papers
@@ -153,3 +153,18 @@ def test_filters_sorting_and_paging_in_every_mode(corpus: SqlStore, encoder: Min
     assert ids("fraud detection", filters=Filters(min_upvotes=3)) == ["c03"]
     assert ids(learning, limit=12, filters=Filters(has_code=True, since=date(2024, 1, 4))) == []
     assert ids("molecules and fraud", limit=2, sort="upvotes", filters=Filters(min_upvotes=1)) == ["c03", "c07"]
+
+
+@pytest.mark.parametrize("mode", catalogue.MODES)
+def test_absurd_queries_never_crash(corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str) -> None:
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    semantic = catalogue.Semantic(encoder, index)
+    for text in ["", "   ", "the of and", "\x00\x07\x1b", "-only -exclusions"]:
+        assert catalogue.search(corpus, text, mode=mode, semantic=semantic) == [], text
+    for text in ["author:", "cat:", "NEAR( * OR ^", "\u202e\ufeffscore"]:  # read as plain words: no crash
+        assert len(catalogue.search(corpus, text, mode=mode, semantic=semantic)) <= 10
+    hits = catalogue.search(corpus, '"surface codes', mode=mode, semantic=semantic)  # unbalanced quote
+    assert hits[0].paper.id == "c04"
+    with pytest.raises(QueryError, match="query is too long"):
+        catalogue.search(corpus, "x" * 10_000, mode=mode, semantic=semantic)

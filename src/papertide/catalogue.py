@@ -84,7 +84,7 @@ def search(
 
 
 def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:
-    if not query.free_text.strip():
+    if query.is_empty or not query.free_text.strip():  # e.g. only stop-words: nothing to look for
         return [], []
     semantic.index.ensure(store)
     filtered = bool(query.excluded or query.authors or query.categories)
