@@ -131,10 +131,16 @@ def ingest_group() -> None:
     """Fetch papers from remote sources (arXiv API, arXiv OAI-PMH, HF daily papers)."""
 
 
-def _fetch_and_ingest(store: Store, items: Iterable[Item], as_json: bool) -> None:
-    with _progress("fetching", None) as progress:
-        task = progress.add_task("fetch", total=None, summary="")
-        summary = ingest(store, items, batch_size=200, on_batch=_show(progress, task))
+def _fetch_and_ingest(
+    store: Store, fetch: Callable[[PoliteClient], Iterable[Item]], delay: float, retries: int, as_json: bool
+) -> None:
+    client = PoliteClient(delay=delay, retries=retries)
+    try:
+        with _progress("fetching", None) as progress:
+            task = progress.add_task("fetch", total=None, summary="")
+            summary = ingest(store, fetch(client), batch_size=200, on_batch=_show(progress, task))
+    finally:
+        client.close()
     _print_summary(summary, as_json)
 
 
@@ -191,23 +197,19 @@ def ingest_arxiv(
     """Fetch new and updated papers from the arXiv API, by category and date window or by id."""
     if not category and not ids:
         raise click.UsageError("give --category (repeatable) or --id")
-    client = PoliteClient(delay=delay, retries=retries)
     url = base_url or arxiv_atom.DEFAULT_URL
     if until:
         until = until + timedelta(days=1) - timedelta(minutes=1)
     start, end = _window(days, since, until)
 
-    def items() -> Iterator[Item]:
+    def items(client: PoliteClient) -> Iterator[Item]:
         if ids:
             yield from arxiv_atom.fetch(client, id_list=ids, base_url=url, page_size=page_size)
         for cat in category:
             query = arxiv_atom.category_query(cat, start, end)
             yield from arxiv_atom.fetch(client, search_query=query, base_url=url, page_size=page_size)
 
-    try:
-        _fetch_and_ingest(store, items(), as_json)
-    finally:
-        client.close()
+    _fetch_and_ingest(store, items, delay, retries, as_json)
 
 
 @ingest_group.command(name="oai")
@@ -230,9 +232,9 @@ def ingest_oai(
     as_json: bool,
 ) -> None:
     """Backfill from arXiv's OAI-PMH interface (follows resumption tokens to the end)."""
-    client = PoliteClient(delay=delay, retries=retries)
-    try:
-        items = oai.fetch(
+
+    def items(client: PoliteClient) -> Iterator[Item]:
+        return oai.fetch(
             client,
             metadata_prefix=metadata_format,
             set_spec=set_spec,
@@ -240,9 +242,8 @@ def ingest_oai(
             until=until.date() if until else None,
             base_url=base_url or oai.DEFAULT_URL,
         )
-        _fetch_and_ingest(store, items, as_json)
-    finally:
-        client.close()
+
+    _fetch_and_ingest(store, items, delay, retries, as_json)
 
 
 @ingest_group.command(name="hf-daily")
@@ -259,12 +260,9 @@ def ingest_hf_daily(
     as_json: bool,
 ) -> None:
     """Fetch one day of a Hugging Face-style daily papers list (featured dates, upvotes)."""
-    client = PoliteClient(delay=delay, retries=retries)
-    try:
-        featured = day.date() if day else datetime.now(UTC).date()
-        _fetch_and_ingest(store, hf_daily.fetch(client, featured, base_url or hf_daily.DEFAULT_URL), as_json)
-    finally:
-        client.close()
+    featured = day.date() if day else datetime.now(UTC).date()
+    url = base_url or hf_daily.DEFAULT_URL
+    _fetch_and_ingest(store, lambda client: hf_daily.fetch(client, featured, url), delay, retries, as_json)
 
 
 @main.command()

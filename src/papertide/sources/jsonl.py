@@ -17,7 +17,7 @@ from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
 from . import Item, Rejected, clean_text, find_code_url, parse_iso_datetime
 from .oai import split_author_string
-from .snapshot import decode_lines
+from .snapshot import parse_json_lines
 
 _ID = re.compile(r"^[\w.\-/:]{1,64}$")
 _TEXT_FIELDS = (
@@ -101,9 +101,4 @@ def jsonl_record(record: Any, where: str, source: str = "jsonl") -> Item:
 
 
 def parse_jsonl(lines: Iterable[bytes], where: str = "jsonl") -> Iterator[Item]:
-    for decoded in decode_lines(lines, where):
-        if isinstance(decoded, Rejected):
-            yield decoded
-        else:
-            number, record = decoded
-            yield jsonl_record(record, f"{where}:{number}")
+    return parse_json_lines(lines, where, jsonl_record)

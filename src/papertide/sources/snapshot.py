@@ -9,7 +9,7 @@ Read as a stream, one line at a time, so memory stays flat whatever the file siz
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -81,10 +81,15 @@ def decode_lines(lines: Iterable[bytes], where: str) -> Iterator[tuple[int, Any]
             yield Rejected(f"{where}:{number}", None, reason)
 
 
-def parse_snapshot(lines: Iterable[bytes], where: str = "snapshot") -> Iterator[Item]:
+def parse_json_lines(lines: Iterable[bytes], where: str, to_item: Callable[[Any, str], Item]) -> Iterator[Item]:
+    """Items from JSON lines: `to_item(record, "file:line")` for each readable line, else a Rejected."""
     for decoded in decode_lines(lines, where):
         if isinstance(decoded, Rejected):
             yield decoded
         else:
             number, record = decoded
-            yield snapshot_record(record, f"{where}:{number}")
+            yield to_item(record, f"{where}:{number}")
+
+
+def parse_snapshot(lines: Iterable[bytes], where: str = "snapshot") -> Iterator[Item]:
+    return parse_json_lines(lines, where, snapshot_record)

@@ -11,31 +11,6 @@ import orjson
 from ..ids import title_key
 from ..model import Author, Paper
 
-# Columns read back into a Paper (the rest are derived or bookkeeping).
-PAPER_COLUMNS = (
-    "id",
-    "version",
-    "title",
-    "abstract",
-    "authors",
-    "author_count",
-    "organization",
-    "primary_category",
-    "categories",
-    "published",
-    "updated",
-    "featured_date",
-    "submitted_by",
-    "upvotes",
-    "comments",
-    "journal_ref",
-    "doi",
-    "code_url",
-    "project_url",
-    "source",
-)
-
-
 # Columns written for a paper, in this order (the surrogate `pk` and `ingested_at` are the store's).
 ROW_COLUMNS = (
     "id",
@@ -62,6 +37,10 @@ ROW_COLUMNS = (
     "source",
     "changed_at",
 )
+
+
+# Columns read back into a Paper: the written ones less the derived and bookkeeping ones.
+PAPER_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in ("title_key", "author_names", "changed_at"))
 
 
 def paper_values(paper: Paper, now: datetime | str) -> tuple[Any, ...]:

@@ -348,21 +348,19 @@ class SqlStore:
             return int(conn.execute(stmt).scalar_one())
 
     def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]:
-        wanted = list(dict.fromkeys(int(p) for p in pks))
-        found: dict[int, str] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(wanted), _CHUNK):
-                stmt = sa.select(papers.c.pk, papers.c.id).where(papers.c.pk.in_(wanted[i : i + _CHUNK]))
-                found.update((pk, pid) for pk, pid in conn.execute(stmt))
-        return found
+        return self._pairs(papers.c.pk, papers.c.id, [int(p) for p in pks])
 
     def pks_for_ids(self, ids: Iterable[str]) -> dict[str, int]:
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, int] = {}
+        return self._pairs(papers.c.id, papers.c.pk, list(ids))
+
+    def _pairs(self, key: sa.Column[Any], value: sa.Column[Any], wanted: list[Any]) -> dict[Any, Any]:
+        """{key: value} for the rows whose `key` is in `wanted`, looked up in chunks."""
+        wanted = list(dict.fromkeys(wanted))
+        found: dict[Any, Any] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), _CHUNK):
-                stmt = sa.select(papers.c.id, papers.c.pk).where(papers.c.id.in_(wanted[i : i + _CHUNK]))
-                found.update((pid, pk) for pid, pk in conn.execute(stmt))
+                rows = conn.execute(sa.select(key, value).where(key.in_(wanted[i : i + _CHUNK])))
+                found.update((k, v) for k, v in rows)  # not update(rows): a Result has .keys()
         return found
 
     # --- upkeep -----------------------------------------------------------------------------------
