@@ -69,10 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--ef", default="64,128,256,512", help="ef_search values to measure on each index")
     parser.add_argument("--out", type=Path, default=Path("bench/results/latency.json"))
     args = parser.parse_args()
     console = Console(width=160)
     rng = np.random.default_rng(7)
+    efs = [int(e) for e in args.ef.split(",")]
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         vectors = clustered(n, rng)
@@ -91,33 +93,35 @@ def main() -> None:
             exact_ms.append(1000 * (time.perf_counter() - t))
             truth.append(set((top + 1).tolist()))
 
-        ann_ms, found = [], []
-        for q in queries:
-            t = time.perf_counter()
-            keys, _ = index.search(q, 10)
-            ann_ms.append(1000 * (time.perf_counter() - t))
-            found.append(set(keys))
-        recall = statistics.mean(len(a & b) / 10 for a, b in zip(found, truth, strict=True))
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            start = time.perf_counter()
-            concurrent_ms = list(pool.map(partial(timed_search, index), np.concatenate([queries] * 4)))
-            concurrent_qps = len(concurrent_ms) / (time.perf_counter() - start)
-        rows.append(
-            {
-                "papers": n,
-                "build_s": round(build_s, 1),
-                "index_mb": round(index.index.memory_usage / 1e6, 1),
-                "ann_p50_ms": round(percentile(ann_ms, 50), 3),
-                "ann_p99_ms": round(percentile(ann_ms, 99), 3),
-                "ann8_p50_ms": round(percentile(concurrent_ms, 50), 3),
-                "ann8_p99_ms": round(percentile(concurrent_ms, 99), 3),
-                "ann8_qps": round(concurrent_qps),
-                "scan_p50_ms": round(percentile(exact_ms, 50), 3),
-                "speedup_p50": round(percentile(exact_ms, 50) / percentile(ann_ms, 50), 1),
-                "recall_at_10": round(recall, 4),
-            }
-        )
+        for ef in efs:
+            index.index.expansion_search = ef
+            ann_ms, found = [], []
+            for q in queries:
+                t = time.perf_counter()
+                keys, _ = index.search(q, 10)
+                ann_ms.append(1000 * (time.perf_counter() - t))
+                found.append(set(keys))
+            recall = statistics.mean(len(a & b) / 10 for a, b in zip(found, truth, strict=True))
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                start = time.perf_counter()
+                concurrent_ms = list(pool.map(partial(timed_search, index), np.concatenate([queries] * 4)))
+                concurrent_qps = len(concurrent_ms) / (time.perf_counter() - start)
+            rows.append(
+                {
+                    "papers": n,
+                    "ef_search": ef,
+                    "build_s": round(build_s, 1),
+                    "index_mb": round(index.index.memory_usage / 1e6, 1),
+                    "ann_p50_ms": round(percentile(ann_ms, 50), 3),
+                    "ann_p99_ms": round(percentile(ann_ms, 99), 3),
+                    "ann8_p50_ms": round(percentile(concurrent_ms, 50), 3),
+                    "ann8_p99_ms": round(percentile(concurrent_ms, 99), 3),
+                    "ann8_qps": round(concurrent_qps),
+                    "scan_p50_ms": round(percentile(exact_ms, 50), 3),
+                    "speedup_p50": round(percentile(exact_ms, 50) / percentile(ann_ms, 50), 1),
+                    "recall_at_10": round(recall, 4),
+                }
+            )
         del vectors, index
     table = Table(title="Vector search: usearch HNSW (f16, M=16, ef_search=128) vs numpy linear scan")
     for column in (
