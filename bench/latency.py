@@ -123,9 +123,10 @@ def main() -> None:
                 }
             )
         del vectors, index
-    table = Table(title="Vector search: usearch HNSW (f16, M=16, ef_search=128) vs numpy linear scan")
+    table = Table(title="Vector search: usearch HNSW (f16, M=16, ef_add=128) vs numpy linear scan")
     for column in (
         "papers",
+        "ef_search",
         "build s",
         "index MB",
         "ANN p50 ms",
@@ -141,6 +142,7 @@ def main() -> None:
     for r in rows:
         table.add_row(
             f"{r['papers']:,}",
+            str(r["ef_search"]),
             str(r["build_s"]),
             str(r["index_mb"]),
             str(r["ann_p50_ms"]),
