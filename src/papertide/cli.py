@@ -345,17 +345,18 @@ def search(
     semantic = _semantic(store, settings, mode)
     effective = mode if semantic else "keyword"
     filters = Filters(since.date() if since else None, until.date() if until else None, has_code, min_upvotes)
+    run = functools.partial(
+        catalogue.search,
+        store,
+        limit=limit,
+        offset=offset,
+        mode=effective,
+        semantic=semantic,
+        filters=filters,
+        sort=sort,
+    )
     if batch_file is None:
-        hits = catalogue.search(
-            store,
-            query or "",
-            limit=limit,
-            offset=offset,
-            mode=effective,
-            semantic=semantic,
-            filters=filters,
-            sort=sort,
-        )
+        hits = run(query or "")
         if as_json:
             click.echo(orjson.dumps(_hits_json(hits)))
         else:
@@ -366,16 +367,7 @@ def search(
             continue
         try:
             item = orjson.loads(line)
-            hits = catalogue.search(
-                store,
-                str(item["text"]),
-                limit=limit,
-                offset=offset,
-                mode=effective,
-                semantic=semantic,
-                filters=filters,
-                sort=sort,
-            )
+            hits = run(str(item["text"]))
             click.echo(orjson.dumps({"id": item.get("id"), "results": _hits_json(hits)}))
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise click.ClickException(f'--batch line {number}: expected {{"id", "text"}} ({exc})') from exc
