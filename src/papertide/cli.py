@@ -435,7 +435,7 @@ def check(store: Store, settings: Settings) -> None:
         err.print(f"[red]problem[/red] {problem}")
     if problems:
         sys.exit(1)
-    out.print(f"ok: {store.count()} papers, schema {store.stats()['schema']}")
+    out.print(f"ok: {store.count()} papers, schema {store.schema_revision()}")
 
 
 @main.command()

@@ -54,10 +54,12 @@ class VectorIndex:
         return Index(ndim=self.dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=256)
 
     def in_step(self, store: Store) -> bool:
+        # Runs before every semantic search, so it reads one counter row, not a COUNT(*) over the
+        # vectors: every vector write moves the counter, and the file must hold what its sidecar says.
         return (
             self.state is not None
             and self.state.generation == store.vector_generation()
-            and len(self.index) == store.count_embeddings(self.model)
+            and len(self.index) == self.state.count
         )
 
     def rebuild(self, store: Store) -> None:

@@ -45,6 +45,10 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
+    def schema_revision(self) -> str | None:
+        """The migration the database is at."""
+        ...
+
     def stats(self) -> dict[str, object]: ...
 
     def iter_papers(self, batch_size: int = 1000) -> Iterable[Paper]:
