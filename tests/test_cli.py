@@ -57,7 +57,7 @@ def test_import_twice_then_stats(run) -> None:
     second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(second.stdout)["unchanged"] == 5
     facts = orjson.loads(run("stats", "--json").stdout)
-    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0003")
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0004")
 
 
 def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
@@ -177,10 +177,10 @@ def test_ingest_reports_an_unreachable_source(run) -> None:
 
 
 def test_demo_loads_once_and_answers(run) -> None:
-    first = run("demo", "--query", "score distillation diffusion")
+    first = run("demo", "--no-serve", "--query", "score distillation diffusion")
     assert "demo corpus: 538 new, 0 already there; 538 papers" in first.output
     assert " 1. " in first.output
-    assert "demo corpus: 0 new, 538 already there" in run("demo").output
+    assert "demo corpus: 0 new, 538 already there" in run("demo", "--no-serve").output
 
 
 def test_export_round_trips(run, tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
 
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0003" in run("check").output
+    assert "ok: 3 papers, schema 0004" in run("check").output
 
 
 def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from .embed import Encoder
 from .ingest import Summary, ingest
 from .model import Paper
 from .rank import reciprocal_rank_fusion
-from .search import Filters, Query, matches_filters, parse_query, sort_papers
+from .search import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers
+from .search import split_words as title_words
 from .sources.jsonl import parse_jsonl
 from .store import Store
 from .vectors import VectorIndex
@@ -125,6 +126,22 @@ def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) ->
     pairs = [(id_of[k], s) for k, s in zip(pks, sims, strict=True) if k != pk and k in id_of][:limit]
     papers = store.get_many(i for i, _ in pairs)
     return [Hit(papers[i], s) for i, s in pairs if i in papers]
+
+
+def similar(store: Store, paper: Paper, semantic: Semantic | None, limit: int = 8) -> list[Hit]:
+    """Related papers for a paper page: nearest in meaning when the paper has a vector, else the
+    best keyword matches for its title (a catalogue not indexed yet still shows something)."""
+    if semantic is not None:
+        try:
+            return related(store, paper.id, semantic, limit)
+        except CatalogueError:
+            pass
+    words = tuple(dict.fromkeys(w for w in title_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
+    if not words:
+        return []
+    ids, scores = store.keyword_search(Query(terms=words[:12]), limit=limit + 1)
+    papers = store.get_many(ids)
+    return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i != paper.id and i in papers][:limit]
 
 
 def byline(paper: Paper) -> str:

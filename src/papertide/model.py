@@ -14,6 +14,10 @@ class Author:
     affiliation: str | None = None
 
 
+# Community state the store keeps apart from the catalogue record (votes have their own table).
+_NOT_EXPORTED = frozenset({"member_votes"})
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper of the catalogue, or a partial observation of one coming from a source.
@@ -43,6 +47,13 @@ class Paper:
     code_url: str | None = None
     project_url: str | None = None
     source: str = ""
+    # Votes cast by this papertide's own members (the store keeps them; sources never write them).
+    member_votes: int = 0
+
+    @property
+    def votes(self) -> int:
+        """Upvotes shown on a card: those the paper came with from its source plus our members'."""
+        return (self.upvotes or 0) + self.member_votes
 
     @property
     def n_authors(self) -> int | None:
@@ -56,7 +67,7 @@ class Paper:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None or value == () or (value == "" and f.name != "title"):
+            if f.name in _NOT_EXPORTED or value is None or value == () or (value == "" and f.name != "title"):
                 continue
             if f.name == "authors":
                 value = [
@@ -70,3 +81,15 @@ class Paper:
                 value = value.isoformat()
             out[f.name] = value
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member of this papertide: signs in with an email and a password, votes, submits papers."""
+
+    id: int
+    handle: str
+    email: str
+    password_hash: str
+    created_at: datetime
+    verified_at: datetime | None = None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from .model import Paper
 
 Ranking = tuple[list[str], list[float]]
 
@@ -20,3 +23,33 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60, weigh
             scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
     ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     return [doc for doc, _ in ordered], [round(score, 8) for _, score in ordered]
+
+
+# --- trending ---------------------------------------------------------------------------------------
+# Hacker News' gravity: a paper's pull halves roughly every (2^(1/1.8) - 1) * (age + 2) hours, so a
+# day-old paper needs ~4x the votes of a fresh one to stay level with it.
+GRAVITY = 1.8
+TRENDING_WINDOW = timedelta(days=7)
+
+
+def trending_score(votes: int, age_hours: float, gravity: float = GRAVITY) -> float:
+    """votes / (age_hours + 2) ** gravity: the formula the page, the API and the digest share."""
+    return votes / (max(age_hours, 0.0) + 2.0) ** gravity
+
+
+def paper_age_hours(paper: Paper, now: datetime) -> float:
+    """Hours since the paper was featured (midnight UTC of its featured day), else first published."""
+    if paper.featured_date:
+        since = datetime.combine(paper.featured_date, datetime.min.time())
+    elif paper.published:
+        since = paper.published
+    else:
+        return float("inf")
+    return (now - since).total_seconds() / 3600.0
+
+
+def trending(papers: list[Paper], now: datetime, gravity: float = GRAVITY) -> tuple[list[str], list[float]]:
+    """Papers ranked by trending score, best first (ties: more votes, then id)."""
+    scored = [(trending_score(p.votes, paper_age_hours(p, now), gravity), p.votes, p.id) for p in papers]
+    scored.sort(key=lambda t: (-t[0], -t[1], t[2]))
+    return [s[2] for s in scored], [round(s[0], 6) for s in scored]

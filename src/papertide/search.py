@@ -59,7 +59,7 @@ class Filters:
             return False
         if self.has_code and not paper.code_url:
             return False
-        return not (self.min_upvotes and (paper.upvotes or 0) < self.min_upvotes)
+        return not (self.min_upvotes and paper.votes < self.min_upvotes)
 
 
 def sort_papers(papers: list[Paper], sort: str) -> list[Paper]:
@@ -67,7 +67,7 @@ def sort_papers(papers: list[Paper], sort: str) -> list[Paper]:
     if sort == "newest":
         return sorted(papers, key=lambda p: p.published or datetime.min, reverse=True)
     if sort == "upvotes":
-        return sorted(papers, key=lambda p: p.upvotes or 0, reverse=True)
+        return sorted(papers, key=lambda p: p.votes, reverse=True)
     return papers
 
 
@@ -92,7 +92,8 @@ class Query:
         return not (self.terms or self.phrases or self.authors or self.categories)
 
 
-def _words(text: str) -> list[str]:
+def split_words(text: str) -> list[str]:
+    """The searchable words of `text`, case-folded, as the query parser sees them."""
     return [w.casefold() for w in _WORD.findall(text)]
 
 
@@ -116,11 +117,11 @@ def parse_query(text: str) -> Query:
         body = token[1:] if negative else token
         lower = body.casefold()
         if lower.startswith("author:") and len(body) > 7:
-            authors.extend(_words(body[7:]))
+            authors.extend(split_words(body[7:]))
         elif lower.startswith("cat:") and len(body) > 4:
             categories.append(body[4:].strip('"'))
         elif body.startswith('"'):
-            words = tuple(_words(body))
+            words = tuple(split_words(body))
             if negative:
                 excluded.extend(words)
             elif len(words) > 1:
@@ -130,9 +131,9 @@ def parse_query(text: str) -> Query:
             if not negative:
                 free.append(body.strip('"'))
         elif negative:
-            excluded.extend(_words(body))
+            excluded.extend(split_words(body))
         else:
-            terms.extend(w for w in _words(body) if w not in STOP_WORDS)
+            terms.extend(w for w in split_words(body) if w not in STOP_WORDS)
             free.append(body)
     if len(terms) + sum(map(len, phrases)) + len(excluded) + len(authors) > MAX_TERMS:
         raise QueryError(f"query has too many words (at most {MAX_TERMS})")
@@ -150,10 +151,10 @@ def parse_query(text: str) -> Query:
 def matches_filters(query: Query, title: str, abstract: str, author_names: str, categories: tuple[str, ...]) -> bool:
     """Whether a paper found by meaning (not by the keyword index) passes the query's author:,
     cat: and -exclusion parts, read the way the keyword index reads them."""
-    words = set(_words(f"{title} {abstract}"))
+    words = set(split_words(f"{title} {abstract}"))
     if any(w in words for w in query.excluded):
         return False
-    names = set(_words(author_names))
+    names = set(split_words(author_names))
     if not all(a in names for a in query.authors):
         return False
     return all(

@@ -7,13 +7,17 @@ URL (SQLite file by default). The contract tests in `tests/test_store.py` hold e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ..model import Paper
 from ..search import Filters, Query
+
+if TYPE_CHECKING:
+    from .community import SqlCommunity
 
 __all__ = ["Change", "Store", "open_store"]
 
@@ -23,6 +27,8 @@ Change = tuple[str | None, Paper]
 
 class Store(Protocol):
     url: str
+    # Members, sessions, votes, submissions: SQL on every backend (see store/community.py).
+    community: SqlCommunity
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among `ids`, by id."""
@@ -41,6 +47,16 @@ class Store(Protocol):
     ) -> tuple[list[str], list[float]]:
         """Ids and scores (higher is better) of the papers matching `query` and `filters`, in `sort`
         order (relevance: best first)."""
+        ...
+
+    def get(self, paper_id: str) -> Paper | None: ...
+
+    def featured_between(self, start: date, end: date, limit: int = 1000) -> list[Paper]:
+        """Papers featured on days in [start, end), most upvoted first."""
+        ...
+
+    def featured_days_around(self, day: date) -> tuple[date | None, date | None, date | None]:
+        """(the latest featured day before `day`, the earliest after it, the latest of all)."""
         ...
 
     def count(self) -> int: ...

@@ -40,7 +40,8 @@ ROW_COLUMNS = (
 
 
 # Columns read back into a Paper: the written ones less the derived and bookkeeping ones.
-PAPER_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in ("title_key", "author_names", "changed_at"))
+# `member_votes` is read but never written from a Paper: only a vote moves it (see store.community).
+PAPER_COLUMNS = (*(c for c in ROW_COLUMNS if c not in ("title_key", "author_names", "changed_at")), "member_votes")
 
 
 def paper_values(paper: Paper, now: datetime | str) -> tuple[Any, ...]:
@@ -104,4 +105,5 @@ def row_to_paper(row: Mapping[Any, Any]) -> Paper:
         code_url=row["code_url"],
         project_url=row["project_url"],
         source=row["source"],
+        member_votes=row["member_votes"],
     )

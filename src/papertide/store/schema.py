@@ -40,6 +40,7 @@ papers = sa.Table(
     sa.Column("source", sa.String(32), nullable=False, server_default=""),
     sa.Column("ingested_at", sa.DateTime, nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
+    sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"),
 )
 
 paper_vectors = sa.Table(
@@ -57,4 +58,54 @@ counters = sa.Table(
     metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
+)
+
+# --- the community: members, their sessions, votes and submissions (migration 0004) ---------------
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handle", sa.String(32), nullable=False, unique=True),  # shown on cards and in URLs
+    sa.Column("email", sa.String(254), nullable=False, unique=True),  # stored lower-cased
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("verified_at", sa.DateTime),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    # Only a hash of the cookie's token is kept: a copy of the database does not sign anyone in.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    # One submission per paper: the unique key is what rejects a duplicate under concurrency.
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Attempts at rate-limited actions (sign-in, sign-up, vote, submit…), counted over a sliding window
+# in the database so that every worker process sees the same counts.
+rate_events = sa.Table(
+    "rate_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_rate_events_key_at", "key", "at"),
 )

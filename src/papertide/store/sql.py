@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..ids import LOCAL_PREFIX
 from ..model import Paper
 from ..search import Filters, Query
 from . import Change
+from .community import SqlCommunity
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, paper_vectors, papers
 
@@ -98,7 +99,7 @@ def _category_clause(categories: Sequence[str]) -> sa.ColumnElement[bool]:
 
 _SORT_ORDER = {
     "newest": (papers.c.published.is_(None), papers.c.published.desc()),
-    "upvotes": (sa.func.coalesce(papers.c.upvotes, 0).desc(),),
+    "upvotes": ((sa.func.coalesce(papers.c.upvotes, 0) + papers.c.member_votes).desc(),),
 }
 
 
@@ -112,7 +113,7 @@ def _filter_clause(filters: Filters) -> sa.ColumnElement[bool]:
     if filters.has_code:
         clauses.append(c.code_url.is_not(None))
     if filters.min_upvotes:
-        clauses.append(sa.func.coalesce(c.upvotes, 0) >= filters.min_upvotes)
+        clauses.append(sa.func.coalesce(c.upvotes, 0) + c.member_votes >= filters.min_upvotes)
     return sa.and_(sa.true(), *clauses)
 
 
@@ -121,6 +122,7 @@ class SqlStore:
         self.url = url
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
+        self.community = SqlCommunity(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":
@@ -178,6 +180,31 @@ class SqlStore:
                 for row in conn.execute(stmt).mappings():
                     found.setdefault(row["title_key"], []).append(row_to_paper(row))
         return found
+
+    def featured_between(self, start: date, end: date, limit: int = 1000) -> list[Paper]:
+        """Papers featured on days in [start, end), most upvoted first."""
+        c = papers.c
+        stmt = (
+            self._select()
+            .where(c.featured_date >= start, c.featured_date < end)
+            .order_by((sa.func.coalesce(c.upvotes, 0) + c.member_votes).desc(), c.featured_date.desc(), c.pk)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [row_to_paper(r) for r in conn.execute(stmt).mappings()]
+
+    def featured_days_around(self, day: date) -> tuple[date | None, date | None, date | None]:
+        """(the latest featured day before `day`, the earliest after it, the latest of all)."""
+        c = papers.c
+        with self.engine.connect() as conn:
+            before, after, latest = conn.execute(
+                sa.select(
+                    sa.select(sa.func.max(c.featured_date)).where(c.featured_date < day).scalar_subquery(),
+                    sa.select(sa.func.min(c.featured_date)).where(c.featured_date > day).scalar_subquery(),
+                    sa.select(sa.func.max(c.featured_date)).scalar_subquery(),
+                )
+            ).one()
+        return before, after, latest
 
     def count(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,144 @@
+"""The daily feed: which papers a day, week or month shows, and the trending list.
+
+`parse_period` is pure (it turns `?date=`, `?week=`, `?month=` into a date range); `daily` and
+`trending` read the store. The web pages, the JSON API, the feeds and the digest all call these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from .model import Paper
+from .rank import GRAVITY, TRENDING_WINDOW, trending_score
+from .rank import trending as rank_trending
+from .store import Store
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "day", "week" or "month"
+    start: date
+    end: date  # exclusive
+
+    @property
+    def key(self) -> str:
+        """The value of the query parameter that names this period (2025-10-29, 2025-W44, 2025-10)."""
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return f"{self.start:%A, %b} {self.start.day}, {self.start.year}"
+        if self.kind == "week":
+            last = self.end - timedelta(days=1)
+            return f"Week {self.key[-2:]}: {self.start:%b} {self.start.day} – {last:%b} {last.day}, {last.year}"
+        return f"{self.start:%B %Y}"
+
+    def shifted(self, steps: int) -> Period:
+        """The period `steps` away (calendar days, ISO weeks or months)."""
+        if self.kind == "day":
+            return day_period(self.start + timedelta(days=steps))
+        if self.kind == "week":
+            return week_period(self.start + timedelta(weeks=steps))
+        months = self.start.year * 12 + self.start.month - 1 + steps
+        return month_period(months // 12, months % 12 + 1)
+
+
+def day_period(day: date) -> Period:
+    return Period("day", day, day + timedelta(days=1))
+
+
+def week_period(day: date) -> Period:
+    monday = day - timedelta(days=day.weekday())
+    return Period("week", monday, monday + timedelta(days=7))
+
+
+def month_period(year: int, month: int) -> Period:
+    start = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1)
+    return Period("month", start, end)
+
+
+def parse_period(day: str | None = None, week: str | None = None, month: str | None = None) -> Period | None:
+    """The period named by exactly one of the parameters, None when none is given."""
+    given = [v for v in (day, week, month) if v]
+    if len(given) > 1:
+        raise PeriodError("give one of date, week or month")
+    try:
+        if day:
+            return day_period(date.fromisoformat(day))
+        if week:
+            m = WEEK.match(week)
+            if not m:
+                raise PeriodError(f"week {week!r} is not like 2025-W44")
+            return week_period(date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        if month:
+            m = MONTH.match(month)
+            if not m:
+                raise PeriodError(f"month {month!r} is not like 2025-10")
+            return month_period(int(m[1]), int(m[2]))
+    except ValueError as exc:
+        if isinstance(exc, PeriodError):
+            raise
+        raise PeriodError(f"not a valid date: {exc}") from exc
+    return None
+
+
+@dataclass(frozen=True)
+class Listing:
+    period: Period
+    papers: list[Paper]
+    previous: Period | None  # for days: the nearest day with papers, else the calendar neighbour
+    next: Period | None
+
+
+def daily(store: Store, period: Period | None, today: date, limit: int = 500) -> Listing:
+    """The papers featured in `period`, most upvoted first. No period: today when it has papers,
+    else the latest day that has (a catalogue fed yesterday still opens on something)."""
+    if period is None:
+        _, _, latest = store.featured_days_around(today)
+        period = day_period(today if latest is None or latest >= today else latest)
+    papers = store.featured_between(period.start, period.end, limit)
+    if period.kind == "day":
+        before, after, _ = store.featured_days_around(period.start)
+        previous = day_period(before) if before else None
+        following = day_period(after) if after else None
+    else:
+        previous, following = period.shifted(-1), period.shifted(1)
+    return Listing(period, papers, previous, following)
+
+
+def trending_anchor(store: Store, now: datetime) -> datetime:
+    """The moment trending is computed at: now, or the end of the latest featured day when the
+    catalogue has nothing newer (a demo corpus or a paused ingest still shows a trending list)."""
+    _, _, latest = store.featured_days_around(now.date())
+    if latest is None:
+        return now
+    return min(now, datetime.combine(latest + timedelta(days=1), datetime.min.time()))
+
+
+def trending(store: Store, now: datetime, limit: int = 50, gravity: float = GRAVITY) -> list[tuple[Paper, float]]:
+    """Papers featured within TRENDING_WINDOW of the anchor, ranked by `rank.trending_score`."""
+    anchor = trending_anchor(store, now)
+    start = (anchor - TRENDING_WINDOW).date()
+    candidates = store.featured_between(start, anchor.date() + timedelta(days=1))
+    ids, scores = rank_trending(candidates, anchor, gravity)
+    by_id = {p.id: p for p in candidates}
+    return [(by_id[i], s) for i, s in zip(ids, scores, strict=True)][:limit]
+
+
+__all__ = ["Listing", "Period", "PeriodError", "daily", "parse_period", "trending", "trending_score"]

@@ -1,0 +1,205 @@
+"""The community's tables (members, sessions, votes, submissions, rate-limit events) in SQL.
+
+Every write that must stay consistent under concurrent requests is one transaction whose first
+statement is a write, so SQLite takes its write lock before anything is read and PostgreSQL relies
+on the unique keys (a second identical vote or submission is a conflict, never a second row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..model import Member
+from .schema import members, papers, rate_events, sessions, submissions, votes
+
+
+class Conflict(Exception):
+    """A row that must be unique already exists; `field` says which (e.g. "email", "handle")."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} already taken")
+        self.field = field
+
+
+def _member(row: Any) -> Member:
+    return Member(
+        id=row.id,
+        handle=row.handle,
+        email=row.email,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        verified_at=row.verified_at,
+    )
+
+
+def _insert_ignoring_duplicates(table: sa.Table, dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+class SqlCommunity:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # --- members ----------------------------------------------------------------------------------
+    def create_member(self, handle: str, email: str, password_hash: str, now: datetime) -> Member:
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    members.insert().values(handle=handle, email=email, password_hash=password_hash, created_at=now)
+                )
+                member_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        except sa.exc.IntegrityError as exc:
+            taken = self.member_by_email(email) is not None
+            raise Conflict("email" if taken else "handle") from exc
+        return Member(member_id, handle, email, password_hash, now)
+
+    def _one_member(self, clause: sa.ColumnElement[bool]) -> Member | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(members).where(clause)).first()
+        return _member(row) if row else None
+
+    def member_by_email(self, email: str) -> Member | None:
+        return self._one_member(members.c.email == email)
+
+    def member_by_handle(self, handle: str) -> Member | None:
+        return self._one_member(sa.func.lower(members.c.handle) == handle.lower())
+
+    def member_by_id(self, member_id: int) -> Member | None:
+        return self._one_member(members.c.id == member_id)
+
+    def update_member(self, member_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(members.update().where(members.c.id == member_id).values(**values))
+
+    # --- sessions ---------------------------------------------------------------------------------
+    def create_session(self, token_hash: str, member_id: int, now: datetime, expires_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.expires_at <= now))  # keep the table small
+            conn.execute(
+                sessions.insert().values(
+                    token_hash=token_hash, member_id=member_id, created_at=now, expires_at=expires_at
+                )
+            )
+
+    def session_member(self, token_hash: str, now: datetime) -> Member | None:
+        stmt = (
+            sa.select(members)
+            .join(sessions, sessions.c.member_id == members.c.id)
+            .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > now)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return _member(row) if row else None
+
+    def end_session(self, token_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+
+    def end_member_sessions(self, member_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.member_id == member_id))
+
+    # --- votes ------------------------------------------------------------------------------------
+    def set_vote(self, member_id: int, paper_pk: int, want: bool | None, now: datetime) -> tuple[bool, int]:
+        """Vote (True), withdraw (False) or toggle (None); returns (voted now, member_votes now).
+        The vote row and the paper's count change in one transaction, so the count is exact."""
+        key = sa.and_(votes.c.member_id == member_id, votes.c.paper_pk == paper_pk)
+        with self.engine.begin() as conn:
+            voted = False
+            if want is not False:
+                insert = _insert_ignoring_duplicates(votes, self.dialect).values(
+                    member_id=member_id, paper_pk=paper_pk, created_at=now
+                )
+                voted = conn.execute(insert).rowcount == 1
+            if not voted and want is not True:
+                removed = conn.execute(votes.delete().where(key)).rowcount == 1
+                delta = -1 if removed else 0
+            else:
+                delta = 1 if voted else 0
+            if delta:
+                conn.execute(
+                    papers.update().where(papers.c.pk == paper_pk).values(member_votes=papers.c.member_votes + delta)
+                )
+            has_vote = conn.execute(sa.select(sa.func.count()).select_from(votes).where(key)).scalar_one() == 1
+            count = conn.execute(sa.select(papers.c.member_votes).where(papers.c.pk == paper_pk)).scalar_one()
+        return has_vote, int(count)
+
+    def voted(self, member_id: int, paper_pks: Iterable[int]) -> set[int]:
+        """Which of `paper_pks` the member has voted for."""
+        wanted = list(paper_pks)
+        if not wanted:
+            return set()
+        stmt = sa.select(votes.c.paper_pk).where(votes.c.member_id == member_id, votes.c.paper_pk.in_(wanted))
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(stmt)}
+
+    def voted_ids(self, member_id: int, limit: int = 100) -> list[str]:
+        """Ids of the papers the member voted for, latest vote first."""
+        stmt = (
+            sa.select(papers.c.id)
+            .join(votes, votes.c.paper_pk == papers.c.pk)
+            .where(votes.c.member_id == member_id)
+            .order_by(votes.c.created_at.desc(), papers.c.pk.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
+
+    # --- submissions ------------------------------------------------------------------------------
+    def add_submission(self, paper_pk: int, member_id: int, now: datetime) -> bool:
+        """Record a submission; False when the paper was submitted before (by anyone)."""
+        insert = _insert_ignoring_duplicates(submissions, self.dialect).values(
+            paper_pk=paper_pk, member_id=member_id, created_at=now
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(insert).rowcount == 1)
+
+    def withdraw_submission(self, paper_pk: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(submissions.delete().where(submissions.c.paper_pk == paper_pk))
+
+    def submissions_since(self, member_id: int, since: datetime) -> int:
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(submissions)
+            .where(submissions.c.member_id == member_id, submissions.c.created_at >= since)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def submitted_ids(self, member_id: int, limit: int = 100) -> list[str]:
+        """Ids of the member's submissions, latest first."""
+        stmt = (
+            sa.select(papers.c.id)
+            .join(submissions, submissions.c.paper_pk == papers.c.pk)
+            .where(submissions.c.member_id == member_id)
+            .order_by(submissions.c.created_at.desc(), papers.c.pk.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
+
+    # --- rate limits ------------------------------------------------------------------------------
+    def rate_hit(self, key: str, now: datetime, window_start: datetime, limit: int) -> bool:
+        """Count an attempt at `key` unless `limit` attempts happened since `window_start`;
+        True when this attempt is allowed."""
+        with self.engine.begin() as conn:
+            conn.execute(rate_events.delete().where(rate_events.c.key == key, rate_events.c.at < window_start))
+            recent = conn.execute(
+                sa.select(sa.func.count()).select_from(rate_events).where(rate_events.c.key == key)
+            ).scalar_one()
+            if recent >= limit:
+                return False
+            conn.execute(rate_events.insert().values(key=key, at=now))
+            return True

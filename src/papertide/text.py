@@ -1,0 +1,36 @@
+"""Turning what sources send (LaTeX in titles and abstracts) into text a reader can read.
+
+Only math (`$...$`, `\\(...\\)`) goes through pylatexenc: outside math a `%` is a per cent sign,
+not the LaTeX comment that would swallow the rest of an abstract.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from pylatexenc.latex2text import LatexNodes2Text
+
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)", re.DOTALL)
+_ESCAPES = {r"\%": "%", r"\&": "&", r"\_": "_", r"\#": "#", r"\$": "$", "~": " ", "``": "“", "''": "”", "---": "—"}
+_ESCAPE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
+_TEXT_COMMANDS = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc|mathrm)\{([^{}]*)\}")
+_CONVERTER = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+def _math(match: re.Match[str]) -> str:
+    source = next(g for g in match.groups() if g is not None)
+    try:
+        return _CONVERTER.latex_to_text(source).strip()
+    except Exception:  # pylatexenc is lenient, but a reader should never see a crash for an abstract
+        return source
+
+
+@functools.lru_cache(maxsize=4096)
+def readable(text: str) -> str:
+    """`text` with math converted to Unicode (α, ≤, ℝ^d, 1/2) and common escapes resolved."""
+    if "$" not in text and "\\" not in text and "~" not in text and "`" not in text and "--" not in text:
+        return text
+    text = _MATH.sub(_math, text)
+    text = _TEXT_COMMANDS.sub(r"\1", text)
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)

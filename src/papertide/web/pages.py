@@ -1,0 +1,266 @@
+"""HTML pages: each builds its data with a `views` function and renders a template."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from .. import feed
+from ..accounts import AccountError, RateLimited
+from ..search import Filters, QueryError
+from ..submissions import SubmissionError, submit
+from . import views
+from .app import (
+    ANON_COOKIE,
+    SESSION_COOKIE,
+    Visitor,
+    context,
+    csrf_valid,
+    error_response,
+    finish,
+    render,
+    services,
+    set_cookie,
+    signin_redirect,
+    visitor,
+)
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=10_000)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a `next=https://evil.example` must not bounce a member off-site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _redirect(request: Request, target: str) -> Response:
+    return finish(request, RedirectResponse(target, status_code=303))
+
+
+@router.get("/")
+@router.get("/papers")
+def daily_page(
+    request: Request, date: Text = None, week: Text = None, month: Text = None, sort: str = "upvotes"
+) -> Response:
+    try:
+        period = feed.parse_period(date, week, month)
+    except feed.PeriodError as exc:
+        return error_response(request, 400, str(exc))
+    data = views.daily_view(
+        context(request), period, sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
+    )
+    return render(request, "daily.html", **data)
+
+
+@router.get("/papers/trending")
+def trending_page(request: Request) -> Response:
+    return render(request, "trending.html", **views.trending_view(context(request)))
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: Text = "",
+    mode: str | None = None,
+    sort: str = "relevance",
+    since: date | None = None,
+    until: date | None = None,
+    has_code: bool = False,
+    min_upvotes: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    p: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 1,
+) -> Response:
+    filters = Filters(since, until, has_code, min_upvotes)
+    form = {"since": since, "until": until, "has_code": has_code, "min_upvotes": min_upvotes}
+    if not (q or "").strip():
+        return render(request, "search.html", q="", papers=[], form=form, sort=sort, mode=mode, page=1)
+    try:
+        data = views.search_view(context(request), q or "", mode, sort, filters, p)
+    except QueryError as exc:
+        return render(
+            request,
+            "search.html",
+            status_code=400,
+            q=q,
+            papers=[],
+            form=form,
+            error=str(exc),
+            sort=sort,
+            mode=mode,
+            page=1,
+        )
+    return render(request, "search.html", form=form, **data)
+
+
+@router.get("/papers/{paper_id:path}")
+def paper_page(request: Request, paper_id: str) -> Response:
+    paper = services(request).store.get(paper_id)
+    if paper is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    return render(request, "paper.html", **views.paper_view(context(request), paper))
+
+
+@router.get("/u/{handle}")
+def member_page(request: Request, handle: str) -> Response:
+    member = services(request).store.community.member_by_handle(handle)
+    if member is None:
+        return error_response(request, 404, f"no member {handle}")
+    return render(request, "member.html", **views.member_view(context(request), member))
+
+
+# --- votes and submissions ----------------------------------------------------------------------------
+def _member_action(request: Request, csrf: str | None, action: str, back: str = "/") -> Visitor | Response:
+    """The signed-in visitor, after CSRF and rate-limit checks; else the response to send."""
+    v = visitor(request)
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+    if v.member is None:
+        return _redirect(request, signin_redirect(_safe_next(back)))
+    try:
+        services(request).accounts.limit(
+            action, f"ip:{request.client.host if request.client else '?'}", f"member:{v.member.id}"
+        )
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    return v
+
+
+@router.post("/upvote")
+def upvote(
+    request: Request,
+    paper_id: Annotated[str, Form(max_length=100)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    v = _member_action(request, csrf, "vote", next)
+    if isinstance(v, Response):
+        return v
+    svc = services(request)
+    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None or v.member is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    svc.store.community.set_vote(v.member.id, pk, None, svc.clock())
+    return _redirect(request, _safe_next(next))
+
+
+@router.get("/submit")
+def submit_form(request: Request) -> Response:
+    if visitor(request).member is None:
+        return _redirect(request, signin_redirect("/submit"))
+    return render(request, "submit.html", arxiv_id="")
+
+
+@router.post("/submit")
+def submit_paper(
+    request: Request,
+    arxiv_id: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    v = _member_action(request, csrf, "submit", "/submit")
+    if isinstance(v, Response):
+        return v
+    svc = services(request)
+    assert v.member is not None
+    try:
+        paper = submit(svc.store, v.member, arxiv_id, svc.fetch, svc.clock(), svc.config.rules)
+    except SubmissionError as exc:
+        return render(
+            request,
+            "submit.html",
+            status_code=409 if exc.existing_id else 400,
+            arxiv_id=arxiv_id,
+            error=str(exc),
+            existing_id=exc.existing_id,
+        )
+    return _redirect(request, f"/papers/{paper.id}")
+
+
+# --- accounts -----------------------------------------------------------------------------------------
+@router.get("/signup")
+def signup_form(request: Request, next: str = "/") -> Response:
+    return render(request, "signup.html", next=_safe_next(next), values={})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    handle: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+    svc = services(request)
+    values = {"handle": handle, "email": email}
+    try:
+        svc.accounts.limit("sign-up", f"ip:{request.client.host if request.client else '?'}")
+        member = svc.accounts.sign_up(handle, email, password)
+    except AccountError as exc:
+        return render(
+            request,
+            "signup.html",
+            status_code=400,
+            error=str(exc),
+            field=exc.field,
+            values=values,
+            next=_safe_next(next),
+        )
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    return _start_session(request, member, _safe_next(next))
+
+
+def _start_session(request: Request, member: object, target: str) -> Response:
+    svc = services(request)
+    token = svc.accounts.start_session(member)  # type: ignore[arg-type]
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
+    response.delete_cookie(ANON_COOKIE, path="/")
+    return response
+
+
+@router.get("/signin")
+def signin_form(request: Request, next: str = "/") -> Response:
+    return render(request, "signin.html", next=_safe_next(next), values={})
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    email: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+    svc = services(request)
+    try:
+        svc.accounts.limit(
+            "sign-in", f"ip:{request.client.host if request.client else '?'}", f"email:{email.strip().lower()}"
+        )
+        member = svc.accounts.sign_in(email, password)
+    except AccountError as exc:
+        return render(
+            request, "signin.html", status_code=400, error=str(exc), values={"email": email}, next=_safe_next(next)
+        )
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    return _start_session(request, member, _safe_next(next))
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+    services(request).accounts.end_session(visitor(request).session_token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

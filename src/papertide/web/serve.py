@@ -1,0 +1,55 @@
+"""Running the web app: `papertide serve` and `papertide demo` start uvicorn through `run`.
+
+uvicorn's worker processes each build their own app with `app_from_env` (a factory named by import
+string), reading the data directory and mode from the environment `run` sets for them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from ..catalogue import Semantic
+from ..config import Settings
+from ..store import open_store
+from .app import create_app
+from .config import WebConfig
+
+
+def semantic_if_indexed(data_dir: Path, store_count_embeddings: int) -> Semantic | None:
+    """Hybrid search when `papertide index` has made vectors; keyword search until then."""
+    if store_count_embeddings == 0 or not (data_dir / "vectors.usearch").exists():
+        return None
+    return Semantic.open(data_dir)
+
+
+def app_from_env() -> FastAPI:
+    settings = Settings.load()
+    config = WebConfig.from_env(dev=os.environ.get("PAPERTIDE_DEV") == "1")
+    store = open_store(settings.database_url)
+    from ..embed import MiniLM
+
+    semantic = semantic_if_indexed(settings.data_dir, store.count_embeddings(MiniLM.name))
+    return create_app(store, config, semantic=semantic)
+
+
+def run(data_dir: Path, host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve until interrupted. Checks the configuration first, so a missing secret is an error
+    here rather than in every worker."""
+    os.environ["PAPERTIDE_DATA"] = str(data_dir)
+    os.environ["PAPERTIDE_DEV"] = "1" if dev else "0"
+    WebConfig.from_env(dev=dev)  # raises ConfigError with the reason
+    os.environ.setdefault("PAPERTIDE_BASE_URL", f"http://{host}:{port}")
+    uvicorn.run(
+        "papertide.web.serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # client addresses (rate limits) come from the socket unless configured
+    )

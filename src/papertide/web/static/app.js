@@ -1,0 +1,55 @@
+// papertide: a little progressive enhancement. Every feature works without this file.
+(function () {
+  "use strict";
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+  // Keyboard navigation: j/k move between cards, o opens, u upvotes, / focuses the search box.
+  let current = -1;
+  const cards = () => Array.from(document.querySelectorAll(".card"));
+  function focusCard(i) {
+    const all = cards();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(all.length - 1, i));
+    all.forEach((c, n) => c.classList.toggle("focused", n === current));
+    all[current].focus({ preventScroll: true });
+    all[current].scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+    if (e.key === "j") { focusCard(current + 1); e.preventDefault(); }
+    else if (e.key === "k") { focusCard(current - 1); e.preventDefault(); }
+    else if (e.key === "o" && current >= 0) { const a = cards()[current].querySelector("a.title"); if (a) window.location = a.href; }
+    else if (e.key === "u" && current >= 0) { const b = cards()[current].querySelector(".vote button"); if (b) b.click(); }
+    else if (e.key === "/") { const s = document.querySelector('.searchbox input'); if (s) { s.focus(); e.preventDefault(); } }
+  });
+
+  // Upvote without a page reload; a visitor who is not signed in follows the form to sign in.
+  document.addEventListener("submit", async (e) => {
+    const form = e.target;
+    if (!form.classList || !form.classList.contains("vote")) return;
+    e.preventDefault();
+    const id = form.dataset.paper;
+    const resp = await fetch("/api/papers/" + id + "/upvote/toggle", {
+      method: "POST", headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin",
+    });
+    if (resp.status === 401) { form.submit(); return; }
+    if (!resp.ok) { alert((await resp.json()).error || "could not vote"); return; }
+    const data = await resp.json();
+    document.querySelectorAll('form.vote[data-paper="' + CSS.escape(id) + '"] button').forEach((b) => {
+      b.classList.toggle("voted", data.voted);
+      b.setAttribute("aria-pressed", String(data.voted));
+      b.querySelector(".count").textContent = data.upvotes;
+    });
+  });
+
+  // Copy buttons (BibTeX).
+  document.addEventListener("click", async (e) => {
+    const b = e.target.closest && e.target.closest("button.copy");
+    if (!b) return;
+    const text = document.querySelector(b.dataset.copy).textContent;
+    try { await navigator.clipboard.writeText(text); b.textContent = "Copied"; }
+    catch (_) { const r = document.createRange(); r.selectNodeContents(document.querySelector(b.dataset.copy));
+      const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); b.textContent = "Selected: press Ctrl+C"; }
+  });
+})();

@@ -1,0 +1,190 @@
+"""The data behind every page: one function per view, returning plain dicts that the HTML
+templates render and the JSON API serialises (the datasette way: one view, two renderings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .. import catalogue, feed
+from ..catalogue import Semantic
+from ..ids import is_local_id
+from ..model import Member, Paper
+from ..search import SORTS, Filters, QueryError
+from ..store import Store
+from ..text import readable
+
+PAGE_SIZE = 20
+MAX_PAGE = 50  # deeper pages are not worth a query: refine the search instead
+
+
+@dataclass
+class Context:
+    """What a view may use: the store, the time, the reader (if signed in), semantic search."""
+
+    store: Store
+    now: datetime
+    member: Member | None = None
+    semantic: Semantic | None = None
+    voted: set[int] = field(default_factory=set)
+
+
+def arxiv_links(paper: Paper) -> dict[str, str | None]:
+    if is_local_id(paper.id):
+        return {"abs": None, "pdf": None}
+    return {"abs": f"https://arxiv.org/abs/{paper.id}", "pdf": f"https://arxiv.org/pdf/{paper.id}"}
+
+
+def card(paper: Paper, voted: bool = False, score: float | None = None) -> dict[str, Any]:
+    """A paper as the lists show it: the seeds' card (title, byline, date, upvotes) and more."""
+    when: date | None = paper.featured_date or (paper.published.date() if paper.published else None)
+    abstract = readable(paper.abstract)
+    return {
+        "id": paper.id,
+        "title": readable(paper.title),
+        "abstract": abstract,
+        "summary": abstract[:280].rsplit(" ", 1)[0] + "…" if len(abstract) > 280 else abstract,
+        "byline": catalogue.byline(paper),
+        "authors": [a.name for a in paper.authors],
+        "author_count": paper.n_authors,
+        "organization": paper.organization,
+        "date": when.isoformat() if when else None,
+        "date_label": f"{when:%b} {when.day}, {when.year}" if when else "",
+        "published": paper.published.isoformat() if paper.published else None,
+        "featured_date": paper.featured_date.isoformat() if paper.featured_date else None,
+        "upvotes": paper.votes,
+        "voted": voted,
+        "submitted_by": paper.submitted_by,
+        "categories": list(paper.categories),
+        "code_url": paper.code_url,
+        "project_url": paper.project_url,
+        "links": arxiv_links(paper),
+        "score": score,
+    }
+
+
+def _cards(ctx: Context, papers: list[Paper], scores: list[float] | None = None) -> list[dict[str, Any]]:
+    voted: set[str] = set()
+    if ctx.member and papers:
+        pks = ctx.store.pks_for_ids(p.id for p in papers)
+        mine = ctx.store.community.voted(ctx.member.id, pks.values())
+        voted = {i for i, pk in pks.items() if pk in mine}
+    scores = scores or [None] * len(papers)  # type: ignore[list-item]
+    return [card(p, p.id in voted, s) for p, s in zip(papers, scores, strict=True)]
+
+
+def daily_view(ctx: Context, period: feed.Period | None, sort: str = "upvotes") -> dict[str, Any]:
+    listing = feed.daily(ctx.store, period, ctx.now.date())
+    papers = listing.papers
+    if sort == "publishedAt":
+        papers = sorted(papers, key=lambda p: p.published or datetime.min, reverse=True)
+    elif sort == "trending":
+        ranked = feed.rank_trending(papers, max(ctx.now, datetime.combine(listing.period.end, datetime.min.time())))
+        by_id = {p.id: p for p in papers}
+        papers = [by_id[i] for i in ranked[0]]
+    p = listing.period
+    return {
+        "period": {"kind": p.kind, "key": p.key, "label": p.label, "start": p.start.isoformat()},
+        "previous": listing.previous.key if listing.previous else None,
+        "next": listing.next.key if listing.next else None,
+        "views": {
+            "day": p.start.isoformat(),
+            "week": feed.week_period(p.start).key,
+            "month": feed.month_period(p.start.year, p.start.month).key,
+        },
+        "sort": sort,
+        "papers": _cards(ctx, papers),
+    }
+
+
+def trending_view(ctx: Context, limit: int = 50) -> dict[str, Any]:
+    ranked = feed.trending(ctx.store, ctx.now, limit)
+    return {"papers": _cards(ctx, [p for p, _ in ranked], [s for _, s in ranked])}
+
+
+def search_mode(ctx: Context, requested: str | None) -> str:
+    """hybrid when an index is there to use, else keyword; an explicit mode wins when possible."""
+    available = "hybrid" if ctx.semantic is not None else "keyword"
+    if requested in catalogue.MODES and (requested == "keyword" or ctx.semantic is not None):
+        return requested
+    return available
+
+
+def search_view(
+    ctx: Context,
+    q: str,
+    mode: str | None = None,
+    sort: str = "relevance",
+    filters: Filters | None = None,
+    page: int = 1,
+    limit: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """Raises QueryError (a 400) for an unusable query or options."""
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+    mode = search_mode(ctx, mode)
+    hits = catalogue.search(
+        ctx.store,
+        q,
+        limit=limit + 1,
+        offset=(page - 1) * limit,
+        mode=mode,
+        semantic=ctx.semantic,
+        filters=filters,
+        sort=sort,
+    )
+    return {
+        "q": q,
+        "mode": mode,
+        "sort": sort,
+        "page": page,
+        "has_next": len(hits) > limit,
+        "papers": _cards(ctx, [h.paper for h in hits[:limit]], [h.score for h in hits[:limit]]),
+    }
+
+
+def bibtex(paper: Paper) -> str:
+    """A BibTeX entry for the paper (arXiv's @misc style)."""
+    first = paper.authors[0].name.split()[-1].lower() if paper.authors else "anon"
+    year = paper.published.year if paper.published else (paper.featured_date.year if paper.featured_date else "")
+    word = next((w.lower() for w in readable(paper.title).split() if len(w) > 3 and w.isalpha()), "paper")
+    fields = [("title", readable(paper.title)), ("author", " and ".join(a.name for a in paper.authors))]
+    fields.append(("year", str(year)))
+    if not is_local_id(paper.id):
+        fields += [("eprint", paper.id), ("archivePrefix", "arXiv")]
+        if paper.primary_category:
+            fields.append(("primaryClass", paper.primary_category))
+        fields.append(("url", f"https://arxiv.org/abs/{paper.id}"))
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields if v)
+    return f"@misc{{{first}{year}{word},\n{body}\n}}"
+
+
+def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> dict[str, Any]:
+    related = catalogue.similar(ctx.store, paper, ctx.semantic, related_limit)
+    out = _cards(ctx, [paper])[0]
+    out.update(
+        authors_full=[{"name": a.name, "affiliation": a.affiliation} for a in paper.authors],
+        comments=paper.comments,
+        journal_ref=paper.journal_ref,
+        doi=paper.doi,
+        version=paper.version,
+        updated=paper.updated.isoformat() if paper.updated else None,
+        bibtex=bibtex(paper),
+        related=_cards(ctx, [h.paper for h in related], [h.score for h in related]),
+    )
+    return out
+
+
+def member_view(ctx: Context, member: Member) -> dict[str, Any]:
+    community = ctx.store.community
+    submitted_ids, upvoted_ids = community.submitted_ids(member.id), community.voted_ids(member.id)
+    papers = ctx.store.get_many([*submitted_ids, *upvoted_ids])
+    return {
+        "handle": member.handle,
+        "joined": member.created_at.date().isoformat(),
+        "submissions": _cards(ctx, [papers[i] for i in submitted_ids if i in papers]),
+        "upvotes": _cards(ctx, [papers[i] for i in upvoted_ids if i in papers]),
+    }
