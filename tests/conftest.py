@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import orjson
 import pytest
+import uvicorn
+from argon2 import PasswordHasher
 
+from papertide.accounts import RATE_LIMITS
 from papertide.model import Paper
 from papertide.sources import Item
 from papertide.store.sql import SqlStore
@@ -97,3 +103,92 @@ def assert_golden(name: str, items: list[Item]) -> None:
         path.write_bytes(orjson.dumps(actual, option=orjson.OPT_INDENT_2) + b"\n")
     assert path.exists(), f"no golden file {path}; run with PAPERTIDE_UPDATE_GOLDEN=1 and review it"
     assert actual == orjson.loads(path.read_bytes())
+
+
+# --- the web app, served for real by uvicorn on 127.0.0.1 ---------------------------------------------
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class LiveApp:
+    url: str
+    store: SqlStore
+    clock: Clock
+    arxiv: LocalServer
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
+
+
+def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
+    """Start uvicorn on a free loopback port; return its URL and a function that stops it."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def arxiv_stand_in(server: LocalServer) -> None:
+    """Answer `id_list` queries like the arXiv API: the fixture record for 2510.25021, else nothing."""
+
+    def answer(query: dict[str, str]) -> Response:
+        name = "arxiv/id_2510.25021v3.xml" if query.get("id_list") == "2510.25021" else "arxiv/empty.xml"
+        return 200, {"Content-Type": "application/atom+xml"}, fixture_bytes(name)
+
+    server.route("/api/query", answer)
+
+
+# Tests sign many members up from one address; the sign-in limit stays as shipped (tested).
+TEST_RATE_LIMITS = {**RATE_LIMITS, "sign-up": (100, timedelta(hours=1))}
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, cheap for tests
+
+
+@pytest.fixture
+def live_app(store: SqlStore, local_server: LocalServer) -> Iterator[LiveApp]:
+    """The app on a fresh database holding the 12-paper test corpus and five featured papers
+    (hf/feed_2025-W45.json: Nov 3–5 2025 and Oct 20), a fixed clock (2025-11-05 09:00 UTC), the
+    arXiv stand-in; served over real HTTP on 127.0.0.1."""
+    from papertide.accounts import Accounts
+    from papertide.ingest import ingest
+    from papertide.sources.hf_daily import parse_hf_daily
+    from papertide.sources.jsonl import parse_jsonl
+    from papertide.submissions import arxiv_fetcher
+    from papertide.web.app import create_app
+    from papertide.web.config import WebConfig
+
+    ingest(store, parse_jsonl(fixture_bytes("jsonl/small_corpus.jsonl").splitlines(keepends=True), where="corpus"))
+    ingest(store, parse_hf_daily(fixture_bytes("hf/feed_2025-W45.json")))
+    arxiv_stand_in(local_server)
+    clock = Clock(datetime(2025, 11, 5, 9, 0))
+    config = WebConfig.from_env(
+        {}, dev=True, base_url="http://papertide.test", arxiv_url=local_server.url + "/api/query"
+    )
+    app = create_app(
+        store,
+        config,
+        clock=clock,
+        fetch=arxiv_fetcher(config.arxiv_url, delay=0.0, retries=0),
+        accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
+    )
+    url, stop = serve_in_thread(app)
+    yield LiveApp(url, store, clock, local_server)
+    stop()

@@ -7,6 +7,7 @@ not the LaTeX comment that would swallow the rest of an abstract.
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 from pylatexenc.latex2text import LatexNodes2Text
@@ -28,7 +29,10 @@ def _math(match: re.Match[str]) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def readable(text: str) -> str:
-    """`text` with math converted to Unicode (α, ≤, ℝ^d, 1/2) and common escapes resolved."""
+    """`text` with HTML entities decoded (templates escape on output), math converted to Unicode
+    (α, ≤, ℝ^d, 1/2) and common LaTeX escapes resolved."""
+    if "&" in text:
+        text = html.unescape(text)
     if "$" not in text and "\\" not in text and "~" not in text and "`" not in text and "--" not in text:
         return text
     text = _MATH.sub(_math, text)

@@ -11,7 +11,7 @@ from .. import catalogue, feed
 from ..catalogue import Semantic
 from ..ids import is_local_id
 from ..model import Member, Paper
-from ..search import SORTS, Filters, QueryError
+from ..search import SORTS, Filters, QueryError, parse_query
 from ..store import Store
 from ..text import readable
 
@@ -125,6 +125,9 @@ def search_view(
         raise QueryError(f"sort must be one of {', '.join(SORTS)}")
     if not 1 <= page <= MAX_PAGE:
         raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+    if parse_query(q).is_empty:
+        what = "only common words or exclusions" if q.strip() else "nothing"
+        raise QueryError(f"nothing to search for: the query has {what}; add a distinctive word")
     mode = search_mode(ctx, mode)
     hits = catalogue.search(
         ctx.store,

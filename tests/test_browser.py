@@ -1,0 +1,112 @@
+"""The pages in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+sign up, search, upvote with the keyboard and the button, submit a paper. Screenshots land in
+artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import LiveApp
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object, live_app: LiveApp) -> Iterator[object]:
+    context = browser.new_context(base_url=live_app.url, viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def sign_up(page: object, handle: str) -> None:
+    page.goto("/signup")  # type: ignore[attr-defined]
+    page.fill("#handle", handle)  # type: ignore[attr-defined]
+    page.fill("#email", f"{handle}@example.org")  # type: ignore[attr-defined]
+    page.fill("#password", "correct horse")  # type: ignore[attr-defined]
+    page.click("form.account button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector(f"a.handle:has-text('{handle}')")  # type: ignore[attr-defined]
+
+
+def test_sign_up_search_and_upvote(page: object, live_app: LiveApp) -> None:
+    page.goto("/papers?week=2025-W45")  # type: ignore[attr-defined]
+    shot(page, "daily-week")
+    sign_up(page, "ada")
+    page.fill(".searchbox input", "diffusion")  # type: ignore[attr-defined]
+    page.press(".searchbox input", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector("ol.cards li.card")  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 a.title") == "Diffusion Transformers at Scale"  # type: ignore[attr-defined]
+    shot(page, "search")
+    # The button votes without a reload (JavaScript), and shows the new count.
+    page.click("#card-1 .vote button")  # type: ignore[attr-defined]
+    page.wait_for_selector("#card-1 .vote button.voted")  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 .vote .count") == "6"  # type: ignore[attr-defined]
+    assert live_app.store.get("2511.00003").votes == 6  # type: ignore[union-attr]
+    # Keyboard: j moves to the second card, u votes for it, o opens it.
+    page.click("h1")  # type: ignore[attr-defined]
+    page.keyboard.press("j")  # type: ignore[attr-defined]
+    page.keyboard.press("j")  # type: ignore[attr-defined]
+    second = page.get_attribute("#card-2 a.title", "href")  # type: ignore[attr-defined]
+    page.keyboard.press("u")  # type: ignore[attr-defined]
+    page.wait_for_selector("#card-2 .vote button.voted")  # type: ignore[attr-defined]
+    page.keyboard.press("o")  # type: ignore[attr-defined]
+    page.wait_for_url(f"**{second}")  # type: ignore[attr-defined]
+    shot(page, "paper")
+    assert page.inner_text(".paper-head .count") == str(live_app.store.get(second.rsplit("/", 1)[1]).votes)  # type: ignore[attr-defined,union-attr]
+
+
+def test_submit_a_paper(page: object, live_app: LiveApp) -> None:
+    sign_up(page, "grace")
+    page.goto("/submit")  # type: ignore[attr-defined]
+    page.fill("#arxiv_id", "2510.25021")  # type: ignore[attr-defined]
+    page.click("form.account button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/papers/2510.25021")  # type: ignore[attr-defined]
+    assert "Distilled Decoding 2" in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert "submitted by grace" in page.inner_text(".paper-head .meta")  # type: ignore[attr-defined]
+    shot(page, "submitted")
+    page.goto("/submit")  # type: ignore[attr-defined]
+    page.fill("#arxiv_id", "2510.25021")  # type: ignore[attr-defined]
+    page.click("form.account button[type=submit]")  # type: ignore[attr-defined]
+    assert "already in the feed" in page.inner_text("p.error")  # type: ignore[attr-defined]
+
+
+def test_script_in_a_title_does_not_run(page: object) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    page.goto("/papers/2511.00002")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "<script>alert('x')</script> & Friends: Escaping Titles"  # type: ignore[attr-defined]
+    assert dialogs == []

@@ -1,0 +1,70 @@
+from datetime import date, datetime
+
+import pytest
+
+from papertide import feed
+from papertide.ingest import ingest
+from papertide.sources.hf_daily import parse_hf_daily
+from papertide.store.sql import SqlStore
+
+from conftest import fixture_bytes
+
+
+def test_parse_period_day_week_month() -> None:
+    day = feed.parse_period(day="2025-10-29")
+    week = feed.parse_period(week="2025-W44")
+    month = feed.parse_period(month="2025-12")
+    assert (day.kind, day.start, day.end, day.key) == ("day", date(2025, 10, 29), date(2025, 10, 30), "2025-10-29")  # type: ignore[union-attr]
+    assert (week.start, week.end, week.key) == (date(2025, 10, 27), date(2025, 11, 3), "2025-W44")  # type: ignore[union-attr]
+    assert (month.start, month.end, month.key) == (date(2025, 12, 1), date(2026, 1, 1), "2025-12")  # type: ignore[union-attr]
+    assert feed.parse_period() is None
+    assert week.label == "Week 44: Oct 27 – Nov 2, 2025"  # type: ignore[union-attr]
+    assert day.label == "Wednesday, Oct 29, 2025"  # type: ignore[union-attr]
+
+
+def test_period_shifts() -> None:
+    assert feed.parse_period(month="2025-12").shifted(1).key == "2026-01"  # type: ignore[union-attr]
+    assert feed.parse_period(month="2025-01").shifted(-1).key == "2024-12"  # type: ignore[union-attr]
+    assert feed.parse_period(week="2025-W01").shifted(-1).key == "2024-W52"  # type: ignore[union-attr]
+    assert feed.parse_period(day="2024-03-01").shifted(-1).key == "2024-02-29"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"day": "2025-02-30"}, "not a valid date"),
+        ({"week": "2025-44"}, "is not like 2025-W44"),
+        ({"week": "2025-W54"}, "not a valid date"),
+        ({"month": "2025-13"}, "not a valid date"),
+        ({"month": "October"}, "is not like 2025-10"),
+        ({"day": "2025-10-01", "month": "2025-10"}, "give one of"),
+    ],
+)
+def test_bad_periods_say_why(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(feed.PeriodError, match=message):
+        feed.parse_period(**kwargs)
+
+
+@pytest.fixture
+def featured(store: SqlStore) -> SqlStore:
+    ingest(store, parse_hf_daily(fixture_bytes("hf/feed_2025-W45.json")))
+    return store
+
+
+def test_daily_opens_on_the_latest_day_with_papers(featured: SqlStore) -> None:
+    listing = feed.daily(featured, None, today=date(2025, 11, 20))
+    assert listing.period.key == "2025-11-05"
+    assert [p.id for p in listing.papers] == ["2511.00003"]
+    assert (listing.previous.key, listing.next) == ("2025-11-04", None)  # type: ignore[union-attr]
+
+
+def test_daily_previous_and_next_skip_empty_days(featured: SqlStore) -> None:
+    listing = feed.daily(featured, feed.parse_period(day="2025-11-03"), today=date(2025, 11, 20))
+    assert (listing.previous.key, listing.next.key) == ("2025-10-20", "2025-11-04")  # type: ignore[union-attr]
+
+
+def test_trending_is_anchored_at_the_latest_featured_day(featured: SqlStore) -> None:
+    # A month later nothing is fresh: trending is computed as of the end of the latest featured day.
+    assert feed.trending_anchor(featured, datetime(2025, 12, 5)) == datetime(2025, 11, 6)
+    ranked = feed.trending(featured, datetime(2025, 12, 5))
+    assert [p.id for p, _ in ranked] == ["2511.00003", "2511.00004", "2511.00001", "2511.00002"]  # Oct 20: too old
