@@ -171,11 +171,24 @@ def test_upvote_toggles_and_shows_on_the_member_page(live_app: LiveApp) -> None:
 
 def test_anonymous_upvote_goes_to_sign_in(live_app: LiveApp) -> None:
     with live_app.client() as c:
-        token = csrf_of(c, "/")
-        r = c.post("/upvote", data={"paper_id": "c01", "csrf": token, "next": "/papers/c01"})
-        api = c.post("/api/papers/c01/upvote", headers={"X-CSRF-Token": token})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/papers/c01"
+        page = c.get("/papers/c01")
+        api = c.post("/api/papers/c01/upvote")
+        forged = c.post("/upvote", data={"paper_id": "c01"})
+    assert '<a class="vote vote-button" href="/signin?next=/papers/c01"' in page.text
+    assert "set-cookie" not in page.headers  # nothing personal: one cached page serves every reader
     assert api.status_code == 401 and api.json() == {"error": "sign in to vote"}
+    assert forged.status_code == 403
+
+
+def test_anonymous_pages_are_shared_until_the_catalogue_changes(live_app: LiveApp) -> None:
+    voter = signed_up(live_app, "ada")
+    token = csrf_of(voter, "/")
+    with live_app.client() as reader:
+        before = reader.get("/papers?date=2025-11-05").text
+        assert reader.get("/papers?date=2025-11-05").text == before
+        voter.post("/api/papers/2511.00003/upvote", headers={"X-CSRF-Token": token})
+        after = reader.get("/papers?date=2025-11-05").text
+    assert '<span class="count">5</span>' in before and '<span class="count">6</span>' in after
 
 
 def test_votes_are_counted_exactly_under_concurrency(live_app: LiveApp) -> None:

@@ -61,6 +61,10 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
+    def catalogue_version(self) -> int:
+        """A number that moves whenever papers or votes change (cached pages check it)."""
+        ...
+
     def schema_revision(self) -> str | None:
         """The migration the database is at."""
         ...

@@ -14,7 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..model import Member
-from .schema import members, papers, rate_events, sessions, submissions, votes
+from .schema import counters, members, papers, rate_events, sessions, submissions, votes
+
+_BUMP = counters.update().where(counters.c.name == "catalogue").values(value=counters.c.value + 1)
+
+
+def bump_catalogue_version(conn: sa.Connection) -> None:
+    """Move the catalogue counter inside the writing transaction (it becomes visible with the change)."""
+    conn.execute(_BUMP)
 
 
 class Conflict(Exception):
@@ -128,6 +135,7 @@ class SqlCommunity:
             else:
                 delta = 1 if voted else 0
             if delta:
+                bump_catalogue_version(conn)
                 conn.execute(
                     papers.update().where(papers.c.pk == paper_pk).values(member_votes=papers.c.member_votes + delta)
                 )

@@ -19,7 +19,7 @@ from ..ids import LOCAL_PREFIX
 from ..model import Paper
 from ..search import Filters, Query
 from . import Change
-from .community import SqlCommunity
+from .community import SqlCommunity, bump_catalogue_version
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, paper_vectors, papers
 
@@ -115,6 +115,10 @@ def _filter_clause(filters: Filters) -> sa.ColumnElement[bool]:
     if filters.min_upvotes:
         clauses.append(sa.func.coalesce(c.upvotes, 0) + c.member_votes >= filters.min_upvotes)
     return sa.and_(sa.true(), *clauses)
+
+
+# Papers and votes move `catalogue`, `papertide index` moves `vectors` (search results): both only grow.
+_CATALOGUE_VERSION = sa.select(sa.func.sum(counters.c.value)).where(counters.c.name.in_(("catalogue", "vectors")))
 
 
 class SqlStore:
@@ -271,6 +275,7 @@ class SqlStore:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
+            bump_catalogue_version(conn)
             if updates:
                 values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
                 stmt = papers.update().where(papers.c.id == sa.bindparam("old_id")).values(values)
@@ -344,6 +349,11 @@ class SqlStore:
             conn.execute(paper_vectors.insert(), rows)
             conn.execute(counters.update().where(counters.c.name == "vectors").values(value=counters.c.value + 1))
             return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "vectors")).scalar_one())
+
+    def catalogue_version(self) -> int:
+        """A number that moves whenever papers, votes or vectors change (see bump_catalogue_version)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(_CATALOGUE_VERSION).scalar_one())
 
     def vector_generation(self) -> int:
         with self.engine.connect() as conn:

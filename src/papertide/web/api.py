@@ -15,7 +15,7 @@ from ..accounts import RateLimited
 from ..search import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
-from .app import context, csrf_valid, error_response, services, visitor
+from .app import context, csrf_valid, error_response, services, shared_for_anonymous, visitor
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -131,14 +131,20 @@ def daily_papers(
         period = feed.parse_period(date, week, month)
     except feed.PeriodError as exc:
         return error_response(request, 400, str(exc))
-    data = views.daily_view(context(request), period, sort)
-    return [daily_entry(c) for c in data["papers"][p * limit : (p + 1) * limit]]
+
+    def build() -> Response:
+        data = views.daily_view(context(request), period, sort)
+        return JSONResponse([daily_entry(c) for c in data["papers"][p * limit : (p + 1) * limit]])
+
+    return shared_for_anonymous(request, build)
 
 
 @router.get("/trending", response_model=list[DailyEntry], responses=ERRORS)
 def trending(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Any:
     """Papers of the last week ranked by votes / (age_hours + 2)^1.8."""
-    return [daily_entry(c) for c in views.trending_view(context(request), limit)["papers"]]
+    return shared_for_anonymous(
+        request, lambda: JSONResponse([daily_entry(c) for c in views.trending_view(context(request), limit)["papers"]])
+    )
 
 
 @router.get("/papers/search", response_model=list[SearchHit], responses=ERRORS)
@@ -155,16 +161,22 @@ def search(
     min_upvotes: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> Any:
     """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG."""
-    try:
+
+    def build() -> Response:
         data = views.search_view(
             context(request), q, mode, sort, Filters(since, until, has_code, min_upvotes), p, limit
         )
+        return JSONResponse(
+            [
+                {"paper": paper_json(c), "title": c["title"], "summary": c["abstract"], "score": c["score"]}
+                for c in data["papers"]
+            ]
+        )
+
+    try:
+        return shared_for_anonymous(request, build)
     except QueryError as exc:
         return error_response(request, 400, str(exc))
-    return [
-        {"paper": paper_json(c), "title": c["title"], "summary": c["abstract"], "score": c["score"]}
-        for c in data["papers"]
-    ]
 
 
 def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:
@@ -210,10 +222,14 @@ def toggle_upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = No
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS)
 def paper(request: Request, paper_id: str) -> Any:
     """One paper by its arXiv id (without version) or local id."""
-    found = services(request).store.get(paper_id)
-    if found is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    return paper_json(views.card(found))
+
+    def build() -> Response:
+        found = services(request).store.get(paper_id)
+        if found is None:
+            return error_response(request, 404, f"no paper {paper_id}")
+        return JSONResponse(paper_json(views.card(found)))
+
+    return shared_for_anonymous(request, build)
 
 
 @router.post("/submit", response_model=PaperOut, status_code=201, responses=ERRORS)

@@ -7,8 +7,10 @@ tests and the CLI decide what the app talks to; nothing here is a global.
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,70 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class Visitor:
+    """Who is asking: a member (signed in) or not. `key` binds CSRF tokens to this browser: the
+    session token, else an anonymous cookie handed out only with pages that hold a form."""
+
+    member: Member | None
+    session_token: str | None
+    key: str
+    new_anon: bool = False
+
+    def csrf(self, secret: str) -> str:
+        return csrf_token(secret, self.key) if self.key else ""
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def visitor(request: Request) -> Visitor:
+    """The visitor of this request, resolved once per request."""
+    cached = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    token = request.cookies.get(SESSION_COOKIE)
+    member = services(request).accounts.session_member(token)
+    if member is None:
+        token = None
+    found = Visitor(member, token, token or request.cookies.get(ANON_COOKIE, ""))
+    request.state.visitor = found
+    return found
+
+
+def ensure_csrf_key(request: Request) -> Visitor:
+    """Give an anonymous visitor without one the cookie a form's CSRF token is bound to."""
+    v = visitor(request)
+    if not v.key:
+        v.key, v.new_anon = secrets.token_urlsafe(24), True
+    return v
+
+
+class PageCache:
+    """Pages for anonymous readers, shared by all of them (they hold nothing personal), kept while
+    the catalogue version and the minute stay the same. Bounded; least recently used goes first."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], tuple[bytes, int, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, int, str] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, ...], value: tuple[bytes, int, str]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@dataclass
 class Services:
     store: Store
     config: WebConfig
@@ -46,41 +112,22 @@ class Services:
     accounts: Accounts
     templates: Jinja2Templates
     semantic: Semantic | None = None
+    page_cache: PageCache = field(default_factory=PageCache)
 
 
-@dataclass
-class Visitor:
-    """Who is asking: a member (signed in) or not; `key` binds CSRF tokens to this browser."""
-
-    member: Member | None
-    session_token: str | None
-    key: str
-    new_anon: bool
-    csrf: str
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def visitor(request: Request) -> Visitor:
-    """The visitor of this request, resolved once (a dependency of every route that needs it)."""
-    cached = getattr(request.state, "visitor", None)
-    if cached is not None:
-        return cached
+def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Response:
+    """`build()`'s response, served from the page cache to readers who are not signed in."""
+    if request.cookies.get(SESSION_COOKIE):  # maybe a member: the page shows their votes
+        return build()
     svc = services(request)
-    token = request.cookies.get(SESSION_COOKIE)
-    member = svc.accounts.session_member(token)
-    if member is None:
-        token = None
-    anon = request.cookies.get(ANON_COOKIE)
-    new_anon = token is None and not anon
-    if new_anon:
-        anon = secrets.token_urlsafe(24)
-    key = token or anon or ""
-    found = Visitor(member, token, key, new_anon, csrf_token(svc.config.secret, key))
-    request.state.visitor = found
-    return found
+    key = (request.url.path, request.url.query, str(svc.store.catalogue_version()), svc.clock().strftime("%Y%m%d%H%M"))
+    hit = svc.page_cache.get(key)
+    if hit is not None:
+        return Response(hit[0], status_code=hit[1], media_type=hit[2])
+    response = build()
+    if response.status_code == 200 and "set-cookie" not in response.headers and hasattr(response, "body"):
+        svc.page_cache.put(key, (bytes(response.body), 200, response.headers.get("content-type", "")))
+    return response
 
 
 def context(request: Request) -> Context:
@@ -89,8 +136,7 @@ def context(request: Request) -> Context:
 
 
 def csrf_valid(request: Request, token: str | None) -> bool:
-    svc = services(request)
-    return csrf_ok(svc.config.secret, visitor(request).key, token)
+    return csrf_ok(services(request).config.secret, visitor(request).key, token)
 
 
 def set_cookie(response: Response, svc: Services, name: str, value: str, max_age: int | None = None) -> None:
@@ -107,16 +153,18 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
-def render(request: Request, template: str, status_code: int = 200, **data: Any) -> Response:
+def render(request: Request, template: str, status_code: int = 200, has_form: bool = False, **data: Any) -> Response:
+    """Render `template` with `data`; `has_form`: the page holds a form for anonymous visitors too
+    (sign-in, sign-up), so it needs a CSRF token (and is never shared between visitors)."""
     svc = services(request)
-    v = visitor(request)
+    v = ensure_csrf_key(request) if has_form else visitor(request)
     page = svc.templates.TemplateResponse(
         request,
         template,
         {
             "data": data,
             "me": v.member,
-            "csrf": v.csrf,
+            "csrf": v.csrf(svc.config.secret),
             "site": svc.config.site_name,
             "path": request.url.path,
             "full_path": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),

@@ -24,6 +24,7 @@ from .app import (
     render,
     services,
     set_cookie,
+    shared_for_anonymous,
     signin_redirect,
     visitor,
 )
@@ -52,15 +53,17 @@ def daily_page(
         period = feed.parse_period(date, week, month)
     except feed.PeriodError as exc:
         return error_response(request, 400, str(exc))
-    data = views.daily_view(
-        context(request), period, sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
+    sort = sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
+    return shared_for_anonymous(
+        request, lambda: render(request, "daily.html", **views.daily_view(context(request), period, sort))
     )
-    return render(request, "daily.html", **data)
 
 
 @router.get("/papers/trending")
 def trending_page(request: Request) -> Response:
-    return render(request, "trending.html", **views.trending_view(context(request)))
+    return shared_for_anonymous(
+        request, lambda: render(request, "trending.html", **views.trending_view(context(request)))
+    )
 
 
 @router.get("/search")
@@ -80,7 +83,15 @@ def search_page(
     if not (q or "").strip():
         return render(request, "search.html", q="", papers=[], form=form, sort=sort, mode=mode, page=1)
     try:
-        data = views.search_view(context(request), q or "", mode, sort, filters, p)
+        return shared_for_anonymous(
+            request,
+            lambda: render(
+                request,
+                "search.html",
+                form=form,
+                **views.search_view(context(request), q or "", mode, sort, filters, p),
+            ),
+        )
     except QueryError as exc:
         return render(
             request,
@@ -94,15 +105,17 @@ def search_page(
             mode=mode,
             page=1,
         )
-    return render(request, "search.html", form=form, **data)
 
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> Response:
-    paper = services(request).store.get(paper_id)
-    if paper is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    return render(request, "paper.html", **views.paper_view(context(request), paper))
+    def build() -> Response:
+        paper = services(request).store.get(paper_id)
+        if paper is None:
+            return error_response(request, 404, f"no paper {paper_id}")
+        return render(request, "paper.html", **views.paper_view(context(request), paper))
+
+    return shared_for_anonymous(request, build)
 
 
 @router.get("/u/{handle}")
@@ -183,7 +196,7 @@ def submit_paper(
 # --- accounts -----------------------------------------------------------------------------------------
 @router.get("/signup")
 def signup_form(request: Request, next: str = "/") -> Response:
-    return render(request, "signup.html", next=_safe_next(next), values={})
+    return render(request, "signup.html", has_form=True, next=_safe_next(next), values={})
 
 
 @router.post("/signup")
@@ -206,6 +219,7 @@ def signup(
         return render(
             request,
             "signup.html",
+            has_form=True,
             status_code=400,
             error=str(exc),
             field=exc.field,
@@ -228,7 +242,7 @@ def _start_session(request: Request, member: object, target: str) -> Response:
 
 @router.get("/signin")
 def signin_form(request: Request, next: str = "/") -> Response:
-    return render(request, "signin.html", next=_safe_next(next), values={})
+    return render(request, "signin.html", has_form=True, next=_safe_next(next), values={})
 
 
 @router.post("/signin")
@@ -249,7 +263,13 @@ def signin(
         member = svc.accounts.sign_in(email, password)
     except AccountError as exc:
         return render(
-            request, "signin.html", status_code=400, error=str(exc), values={"email": email}, next=_safe_next(next)
+            request,
+            "signin.html",
+            has_form=True,
+            status_code=400,
+            error=str(exc),
+            values={"email": email},
+            next=_safe_next(next),
         )
     except RateLimited as exc:
         return error_response(request, 429, str(exc))

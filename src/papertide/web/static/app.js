@@ -20,7 +20,7 @@
     if (e.key === "j") { focusCard(current + 1); e.preventDefault(); }
     else if (e.key === "k") { focusCard(current - 1); e.preventDefault(); }
     else if (e.key === "o" && current >= 0) { const a = cards()[current].querySelector("a.title"); if (a) window.location = a.href; }
-    else if (e.key === "u" && current >= 0) { const b = cards()[current].querySelector(".vote button"); if (b) b.click(); }
+    else if (e.key === "u" && current >= 0) { const b = cards()[current].querySelector(".vote button, a.vote-button"); if (b) b.click(); }
     else if (e.key === "/") { const s = document.querySelector('.searchbox input'); if (s) { s.focus(); e.preventDefault(); } }
   });
 

@@ -1,6 +1,6 @@
 """The community: members, sessions, votes, submissions and rate-limit events; papers count their
 members' votes in `member_votes`, kept apart from the upvotes a source reported so that neither
-an import nor a vote overwrites the other.
+an import nor a vote overwrites the other; a `catalogue` counter moves on every visible change.
 
 Revision ID: 0004
 Revises: 0003
@@ -15,6 +15,10 @@ down_revision = "0003"
 
 def upgrade() -> None:
     op.add_column("papers", sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"))
+    # Moves on every change a reader could see (papers written, votes): pages cached for anonymous
+    # readers are valid while it stays put.
+    counters = sa.table("counters", sa.column("name", sa.String), sa.column("value", sa.Integer))
+    op.bulk_insert(counters, [{"name": "catalogue", "value": 0}])
     op.create_table(
         "members",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

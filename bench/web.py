@@ -1,0 +1,184 @@
+"""Web throughput: requests/s and latency of the daily page, search and the API, served by
+`papertide serve --workers 2` on the embedded SQLite store, loaded from 127.0.0.1.
+
+    python bench/web.py [--seconds 10] [--connections 16] [--out bench/results/web.json]
+
+The corpus is the bundled demo (538 papers); the daily page shown is October 2025's month view
+(the demo's busiest period, 24 cards) and the plain `/` (the latest day). The load generator is
+a small asyncio HTTP/1.1 client with keep-alive connections, in this process, so it shares the
+machine's cores with the two server workers: figures are for the whole machine, client included.
+The baseline, measured in the same run against the same server, is a static file
+(`/static/style.css`): the ceiling of the server stack itself. Every loop stops after --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+# (name, path, as a signed-in member?) Pages for readers who are not signed in hold nothing
+# personal and come from the shared page cache while the catalogue stays the same; a member's
+# pages (their votes marked) are built for every request: both are measured.
+TARGETS = [
+    ("static file (baseline)", "/static/style.css", False),
+    ("daily page, latest day", "/", False),
+    ("daily page, month (24 cards)", "/papers?month=2025-10", False),
+    ("trending page", "/papers/trending", False),
+    ("search page", "/search?q=diffusion+models", False),
+    ("API daily_papers", "/api/daily_papers?month=2025-10", False),
+    ("API search", "/api/papers/search?q=score+matching&limit=10", False),
+    ("API paper", "/api/papers/local-fa12f08e99cd", False),
+    ("member: daily page, latest day", "/", True),
+    ("member: daily page, month", "/papers?month=2025-10", True),
+    ("member: search page", "/search?q=diffusion+models", True),
+    ("member: API search", "/api/papers/search?q=score+matching&limit=10", True),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def member_cookie(port: int) -> str:
+    """Sign a member up through the real form; return the session cookie's header value."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        token = re.search(r'name="csrf-token" content="([0-9a-f]+)"', client.get("/signup").text)
+        assert token, "no CSRF token on /signup"
+        form = {"handle": "bench", "email": "bench@example.org", "password": "benchmark!", "csrf": token.group(1)}
+        response = client.post("/signup", data=form)
+        assert response.status_code == 303, response.text
+        return f"pt_session={client.cookies['pt_session']}"
+
+
+async def one_connection(
+    port: int, path: str, cookie: str, deadline: float, latencies: list[float], errors: list[str]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    extra = f"Cookie: {cookie}\r\n" if cookie else ""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Connection: keep-alive\r\n\r\n".encode()
+    try:
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head[9:12]
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if status != b"200":
+                errors.append(status.decode())
+    finally:
+        writer.close()
+
+
+async def load(port: int, path: str, cookie: str, seconds: float, connections: int) -> dict[str, float]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    deadline = time.perf_counter() + seconds
+    start = time.perf_counter()
+    await asyncio.gather(*(one_connection(port, path, cookie, deadline, latencies, errors) for _ in range(connections)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+    }
+
+
+def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("papertide")
+    subprocess.run([exe, "demo", "--no-serve", "--data-dir", data_dir], check=True, capture_output=True)
+    server = subprocess.Popen(
+        [exe, "serve", "--dev", "--data-dir", data_dir, "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                time.sleep(1.0)  # let every worker finish starting
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results") / "web.json")
+    args = parser.parse_args()
+    console = Console()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp), port, args.workers)
+        try:
+            rows = []
+            cookie = member_cookie(port)
+            for name, path, as_member in TARGETS:
+                who = cookie if as_member else ""
+                asyncio.run(load(port, path, who, 1.0, args.connections))  # warm up caches and connections
+                result = asyncio.run(load(port, path, who, args.seconds, args.connections))
+                rows.append({"name": name, "path": path, "member": as_member, **result})
+                console.print(f"{name}: {result['rps']} req/s")
+        finally:
+            server.terminate()
+            server.wait(10)
+    baseline = rows[0]["rps"]
+    table = Table(
+        title=f"papertide serve --workers {args.workers}, {args.connections} connections, {args.seconds:.0f} s each"
+    )
+    for col in ("target", "req/s", "× baseline", "p50 ms", "p99 ms", "errors"):
+        table.add_column(col, justify="left" if col == "target" else "right")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            f"{r['rps']:.0f}",
+            f"{r['rps'] / baseline:.2f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            str(r["errors"]),
+        )
+    console.print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds": args.seconds,
+    }
+    args.out.write_bytes(orjson.dumps({"meta": meta, "results": rows}, option=orjson.OPT_INDENT_2) + b"\n")
+    console.print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
