@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -192,3 +196,59 @@ def live_app(store: SqlStore, local_server: LocalServer) -> Iterator[LiveApp]:
     url, stop = serve_in_thread(app)
     yield LiveApp(url, store, clock, local_server)
     stop()
+
+
+# --- a real SMTP server (aiosmtpd) on 127.0.0.1 ----------------------------------------------------------
+@dataclass
+class SmtpSink:
+    """What arrived, and how the server should behave: `temporary_failures` answers the next N
+    messages with 451; `reject` answers 550 to those recipients; `on_data` runs first on every
+    message (the kill test uses it)."""
+
+    url: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    temporary_failures: int = 0
+    reject: set[str] = field(default_factory=set)
+    on_data: Callable[[int], str | None] | None = None
+    attempts: int = 0
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink: SmtpSink
+
+    class Handler:
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: object, address: str, options: object
+        ) -> str:
+            if address in sink.reject:
+                return "550 5.1.1 no such user here"
+            envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+            return "250 OK"
+
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            sink.attempts += 1
+            if sink.on_data is not None:
+                answer = sink.on_data(sink.attempts)
+                if answer:
+                    return answer
+            if sink.temporary_failures > 0:
+                sink.temporary_failures -= 1
+                return "451 4.3.0 try again later"
+            sink.messages.append(message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[attr-defined, arg-type]
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    sink = SmtpSink(url=f"smtp://127.0.0.1:{port}", port=port)
+    yield sink
+    controller.stop()

@@ -154,7 +154,7 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0004",
+        "0005",
     )
 
 
@@ -182,7 +182,7 @@ def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0004"
+    assert old.schema_revision() == "0005"
     assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
     assert old.check() == []
 

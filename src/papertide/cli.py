@@ -480,5 +480,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, dev: bool) ->
         raise click.ClickException(str(exc)) from exc
 
 
+from . import cli_digest  # noqa: E402,F401  (registers `digest send` and `worker` on `main`)
+
 if __name__ == "__main__":
     main()

@@ -131,9 +131,12 @@ def trending_anchor(store: Store, now: datetime) -> datetime:
     return min(now, datetime.combine(latest + timedelta(days=1), datetime.min.time()))
 
 
-def trending(store: Store, now: datetime, limit: int = 50, gravity: float = GRAVITY) -> list[tuple[Paper, float]]:
-    """Papers featured within TRENDING_WINDOW of the anchor, ranked by `rank.trending_score`."""
-    anchor = trending_anchor(store, now)
+def trending(
+    store: Store, now: datetime, limit: int = 50, gravity: float = GRAVITY, anchor_to_latest: bool = True
+) -> list[tuple[Paper, float]]:
+    """Papers featured within TRENDING_WINDOW of the anchor (`trending_anchor`, or `now` itself
+    when not `anchor_to_latest`), ranked by `rank.trending_score`."""
+    anchor = trending_anchor(store, now) if anchor_to_latest else now
     start = (anchor - TRENDING_WINDOW).date()
     candidates = store.featured_between(start, anchor.date() + timedelta(days=1))
     ids, scores = rank_trending(candidates, anchor, gravity)

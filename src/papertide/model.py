@@ -93,3 +93,17 @@ class Member:
     password_hash: str
     created_at: datetime
     verified_at: datetime | None = None
+    email_status: str = "ok"  # "bounced" after a permanent SMTP failure
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A member's choices for the digest email."""
+
+    member_id: int
+    active: bool = True
+    frequency: str = "daily"  # or "weekly" (sent on Mondays)
+    weekdays_only: bool = True  # the daily feed rests at weekends
+    send_hour: int = 8  # in `timezone`
+    timezone: str = "UTC"
+    sections: tuple[str, ...] = ("trending", "picks")  # and "saved" (saved searches, when they exist)

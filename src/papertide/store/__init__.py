@@ -18,6 +18,7 @@ from ..search import Filters, Query
 
 if TYPE_CHECKING:
     from .community import SqlCommunity
+    from .digests import SqlDigests
 
 __all__ = ["Change", "Store", "open_store"]
 
@@ -29,6 +30,7 @@ class Store(Protocol):
     url: str
     # Members, sessions, votes, submissions: SQL on every backend (see store/community.py).
     community: SqlCommunity
+    digests: SqlDigests
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among `ids`, by id."""

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..model import Member
-from .schema import counters, members, papers, rate_events, sessions, submissions, votes
+from .schema import counters, member_tokens, members, papers, rate_events, sessions, submissions, votes
 
 _BUMP = counters.update().where(counters.c.name == "catalogue").values(value=counters.c.value + 1)
 
@@ -40,6 +40,7 @@ def _member(row: Any) -> Member:
         password_hash=row.password_hash,
         created_at=row.created_at,
         verified_at=row.verified_at,
+        email_status=row.email_status,
     )
 
 
@@ -88,6 +89,24 @@ class SqlCommunity:
     def update_member(self, member_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(members.update().where(members.c.id == member_id).values(**values))
+
+    # --- single-use links (verify an address, reset a password) ------------------------------------
+    def create_token(self, token_hash: str, member_id: int, purpose: str, expires_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                member_tokens.insert().values(
+                    token_hash=token_hash, member_id=member_id, purpose=purpose, expires_at=expires_at
+                )
+            )
+
+    def consume_token(self, token_hash: str, purpose: str, now: datetime) -> int | None:
+        """The member a valid, unused, unexpired token belongs to, marking it used (once only)."""
+        t = member_tokens.c
+        valid = sa.and_(t.token_hash == token_hash, t.purpose == purpose, t.used_at.is_(None), t.expires_at > now)
+        with self.engine.begin() as conn:
+            if conn.execute(member_tokens.update().where(valid).values(used_at=now)).rowcount != 1:
+                return None
+            return int(conn.execute(sa.select(t.member_id).where(t.token_hash == token_hash)).scalar_one())
 
     # --- sessions ---------------------------------------------------------------------------------
     def create_session(self, token_hash: str, member_id: int, now: datetime, expires_at: datetime) -> None:

@@ -70,6 +70,8 @@ members = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("verified_at", sa.DateTime),
+    # "ok", or "bounced" after a permanent SMTP failure: no more mail goes to a bounced address.
+    sa.Column("email_status", sa.String(16), nullable=False, server_default="ok"),
 )
 
 sessions = sa.Table(
@@ -108,4 +110,43 @@ rate_events = sa.Table(
     sa.Column("key", sa.String(200), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("ix_rate_events_key_at", "key", "at"),
+)
+
+# --- accounts' links and the daily digest (migration 0005) ------------------------------------------
+# Single-use links mailed to a member (verify an address, reset a password): only the hash is kept.
+member_tokens = sa.Table(
+    "member_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("purpose", sa.String(16), nullable=False),  # "verify" or "reset"
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("used_at", sa.DateTime),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("frequency", sa.String(8), nullable=False),  # "daily" or "weekly"
+    sa.Column("weekdays_only", sa.Boolean, nullable=False),
+    sa.Column("send_hour", sa.Integer, nullable=False),  # 0–23 in the member's time zone
+    sa.Column("timezone", sa.String(64), nullable=False),  # IANA name, e.g. Europe/Paris
+    sa.Column("sections", sa.String(100), nullable=False),  # comma-separated: trending,picks,saved
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# One row per (member, digest date): written *before* the message goes to the SMTP server and
+# marked sent after it is accepted, so a rerun knows exactly who is left (see digest.send_all).
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("digest_date", sa.Date, primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),  # sending, sent, empty, failed, deferred
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message_id", sa.String(200), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
 )

@@ -20,6 +20,7 @@ from ..model import Paper
 from ..search import Filters, Query
 from . import Change
 from .community import SqlCommunity, bump_catalogue_version
+from .digests import SqlDigests
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, paper_vectors, papers
 
@@ -127,6 +128,7 @@ class SqlStore:
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
         self.community = SqlCommunity(self.engine)
+        self.digests = SqlDigests(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":

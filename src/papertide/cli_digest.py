@@ -1,0 +1,115 @@
+"""`papertide digest send` and `papertide worker`: thin shells over `papertide.digest`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import orjson
+
+from . import digest
+from .cli import err, main, out, with_store
+from .config import Settings
+from .digest.mailer import SmtpMailer
+from .store import Store
+from .web.config import ConfigError, WebConfig
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def mail_setup(dry_run: bool, dev: bool) -> tuple[digest.MailConfig, SmtpMailer | None]:
+    """Configuration from the environment: PAPERTIDE_SMTP_URL, PAPERTIDE_MAIL_FROM, and the web
+    server's PAPERTIDE_SECRET / PAPERTIDE_BASE_URL (links in the mail point at the site)."""
+    try:
+        web = WebConfig.from_env(dev=dev)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    config = digest.MailConfig(
+        secret=web.secret,
+        base_url=web.base_url,
+        sender=os.environ.get("PAPERTIDE_MAIL_FROM", f"{web.site_name} <digest@localhost>"),
+        site_name=web.site_name,
+    )
+    url = os.environ.get("PAPERTIDE_SMTP_URL", "")
+    if dry_run:
+        return config, None
+    if not url:
+        raise click.ClickException(
+            "PAPERTIDE_SMTP_URL is not set (e.g. smtp://user:pass@mail.example.org:587?starttls=1)"
+        )
+    try:
+        return config, SmtpMailer(url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_report(report: digest.Report, as_json: bool) -> None:
+    if as_json:
+        out.print(orjson.dumps(report.to_json()).decode(), soft_wrap=True)
+        return
+    for line in report.would_send:
+        out.print(f"would send: {line}")
+    out.print(
+        f"sent {report.sent} · empty {report.empty} · failed {report.failed} · deferred {report.deferred} · "
+        f"done before {report.done_before} · not due {report.not_due}"
+    )
+
+
+@main.group("digest")
+def digest_group() -> None:
+    """The digest email."""
+
+
+@digest_group.command("send")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Send the digests of this day (any hour).")
+@click.option("--dry-run", is_flag=True, help="Say who would get what; send and record nothing.")
+@click.option("--dev", is_flag=True, help="Allow the development secret (links signed with it).")
+@click.option("--json", "as_json", is_flag=True)
+@with_store
+def send(store: Store, settings: Settings, day: datetime | None, dry_run: bool, dev: bool, as_json: bool) -> None:
+    """Send every digest that is due now (or every digest of --date). Safe to rerun at any time:
+    each (member, day) is sent once."""
+    config, mailer = mail_setup(dry_run, dev)
+    try:
+        report = digest.send_all(
+            store, mailer or _NoMailer(), config, utc_now(), day.date() if day else None, dry_run=dry_run
+        )
+    finally:
+        if mailer:
+            mailer.close()
+    _print_report(report, as_json)
+    if report.deferred:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--interval", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds between rounds.")
+@click.option("--iterations", type=click.IntRange(1), help="Stop after this many rounds (default: run until stopped).")
+@click.option("--dev", is_flag=True)
+@with_store
+def worker(store: Store, settings: Settings, interval: float, iterations: int | None, dev: bool) -> None:
+    """Send each subscriber's digest at their hour, forever (or --iterations rounds)."""
+    config, mailer = mail_setup(False, dev)
+    assert mailer is not None
+
+    def report(r: digest.Report) -> None:
+        if r.sent or r.failed or r.deferred:
+            err.print(f"{utc_now():%Y-%m-%d %H:%M} sent {r.sent} failed {r.failed} deferred {r.deferred}")
+
+    try:
+        digest.run_worker(store, mailer, config, utc_now, interval, iterations, on_report=report)
+    finally:
+        mailer.close()
+
+
+class _NoMailer:
+    def send(self, message: Any) -> None:  # a dry run never gets here
+        raise RuntimeError("dry run")
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,327 @@
+"""The digest email: who is due, what their digest holds, and sending it exactly once.
+
+`due` and `sections_for` are pure; `compose` reads the store; `send_all` walks the subscribers
+(in batches: memory stays flat), claims each (member, day) in the delivery log before the message
+goes to the SMTP server and marks it sent after, so a crash or a rerun never sends twice and never
+skips anyone. One window is left that no SMTP client can close (RFC 1047): a crash after the server
+accepted a message but before "sent" is committed resends it, with the same Message-ID, which
+mail systems use to drop the copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .. import feed
+from ..model import Member, Paper, Subscription
+from ..store import Store
+from .mailer import PermanentFailure, TemporaryFailure
+
+FREQUENCIES = ("daily", "weekly")
+SECTIONS = ("trending", "picks", "saved")
+PER_SECTION = 10
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    secret: str
+    base_url: str
+    sender: str = "papertide <digest@localhost>"
+    site_name: str = "papertide"
+
+
+# --- signed links ------------------------------------------------------------------------------------
+def sign(secret: str, *parts: object) -> str:
+    message = ":".join(str(p) for p in parts).encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def signature_ok(secret: str, signature: str, *parts: object) -> bool:
+    return hmac.compare_digest(sign(secret, *parts), signature or "")
+
+
+def unsubscribe_url(config: MailConfig, member_id: int) -> str:
+    return f"{config.base_url}/unsubscribe?m={member_id}&sig={sign(config.secret, 'unsubscribe', member_id)}"
+
+
+def web_view_url(config: MailConfig, member_id: int, day: date) -> str:
+    sig = sign(config.secret, "digest", member_id, day.isoformat())
+    return f"{config.base_url}/digest?m={member_id}&d={day.isoformat()}&sig={sig}"
+
+
+# --- who is due --------------------------------------------------------------------------------------
+def local_now(sub: Subscription, now_utc: datetime) -> datetime:
+    try:
+        zone = ZoneInfo(sub.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return now_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+
+
+def scheduled_on(sub: Subscription, day: date) -> bool:
+    """Whether the subscription has a digest on `day` (weekly: Mondays; weekdays only: Mon–Fri)."""
+    if sub.frequency == "weekly":
+        return day.weekday() == 0
+    return not (sub.weekdays_only and day.weekday() >= 5)
+
+
+def due(sub: Subscription, now_utc: datetime) -> date | None:
+    """The member-local day whose digest is due at `now_utc`, or None before the send hour or on
+    a day without a digest."""
+    local = local_now(sub, now_utc)
+    if local.hour < sub.send_hour or not scheduled_on(sub, local.date()):
+        return None
+    return local.date()
+
+
+def picks_window(sub: Subscription, day: date) -> tuple[date, date]:
+    """The featured days a digest for `day` covers: the previous day (or week), [start, end)."""
+    return (day - timedelta(days=7 if sub.frequency == "weekly" else 1)), day
+
+
+# --- what a digest holds -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    papers: list[Paper]
+
+
+@dataclass(frozen=True)
+class Digest:
+    member: Member
+    day: date
+    frequency: str
+    sections: list[Section]
+
+    @property
+    def empty(self) -> bool:
+        return not any(s.papers for s in self.sections)
+
+
+def saved_search_papers(store: Store, member: Member, since: date) -> list[Paper]:
+    """Papers matching the member's saved searches: the hook for the recommendations issue
+    (saved searches do not exist yet, so this section is always empty)."""
+    return []
+
+
+@dataclass
+class Composer:
+    """Builds digests; the parts every subscriber shares (trending, picks) are computed once per
+    (day, frequency) and reused for the whole run."""
+
+    store: Store
+    now: datetime
+    _shared: dict[tuple[str, date, str], list[Paper]] = field(default_factory=dict)
+
+    def _cached(self, key: tuple[str, date, str], build: Callable[[], list[Paper]]) -> list[Paper]:
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
+
+    def compose(self, member: Member, sub: Subscription, day: date) -> Digest:
+        start, end = picks_window(sub, day)
+        picks = self._cached(
+            ("picks", day, sub.frequency), lambda: self.store.featured_between(start, end, PER_SECTION)
+        )
+        trending = self._cached(("trending", day, sub.frequency), lambda: self._trending(day))
+        chosen: list[Section] = []
+        if "picks" in sub.sections:
+            label = "This week's top papers" if sub.frequency == "weekly" else "Yesterday's top papers"
+            chosen.append(Section("picks", label, picks))
+        if "trending" in sub.sections:
+            shown = {p.id for p in picks} if "picks" in sub.sections else set()
+            chosen.append(Section("trending", "Trending", [p for p in trending if p.id not in shown][:PER_SECTION]))
+        if "saved" in sub.sections:
+            chosen.append(
+                Section("saved", "Matching your saved searches", saved_search_papers(self.store, member, start))
+            )
+        return Digest(member, day, sub.frequency, chosen)
+
+    def _trending(self, day: date) -> list[Paper]:
+        # Strictly the week before the digest: a catalogue that stopped growing sends nothing
+        # rather than the same old list again (the web page anchors at the latest day instead).
+        at = min(self.now, datetime.combine(day + timedelta(days=1), datetime.min.time()))
+        return [p for p, _ in feed.trending(self.store, at, 2 * PER_SECTION, anchor_to_latest=False)]
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+_ENV = Environment(
+    loader=PackageLoader("papertide.digest", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(digest: Digest, config: MailConfig) -> dict[str, Any]:
+    """The digest's subject, text and HTML bodies and links."""
+    from ..web.views import card  # the same cards as the web pages
+
+    sections = [{"title": s.title, "cards": [card(p) for p in s.papers]} for s in digest.sections if s.papers]
+    context = {
+        "site": config.site_name,
+        "base_url": config.base_url,
+        "day": digest.day,
+        "day_label": f"{digest.day:%A, %B} {digest.day.day}, {digest.day.year}",
+        "member": digest.member,
+        "sections": sections,
+        "unsubscribe_url": unsubscribe_url(config, digest.member.id),
+        "web_view_url": web_view_url(config, digest.member.id, digest.day),
+        "settings_url": f"{config.base_url}/settings/digest",
+    }
+    kind = "weekly" if digest.frequency == "weekly" else "daily"
+    return {
+        "subject": f"{config.site_name}: your {kind} papers for {context['day_label']}",
+        "text": _ENV.get_template("digest.txt").render(context),
+        "html": _ENV.get_template("digest.html").render(context),
+        **context,
+    }
+
+
+def message_id(config: MailConfig, member_id: int, day: date) -> str:
+    """The same for every attempt at one digest, so a resent copy is recognisably the same mail."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"<digest-{member_id}-{day.isoformat()}@{host}>"
+
+
+def build_message(digest: Digest, config: MailConfig, now: datetime) -> EmailMessage:
+    rendered = render(digest, config)
+    msg = EmailMessage()
+    msg["From"] = config.sender
+    msg["To"] = digest.member.email
+    msg["Subject"] = rendered["subject"]
+    msg["Date"] = format_datetime(now.replace(tzinfo=ZoneInfo("UTC")))
+    msg["Message-ID"] = message_id(config, digest.member.id, digest.day)
+    # RFC 2369 + RFC 8058: mail clients show an "Unsubscribe" button that POSTs to this URL.
+    msg["List-Unsubscribe"] = f"<{rendered['unsubscribe_url']}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["List-Id"] = f"{config.site_name} digest <digest.{urlsplit(config.base_url).hostname or 'localhost'}>"
+    msg.set_content(rendered["text"])
+    msg.add_alternative(rendered["html"], subtype="html")
+    return msg
+
+
+# --- sending -------------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0  # permanent failures: the address is marked and no longer mailed
+    deferred: int = 0  # temporary failures left after the retries: the next run tries again
+    done_before: int = 0  # finished by an earlier run
+    not_due: int = 0
+    would_send: list[str] = field(default_factory=list)  # dry run: "email day subject"
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "would_send"} | {"would_send": len(self.would_send)}
+
+
+def send_all(
+    store: Store,
+    mailer: Mailer,
+    config: MailConfig,
+    now: datetime,
+    day: date | None = None,
+    dry_run: bool = False,
+    retries: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: Callable[[Report], None] | None = None,
+) -> Report:
+    """Send every due digest (or, with `day`, every digest scheduled on that day, whatever the
+    hour). Returns what happened; safe to run again at any time."""
+    report, composer, digests = Report(), Composer(store, now), store.digests
+    for member, sub in digests.iter_subscribers():
+        target = day if day is not None else due(sub, now)
+        if target is None or (day is not None and not scheduled_on(sub, day)):
+            report.not_due += 1
+            continue
+        if digests.delivery_status(member.id, target) in ("sent", "empty", "failed"):
+            report.done_before += 1
+            continue
+        digest = composer.compose(member, sub, target)
+        if dry_run:
+            if not digest.empty:
+                report.would_send.append(f"{member.email} {target} {render(digest, config)['subject']}")
+            continue
+        if not digests.claim(member.id, target, message_id(config, member.id, target), now):
+            report.done_before += 1
+            continue
+        if digest.empty:
+            digests.finish(member.id, target, "empty", now)
+            report.empty += 1
+            continue
+        _deliver(store, mailer, build_message(digest, config, now), member, target, now, retries, sleep, report)
+        if on_progress:
+            on_progress(report)
+    return report
+
+
+def _deliver(
+    store: Store,
+    mailer: Mailer,
+    message: EmailMessage,
+    member: Member,
+    day: date,
+    now: datetime,
+    retries: int,
+    sleep: Callable[[float], None],
+    report: Report,
+) -> None:
+    for attempt in range(retries + 1):
+        try:
+            mailer.send(message)
+        except TemporaryFailure as exc:
+            if attempt < retries:
+                sleep(min(2.0**attempt, 30.0))  # 1, 2, 4 … seconds
+                continue
+            store.digests.finish(member.id, day, "deferred", now, str(exc))
+            report.deferred += 1
+            return
+        except PermanentFailure as exc:
+            store.digests.mark_bounced(member.id)
+            store.digests.finish(member.id, day, "failed", now, str(exc))
+            report.failed += 1
+            return
+        store.digests.finish(member.id, day, "sent", now)
+        report.sent += 1
+        return
+
+
+def run_worker(
+    store: Store,
+    mailer: Mailer,
+    config: MailConfig,
+    clock: Callable[[], datetime],
+    interval: float = 60.0,
+    iterations: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_report: Callable[[Report], None] | None = None,
+) -> None:
+    """Send what is due, wait `interval` seconds, again; `iterations` bounds the loop (tests)."""
+    done = 0
+    while iterations is None or done < iterations:
+        report = send_all(store, mailer, config, clock(), sleep=sleep)
+        if on_report:
+            on_report(report)
+        done += 1
+        if iterations is None or done < iterations:
+            sleep(interval)
