@@ -126,6 +126,7 @@ class LiveApp:
     store: SqlStore
     clock: Clock
     arxiv: LocalServer
+    mail: SmtpSink
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
@@ -167,7 +168,7 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # ar
 
 
 @pytest.fixture
-def live_app(store: SqlStore, local_server: LocalServer) -> Iterator[LiveApp]:
+def live_app(store: SqlStore, local_server: LocalServer, smtp_sink: SmtpSink) -> Iterator[LiveApp]:
     """The app on a fresh database holding the 12-paper test corpus and five featured papers
     (hf/feed_2025-W45.json: Nov 3–5 2025 and Oct 20), a fixed clock (2025-11-05 09:00 UTC), the
     arXiv stand-in; served over real HTTP on 127.0.0.1."""
@@ -184,7 +185,12 @@ def live_app(store: SqlStore, local_server: LocalServer) -> Iterator[LiveApp]:
     arxiv_stand_in(local_server)
     clock = Clock(datetime(2025, 11, 5, 9, 0))
     config = WebConfig.from_env(
-        {}, dev=True, base_url="http://papertide.test", arxiv_url=local_server.url + "/api/query"
+        {},
+        dev=True,
+        base_url="http://papertide.test",
+        arxiv_url=local_server.url + "/api/query",
+        smtp_url=smtp_sink.url,
+        mail_from="papertide <noreply@papertide.test>",
     )
     app = create_app(
         store,
@@ -194,7 +200,7 @@ def live_app(store: SqlStore, local_server: LocalServer) -> Iterator[LiveApp]:
         accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
     )
     url, stop = serve_in_thread(app)
-    yield LiveApp(url, store, clock, local_server)
+    yield LiveApp(url, store, clock, local_server, smtp_sink)
     stop()
 
 

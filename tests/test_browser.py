@@ -110,3 +110,32 @@ def test_script_in_a_title_does_not_run(page: object) -> None:
     page.goto("/papers/2511.00002")  # type: ignore[attr-defined]
     assert page.inner_text("h1") == "<script>alert('x')</script> & Friends: Escaping Titles"  # type: ignore[attr-defined]
     assert dialogs == []
+
+
+def test_subscribe_from_the_page_and_the_digest_renders(page: object, live_app: LiveApp) -> None:
+    from papertide.digest import MailConfig, send_all
+    from papertide.digest.mailer import SmtpMailer
+
+    sign_up(page, "lin")
+    page.click("footer a:has-text('Subscribe')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/settings/digest")  # type: ignore[attr-defined]
+    page.check("input[name=frequency][value=daily]")  # type: ignore[attr-defined]
+    page.select_option("#send_hour", "8")  # type: ignore[attr-defined]
+    page.select_option("#timezone", "Europe/Paris")  # type: ignore[attr-defined]
+    page.click("button[value=subscribe]")  # type: ignore[attr-defined]
+    page.wait_for_selector("p.notice:has-text('Saved.')")  # type: ignore[attr-defined]
+    assert "You are subscribed" in page.inner_text("p.status")  # type: ignore[attr-defined]
+    shot(page, "digest-settings")
+    confirm = next(m for m in live_app.mail.to("lin@example.org") if "confirm" in str(m["Subject"]))
+    link = next(w for w in confirm.get_content().split() if w.startswith("http://papertide.test/verify"))
+    page.goto(link.replace("http://papertide.test", ""))  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Address confirmed"  # type: ignore[attr-defined]
+    mailer = SmtpMailer(live_app.mail.url)
+    config = MailConfig(secret="s" * 40, base_url="http://papertide.test")
+    report = send_all(live_app.store, mailer, config, live_app.clock.now)
+    mailer.close()
+    assert report.sent == 1
+    digest_mail = live_app.mail.to("lin@example.org")[-1]
+    page.set_content(digest_mail.get_body(("html",)).get_content())  # type: ignore[attr-defined,union-attr]
+    assert page.inner_text("h2 >> nth=0") == "Yesterday's top papers"  # type: ignore[attr-defined]
+    shot(page, "digest-email")

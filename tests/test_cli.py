@@ -23,6 +23,9 @@ COMMANDS = [
     ["search"],
     ["export"],
     ["check"],
+    ["serve"],
+    ["digest", "send"],
+    ["worker"],
 ]
 
 
@@ -240,3 +243,16 @@ def test_search_batch(run, tmp_path: Path) -> None:
     queries.write_text('{"id": "q1"}\n')
     assert "--batch line 1" in run("search", "--batch", str(queries), "--mode", "keyword", code=1).output
     run("search", "both", "--batch", str(queries), code=2)
+
+
+def test_serve_refuses_a_missing_secret_outside_dev_mode(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("PAPERTIDE_SECRET", raising=False)
+    result = run("serve", "--port", "1", code=1)
+    assert "PAPERTIDE_SECRET is not set" in result.output
+
+
+def test_digest_send_needs_an_smtp_url(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("PAPERTIDE_SMTP_URL", raising=False)
+    result = run("digest", "send", "--dev", code=1)
+    assert "PAPERTIDE_SMTP_URL is not set" in result.output
+    assert "sent 0 · empty 0" in run("digest", "send", "--dev", "--dry-run").output

@@ -30,6 +30,7 @@ def subscribe(store: SqlStore, handle: str, **choices: object) -> Member:
     member = Accounts(store.community, Clock(NOW), hasher=FAST_HASHER).sign_up(
         handle, f"{handle}@example.org", "pw-long-enough"
     )
+    store.community.update_member(member.id, verified_at=NOW)
     store.digests.save_subscription(Subscription(member.id, **choices), NOW)  # type: ignore[arg-type]
     return member
 
@@ -85,6 +86,12 @@ def test_subscribe_then_the_digest_arrives(catalogue: SqlStore, smtp_sink: SmtpS
     assert "Sony · Nov 4, 2025 · ▲ 12" in text and "http://papertide.test/papers/2511.00001" in text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html and "<script>" not in html
     assert f"http://papertide.test/digest?m={ada.id}&amp;d=2025-11-05&amp;sig=" in html
+
+
+def test_unverified_addresses_get_no_digest(catalogue: SqlStore, smtp_sink: SmtpSink) -> None:
+    member = subscribe(catalogue, "ada")
+    catalogue.community.update_member(member.id, verified_at=None)
+    assert send(catalogue, smtp_sink).sent == 0 and smtp_sink.messages == []
 
 
 def test_a_rerun_sends_nothing_twice(catalogue: SqlStore, smtp_sink: SmtpSink) -> None:

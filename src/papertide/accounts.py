@@ -33,6 +33,10 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
 }
 
 
+# How long a mailed link works.
+LINK_TTL = {"verify": timedelta(hours=48), "reset": timedelta(hours=1)}
+
+
 class AccountError(ValueError):
     """Something a person typed cannot be accepted; `field` names the form field to point at."""
 
@@ -116,6 +120,32 @@ class Accounts:
             raise AccountError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", "password")
         self.community.update_member(member_id, password_hash=self.hasher.hash(password))
         self.community.end_member_sessions(member_id)  # a new password signs every device out
+
+    # --- single-use links: verify an address, reset a password ------------------------------------
+    def issue_link(self, member_id: int, purpose: str) -> str:
+        """A token for a mailed link; only its hash is stored, it expires, it works once."""
+        token = secrets.token_urlsafe(32)
+        ttl = LINK_TTL[purpose]
+        self.community.create_token(hash_token(token), member_id, purpose, self.clock() + ttl)
+        return token
+
+    def verify_email(self, token: str) -> Member | None:
+        member_id = self.community.consume_token(hash_token(token), "verify", self.clock())
+        if member_id is None:
+            return None
+        self.community.update_member(member_id, verified_at=self.clock())
+        return self.community.member_by_id(member_id)
+
+    def reset_password(self, token: str, password: str) -> Member:
+        """Set a new password with a reset link's token (checked before the token is spent)."""
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise AccountError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", "password")
+        member_id = self.community.consume_token(hash_token(token), "reset", self.clock())
+        member = self.community.member_by_id(member_id) if member_id is not None else None
+        if member is None:
+            raise AccountError("this reset link has expired or was used already; ask for a new one", "token")
+        self.set_password(member.id, password)
+        return member
 
     def start_session(self, member: Member) -> str:
         """A new session for `member`; the returned token goes into the cookie, its hash to the store."""

@@ -71,14 +71,19 @@ class SqlDigests:
             )
 
     def iter_subscribers(self, batch_size: int = 500) -> Iterator[tuple[Member, Subscription]]:
-        """Active subscribers whose address has not bounced, in member order, a batch at a time
+        """Active subscribers with a verified address that has not bounced, in member order, a batch at a time
         (memory stays flat however many there are)."""
         last = 0
         while True:
             stmt = (
                 sa.select(members, subscriptions)
                 .join(subscriptions, subscriptions.c.member_id == members.c.id)
-                .where(members.c.id > last, subscriptions.c.active.is_(True), members.c.email_status == "ok")
+                .where(
+                    members.c.id > last,
+                    subscriptions.c.active.is_(True),
+                    members.c.email_status == "ok",
+                    members.c.verified_at.is_not(None),  # double opt-in: only confirmed addresses
+                )
                 .order_by(members.c.id)
                 .limit(batch_size)
             )

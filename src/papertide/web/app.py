@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,6 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..accounts import Accounts, csrf_ok, csrf_token
 from ..catalogue import Semantic
+from ..digest import MailConfig, Mailer
+from ..digest.mailer import SmtpMailer
 from ..model import Member
 from ..store import Store
 from ..submissions import Fetch, arxiv_fetcher
@@ -113,6 +116,13 @@ class Services:
     templates: Jinja2Templates
     semantic: Semantic | None = None
     page_cache: PageCache = field(default_factory=PageCache)
+    # A new SMTP connection per account mail (request threads must not share one); None: no mail.
+    mailer_factory: Callable[[], Mailer] | None = None
+
+    @property
+    def mail(self) -> MailConfig:
+        c = self.config
+        return MailConfig(secret=c.secret, base_url=c.base_url, sender=c.mail_from, site_name=c.site_name)
 
 
 def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Response:
@@ -204,8 +214,9 @@ def create_app(
     fetch: Fetch | None = None,
     semantic: Semantic | None = None,
     accounts: Accounts | None = None,
+    mailer_factory: Callable[[], Mailer] | None = None,
 ) -> FastAPI:
-    from . import api, feeds, pages
+    from . import account_pages, api, feeds, pages
 
     app = FastAPI(
         title=f"{config.site_name} API",
@@ -225,9 +236,12 @@ def create_app(
         accounts=accounts or Accounts(store.community, clock),
         templates=templates,
         semantic=semantic,
+        mailer_factory=mailer_factory or (partial(SmtpMailer, config.smtp_url) if config.smtp_url else None),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(account_pages.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
 

@@ -28,6 +28,8 @@ class WebConfig:
     arxiv_url: str = arxiv_atom.DEFAULT_URL
     arxiv_delay: float = 3.0
     rules: Rules = field(default_factory=Rules)
+    smtp_url: str = ""  # where account mail (verification, password reset) goes; none: not sent
+    mail_from: str = "papertide <digest@localhost>"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, dev: bool = False, **overrides: object) -> WebConfig:
@@ -58,6 +60,8 @@ class WebConfig:
             "base_url": env.get("PAPERTIDE_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             "arxiv_url": env.get("PAPERTIDE_ARXIV_URL", arxiv_atom.DEFAULT_URL),
             "rules": rules,
+            "smtp_url": env.get("PAPERTIDE_SMTP_URL", ""),
+            "mail_from": env.get("PAPERTIDE_MAIL_FROM", "papertide <digest@localhost>"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

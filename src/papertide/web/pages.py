@@ -13,6 +13,7 @@ from ..accounts import AccountError, RateLimited
 from ..search import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
+from .account_pages import send_verification
 from .app import (
     ANON_COOKIE,
     SESSION_COOKIE,
@@ -228,6 +229,7 @@ def signup(
         )
     except RateLimited as exc:
         return error_response(request, 429, str(exc))
+    send_verification(svc, member)
     return _start_session(request, member, _safe_next(next))
 
 
