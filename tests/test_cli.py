@@ -256,3 +256,14 @@ def test_digest_send_needs_an_smtp_url(run, monkeypatch) -> None:  # type: ignor
     result = run("digest", "send", "--dev", code=1)
     assert "PAPERTIDE_SMTP_URL is not set" in result.output
     assert "sent 0 · empty 0" in run("digest", "send", "--dev", "--dry-run").output
+
+
+def test_one_digest_run_at_a_time(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import fcntl
+
+    (tmp_path / "data").mkdir(exist_ok=True)
+    with open(tmp_path / "data" / "digest.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = run("digest", "send", "--dev", "--dry-run", code=1)
+    assert "another digest run is going on" in busy.output
+    assert "sent 0" in run("digest", "send", "--dev", "--dry-run").output  # free again

@@ -200,7 +200,19 @@ def test_sigkill_mid_run_then_rerun_sends_everyone_exactly_once(
     members = [subscribe(catalogue, f"m{i:02d}") for i in range(20)]
     papertide = Path(sys.executable).with_name("papertide")
     env = {**os.environ, "PAPERTIDE_SMTP_URL": smtp_sink.url, "PAPERTIDE_BASE_URL": "http://papertide.test"}
-    command = [papertide, "digest", "send", "--dev", "--date", "2025-11-05", "--data-dir", str(tmp_path), "--json"]
+    command = [
+        papertide,
+        "digest",
+        "send",
+        "--dev",
+        "--date",
+        "2025-11-05",
+        "--data-dir",
+        str(tmp_path),
+        "--json",
+        "--connections",
+        "1",
+    ]
     victim: list[subprocess.Popen[bytes]] = []
 
     def kill_on_eighth(attempt: int) -> str | None:

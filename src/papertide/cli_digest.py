@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +25,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def mail_setup(dry_run: bool, dev: bool) -> tuple[digest.MailConfig, SmtpMailer | None]:
+def mail_setup(dry_run: bool, dev: bool, connections: int = 1) -> tuple[digest.MailConfig, list[SmtpMailer]]:
     """Configuration from the environment: PAPERTIDE_SMTP_URL, PAPERTIDE_MAIL_FROM, and the web
     server's PAPERTIDE_SECRET / PAPERTIDE_BASE_URL (links in the mail point at the site)."""
     try:
@@ -37,15 +40,28 @@ def mail_setup(dry_run: bool, dev: bool) -> tuple[digest.MailConfig, SmtpMailer 
     )
     url = os.environ.get("PAPERTIDE_SMTP_URL", "")
     if dry_run:
-        return config, None
+        return config, []
     if not url:
         raise click.ClickException(
             "PAPERTIDE_SMTP_URL is not set (e.g. smtp://user:pass@mail.example.org:587?starttls=1)"
         )
     try:
-        return config, SmtpMailer(url)
+        return config, [SmtpMailer(url) for _ in range(connections)]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def one_sender(settings: Settings) -> Iterator[None]:
+    """Only one digest run at a time per data directory (cron and the worker may overlap): an
+    exclusive lock on a file, released by the kernel even when the holder is killed."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "digest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise click.ClickException("another digest run is going on for this data directory") from exc
+        yield
 
 
 def _print_report(report: digest.Report, as_json: bool) -> None:
@@ -69,18 +85,22 @@ def digest_group() -> None:
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Send the digests of this day (any hour).")
 @click.option("--dry-run", is_flag=True, help="Say who would get what; send and record nothing.")
 @click.option("--dev", is_flag=True, help="Allow the development secret (links signed with it).")
+@click.option("--connections", type=click.IntRange(1, 32), default=4, show_default=True, help="SMTP connections.")
 @click.option("--json", "as_json", is_flag=True)
 @with_store
-def send(store: Store, settings: Settings, day: datetime | None, dry_run: bool, dev: bool, as_json: bool) -> None:
+def send(
+    store: Store, settings: Settings, day: datetime | None, dry_run: bool, dev: bool, connections: int, as_json: bool
+) -> None:
     """Send every digest that is due now (or every digest of --date). Safe to rerun at any time:
     each (member, day) is sent once."""
-    config, mailer = mail_setup(dry_run, dev)
+    config, mailers = mail_setup(dry_run, dev, connections)
     try:
-        report = digest.send_all(
-            store, mailer or _NoMailer(), config, utc_now(), day.date() if day else None, dry_run=dry_run
-        )
+        with one_sender(settings):
+            report = digest.send_all(
+                store, mailers or [_NoMailer()], config, utc_now(), day.date() if day else None, dry_run=dry_run
+            )
     finally:
-        if mailer:
+        for mailer in mailers:
             mailer.close()
     _print_report(report, as_json)
     if report.deferred:
@@ -90,21 +110,25 @@ def send(store: Store, settings: Settings, day: datetime | None, dry_run: bool, 
 @main.command()
 @click.option("--interval", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds between rounds.")
 @click.option("--iterations", type=click.IntRange(1), help="Stop after this many rounds (default: run until stopped).")
+@click.option("--connections", type=click.IntRange(1, 32), default=4, show_default=True, help="SMTP connections.")
 @click.option("--dev", is_flag=True)
 @with_store
-def worker(store: Store, settings: Settings, interval: float, iterations: int | None, dev: bool) -> None:
+def worker(
+    store: Store, settings: Settings, interval: float, iterations: int | None, connections: int, dev: bool
+) -> None:
     """Send each subscriber's digest at their hour, forever (or --iterations rounds)."""
-    config, mailer = mail_setup(False, dev)
-    assert mailer is not None
+    config, mailers = mail_setup(False, dev, connections)
 
     def report(r: digest.Report) -> None:
         if r.sent or r.failed or r.deferred:
             err.print(f"{utc_now():%Y-%m-%d %H:%M} sent {r.sent} failed {r.failed} deferred {r.deferred}")
 
     try:
-        digest.run_worker(store, mailer, config, utc_now, interval, iterations, on_report=report)
+        with one_sender(settings):
+            digest.run_worker(store, mailers, config, utc_now, interval, iterations, on_report=report)
     finally:
-        mailer.close()
+        for mailer in mailers:
+            mailer.close()
 
 
 class _NoMailer:

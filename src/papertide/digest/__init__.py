@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 
 from .. import feed
 from ..model import Member, Paper, Subscription
 from ..store import Store
+from ..store.digests import FINAL
 from .mailer import PermanentFailure, TemporaryFailure
+from .mime import Outgoing, alternative, header_value
 
 FREQUENCIES = ("daily", "weekly")
 SECTIONS = ("trending", "picks", "saved")
@@ -35,7 +39,7 @@ PER_SECTION = 10
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Outgoing) -> None: ...
 
     def close(self) -> None: ...
 
@@ -172,29 +176,47 @@ _ENV = Environment(
 )
 
 
-def render(digest: Digest, config: MailConfig) -> dict[str, Any]:
-    """The digest's subject, text and HTML bodies and links."""
+_UNSUBSCRIBE, _WEB_VIEW = "\x00unsubscribe\x00", "\x00web-view\x00"
+
+
+def render(digest: Digest, config: MailConfig, shared: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """The digest's subject, text and HTML bodies and links. `shared` (one dict per run) keeps
+    what many digests have in common: each paper's card, and the bodies rendered once per set of
+    sections with the member's own links filled in afterwards."""
     from ..web.views import card  # the same cards as the web pages
 
-    sections = [{"title": s.title, "cards": [card(p) for p in s.papers]} for s in digest.sections if s.papers]
-    context = {
-        "site": config.site_name,
-        "base_url": config.base_url,
-        "day": digest.day,
-        "day_label": f"{digest.day:%A, %B} {digest.day.day}, {digest.day.year}",
-        "member": digest.member,
-        "sections": sections,
+    cache = shared if shared is not None else {}
+    links = {
         "unsubscribe_url": unsubscribe_url(config, digest.member.id),
         "web_view_url": web_view_url(config, digest.member.id, digest.day),
-        "settings_url": f"{config.base_url}/settings/digest",
     }
+    day_label = f"{digest.day:%A, %B} {digest.day.day}, {digest.day.year}"
+    key = (digest.day, digest.frequency, tuple((s.key, tuple(p.id for p in s.papers)) for s in digest.sections))
+    if key not in cache:
+
+        def card_of(paper: Paper) -> dict[str, Any]:
+            if ("card", paper.id) not in cache:
+                cache[("card", paper.id)] = card(paper)
+            return cache[("card", paper.id)]
+
+        context = {
+            "site": config.site_name,
+            "base_url": config.base_url,
+            "day_label": day_label,
+            "sections": [
+                {"title": s.title, "cards": [card_of(p) for p in s.papers]} for s in digest.sections if s.papers
+            ],
+            "unsubscribe_url": _UNSUBSCRIBE,
+            "web_view_url": _WEB_VIEW,
+            "settings_url": f"{config.base_url}/settings/digest",
+        }
+        cache[key] = (_ENV.get_template("digest.txt").render(context), _ENV.get_template("digest.html").render(context))
+    text, html = cache[key]
+    for placeholder, name in ((_UNSUBSCRIBE, "unsubscribe_url"), (_WEB_VIEW, "web_view_url")):
+        text = text.replace(placeholder, links[name])
+        html = html.replace(placeholder, str(escape(links[name])))
     kind = "weekly" if digest.frequency == "weekly" else "daily"
-    return {
-        "subject": f"{config.site_name}: your {kind} papers for {context['day_label']}",
-        "text": _ENV.get_template("digest.txt").render(context),
-        "html": _ENV.get_template("digest.html").render(context),
-        **context,
-    }
+    return {"subject": f"{config.site_name}: your {kind} papers for {day_label}", "text": text, "html": html, **links}
 
 
 def message_id(config: MailConfig, member_id: int, day: date) -> str:
@@ -203,21 +225,22 @@ def message_id(config: MailConfig, member_id: int, day: date) -> str:
     return f"<digest-{member_id}-{day.isoformat()}@{host}>"
 
 
-def build_message(digest: Digest, config: MailConfig, now: datetime) -> EmailMessage:
-    rendered = render(digest, config)
-    msg = EmailMessage()
-    msg["From"] = config.sender
-    msg["To"] = digest.member.email
-    msg["Subject"] = rendered["subject"]
-    msg["Date"] = format_datetime(now.replace(tzinfo=ZoneInfo("UTC")))
-    msg["Message-ID"] = message_id(config, digest.member.id, digest.day)
-    # RFC 2369 + RFC 8058: mail clients show an "Unsubscribe" button that POSTs to this URL.
-    msg["List-Unsubscribe"] = f"<{rendered['unsubscribe_url']}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["List-Id"] = f"{config.site_name} digest <digest.{urlsplit(config.base_url).hostname or 'localhost'}>"
-    msg.set_content(rendered["text"])
-    msg.add_alternative(rendered["html"], subtype="html")
-    return msg
+def build_message(digest: Digest, config: MailConfig, now: datetime, shared: dict[Any, Any] | None = None) -> Outgoing:
+    rendered = render(digest, config, shared)
+    name, address = parseaddr(config.sender)
+    host = urlsplit(config.base_url).hostname or "localhost"
+    headers = [
+        ("From", formataddr((name, address), charset="utf-8")),
+        ("To", digest.member.email),
+        ("Subject", header_value(rendered["subject"])),
+        ("Date", format_datetime(now.replace(tzinfo=ZoneInfo("UTC")))),
+        ("Message-ID", message_id(config, digest.member.id, digest.day)),
+        # RFC 2369 + RFC 8058: mail clients show an "Unsubscribe" button that POSTs to this URL.
+        ("List-Unsubscribe", f"<{rendered['unsubscribe_url']}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("List-Id", header_value(f"{config.site_name} digest <digest.{host}>")),
+    ]
+    return Outgoing(address, digest.member.email, alternative(headers, rendered["text"], rendered["html"]))
 
 
 # --- sending -------------------------------------------------------------------------------------------
@@ -237,7 +260,7 @@ class Report:
 
 def send_all(
     store: Store,
-    mailer: Mailer,
+    mailer: Mailer | Sequence[Mailer],
     config: MailConfig,
     now: datetime,
     day: date | None = None,
@@ -247,44 +270,100 @@ def send_all(
     on_progress: Callable[[Report], None] | None = None,
 ) -> Report:
     """Send every due digest (or, with `day`, every digest scheduled on that day, whatever the
-    hour). Returns what happened; safe to run again at any time."""
+    hour). Returns what happened; safe to run again at any time, but one run at a time (the CLI
+    holds a lock). Several mailers send in parallel, one thread and SMTP connection each, while
+    this thread claims, composes and renders (a bounded queue keeps memory flat)."""
     report, composer, digests = Report(), Composer(store, now), store.digests
+    shared: dict[Any, Any] = {}
+    senders = _Senders(
+        store, [mailer] if not isinstance(mailer, Sequence) else list(mailer), now, retries, sleep, report
+    )
     for member, sub in digests.iter_subscribers():
         target = day if day is not None else due(sub, now)
         if target is None or (day is not None and not scheduled_on(sub, day)):
             report.not_due += 1
             continue
-        if digests.delivery_status(member.id, target) in ("sent", "empty", "failed"):
-            report.done_before += 1
-            continue
-        digest = composer.compose(member, sub, target)
         if dry_run:
-            if not digest.empty:
-                report.would_send.append(f"{member.email} {target} {render(digest, config)['subject']}")
+            digest = composer.compose(member, sub, target)
+            if digests.delivery_status(member.id, target) in FINAL:
+                report.done_before += 1
+            elif not digest.empty:
+                report.would_send.append(f"{member.email} {target} {render(digest, config, shared)['subject']}")
             continue
+        # The claim is committed before anything goes out; a finished (member, day) is never claimed.
         if not digests.claim(member.id, target, message_id(config, member.id, target), now):
             report.done_before += 1
             continue
+        digest = composer.compose(member, sub, target)
         if digest.empty:
             digests.finish(member.id, target, "empty", now)
             report.empty += 1
             continue
-        _deliver(store, mailer, build_message(digest, config, now), member, target, now, retries, sleep, report)
+        senders.submit(build_message(digest, config, now, shared), member, target)
         if on_progress:
             on_progress(report)
+    senders.join()
     return report
+
+
+class _Senders:
+    """Delivers messages: inline with one mailer, else from one thread per mailer."""
+
+    def __init__(
+        self,
+        store: Store,
+        mailers: list[Mailer],
+        now: datetime,
+        retries: int,
+        sleep: Callable[[float], None],
+        report: Report,
+    ) -> None:
+        self.args = (store, now, retries, sleep, report)
+        self.mailers = mailers
+        self.lock = threading.Lock()
+        self.queue: queue.Queue[tuple[Outgoing, Member, date] | None] = queue.Queue(maxsize=4 * len(mailers))
+        self.threads = [threading.Thread(target=self._run, args=(m,), daemon=True) for m in mailers]
+        if len(self.threads) == 1:
+            self.threads = []  # one mailer: deliver inline, in order
+        self.error: BaseException | None = None
+        for t in self.threads:
+            t.start()
+
+    def submit(self, message: Outgoing, member: Member, day: date) -> None:
+        if not self.threads:
+            _deliver(self.args[0], self.mailers[0], message, member, day, *self.args[1:], lock=self.lock)
+        else:
+            self.queue.put((message, member, day))
+
+    def _run(self, mailer: Mailer) -> None:
+        while (job := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # keep draining so the producer never blocks; the claim stays for a rerun
+            try:
+                _deliver(self.args[0], mailer, job[0], job[1], job[2], *self.args[1:], lock=self.lock)
+            except BaseException as exc:  # e.g. the database went away: stop, report after join
+                self.error = exc
+
+    def join(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for t in self.threads:
+            t.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _deliver(
     store: Store,
     mailer: Mailer,
-    message: EmailMessage,
+    message: Outgoing,
     member: Member,
     day: date,
     now: datetime,
     retries: int,
     sleep: Callable[[float], None],
     report: Report,
+    lock: threading.Lock,
 ) -> None:
     for attempt in range(retries + 1):
         try:
@@ -294,21 +373,24 @@ def _deliver(
                 sleep(min(2.0**attempt, 30.0))  # 1, 2, 4 … seconds
                 continue
             store.digests.finish(member.id, day, "deferred", now, str(exc))
-            report.deferred += 1
+            with lock:
+                report.deferred += 1
             return
         except PermanentFailure as exc:
             store.digests.mark_bounced(member.id)
             store.digests.finish(member.id, day, "failed", now, str(exc))
-            report.failed += 1
+            with lock:
+                report.failed += 1
             return
         store.digests.finish(member.id, day, "sent", now)
-        report.sent += 1
+        with lock:
+            report.sent += 1
         return
 
 
 def run_worker(
     store: Store,
-    mailer: Mailer,
+    mailer: Mailer | Sequence[Mailer],
     config: MailConfig,
     clock: Callable[[], datetime],
     interval: float = 60.0,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
-from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .mime import Outgoing
 
 
 class MailError(Exception):
@@ -58,12 +59,12 @@ class SmtpMailer:
             smtp.login(self.username, self.password or "")
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
         """Hand `message` to the server (one connection kept for the whole run)."""
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            refused = self._smtp.send_message(message)
+            refused = self._smtp.sendmail(message.sender, [message.recipient], message.data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _classify(code, text) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,6 +31,16 @@ def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:
         timezone=m["timezone"],
         sections=tuple(s for s in m["sections"].split(",") if s),
     )
+
+
+def _upsert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 class SqlDigests:
@@ -101,30 +112,18 @@ class SqlDigests:
     # --- deliveries -------------------------------------------------------------------------------
     def claim(self, member_id: int, day: date, message_id: str, now: datetime) -> bool:
         """Record that the (member, day) digest is about to be sent; False when it was finished
-        before (sent, empty or failed). An unfinished claim (a crash, a deferral) is taken again."""
-        d = deliveries.c
-        key = sa.and_(d.member_id == member_id, d.digest_date == day)
+        before (sent, empty or failed). An unfinished claim (a crash, a deferral) is taken again.
+        One upsert statement: its conflict clause only fires on an unfinished row."""
+        insert = _upsert(self.engine.dialect.name)(deliveries).values(
+            member_id=member_id, digest_date=day, status="sending", attempts=1, message_id=message_id, updated_at=now
+        )
+        claim = insert.on_conflict_do_update(
+            index_elements=[deliveries.c.member_id, deliveries.c.digest_date],
+            set_={"status": "sending", "attempts": deliveries.c.attempts + 1, "updated_at": now},
+            where=deliveries.c.status.not_in(FINAL),
+        )
         with self.engine.begin() as conn:
-            retaken = conn.execute(
-                deliveries.update()
-                .where(key, d.status.not_in(FINAL))
-                .values(status="sending", attempts=d.attempts + 1, updated_at=now)
-            ).rowcount
-            if retaken:
-                return True
-            if conn.execute(sa.select(d.status).where(key)).first() is not None:
-                return False
-            conn.execute(
-                deliveries.insert().values(
-                    member_id=member_id,
-                    digest_date=day,
-                    status="sending",
-                    attempts=1,
-                    message_id=message_id,
-                    updated_at=now,
-                )
-            )
-            return True
+            return bool(conn.execute(claim).rowcount == 1)
 
     def finish(self, member_id: int, day: date, status: str, now: datetime, error: str | None = None) -> None:
         d = deliveries.c

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from .. import digest
 from ..accounts import AccountError, RateLimited, normalise_email
 from ..digest.mailer import MailError
+from ..digest.mime import Outgoing
 from ..model import Member, Subscription
 from .app import Services, csrf_valid, error_response, render, services, signin_redirect, visitor
 
@@ -37,7 +38,7 @@ def send_account_mail(svc: Services, member: Member, subject: str, body: str) ->
     msg.set_content(body)
     mailer = svc.mailer_factory()
     try:
-        mailer.send(msg)
+        mailer.send(Outgoing.from_message(msg))
     except MailError as exc:
         log.warning("could not send %r to %s: %s", subject, member.email, exc)
         return False
