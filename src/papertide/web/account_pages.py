@@ -18,13 +18,22 @@ from ..accounts import AccountError, RateLimited, normalise_email
 from ..digest.mailer import MailError
 from ..digest.mime import Outgoing
 from ..model import Member, Subscription
-from .app import Services, csrf_valid, error_response, render, services, signin_redirect, visitor
+from .app import (
+    FORM_EXPIRED,
+    Services,
+    client_key,
+    csrf_valid,
+    error_response,
+    render,
+    services,
+    signin_redirect,
+    visitor,
+)
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["digest"])
 log = logging.getLogger("papertide.web")
 TIMEZONES = sorted(available_timezones())
-FORM_EXPIRED = "the form expired or came from another site; reload and try again"
 
 
 # --- mail about the account ------------------------------------------------------------------------
@@ -105,9 +114,7 @@ def reset_request(
         return error_response(request, 403, FORM_EXPIRED)
     svc = services(request)
     try:
-        svc.accounts.limit(
-            "reset", f"ip:{request.client.host if request.client else '?'}", f"email:{normalise_email(email)}"
-        )
+        svc.accounts.limit("reset", client_key(request), f"email:{normalise_email(email)}")
     except RateLimited as exc:
         return error_response(request, 429, str(exc))
     member = svc.store.community.member_by_email(normalise_email(email))

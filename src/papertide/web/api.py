@@ -11,11 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from .. import feed
-from ..accounts import RateLimited
 from ..search import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
-from .app import context, csrf_valid, error_response, services, shared_for_anonymous, visitor
+from .app import api_member, context, error_response, services, shared_for_anonymous
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -180,20 +179,14 @@ def search(
 
 
 def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, "sign in to vote")
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, "missing or wrong X-CSRF-Token header")
+    member = api_member(request, csrf, "vote")
+    if isinstance(member, Response):
+        return member
     svc = services(request)
     pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
     if pk is None:
         return error_response(request, 404, f"no paper {paper_id}")
-    try:
-        svc.accounts.limit("vote", f"ip:{request.client.host if request.client else '?'}", f"member:{v.member.id}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    voted, _ = svc.store.community.set_vote(v.member.id, pk, want, svc.clock())
+    voted, _ = svc.store.community.set_vote(member.id, pk, want, svc.clock())
     paper = svc.store.get(paper_id)
     return {"id": paper_id, "voted": voted, "upvotes": paper.votes if paper else 0}
 
@@ -236,17 +229,12 @@ def paper(request: Request, paper_id: str) -> Any:
 def submit_paper(request: Request, body: Annotated[SubmitIn, Body()], x_csrf_token: CsrfHeader = None) -> Any:
     """Submit a paper to today's feed by arXiv id (signed in; rules: recent papers only, a daily
     quota, no duplicates — a duplicate answers 409 with the existing paper's id)."""
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, "sign in to submit")
-    if not csrf_valid(request, x_csrf_token):
-        return error_response(request, 403, "missing or wrong X-CSRF-Token header")
+    member = api_member(request, x_csrf_token, "submit")
+    if isinstance(member, Response):
+        return member
     svc = services(request)
     try:
-        svc.accounts.limit("submit", f"ip:{request.client.host if request.client else '?'}", f"member:{v.member.id}")
-        paper = submit(svc.store, v.member, body.id, svc.fetch, svc.clock(), svc.config.rules)
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+        paper = submit(svc.store, member, body.id, svc.fetch, svc.clock(), svc.config.rules)
     except SubmissionError as exc:
         if exc.existing_id:
             return error_response(request, 409, str(exc), existing_id=exc.existing_id)

@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..accounts import Accounts, csrf_ok, csrf_token
+from ..accounts import Accounts, RateLimited, csrf_ok, csrf_token
 from ..catalogue import Semantic
 from ..digest import MailConfig, Mailer
 from ..digest.mailer import SmtpMailer
@@ -143,6 +143,30 @@ def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Res
 def context(request: Request) -> Context:
     svc = services(request)
     return Context(svc.store, svc.clock(), visitor(request).member, svc.semantic)
+
+
+FORM_EXPIRED = "the form expired or came from another site; reload and try again"
+HEADER_MISSING = "missing or wrong X-CSRF-Token header"
+
+
+def client_key(request: Request) -> str:
+    """The rate-limit subject for the client's address."""
+    return f"ip:{request.client.host if request.client else '?'}"
+
+
+def api_member(request: Request, csrf: str | None, action: str) -> Member | Response:
+    """The signed-in member for an API write (session cookie + X-CSRF-Token), after the rate limit
+    for `action`; else the error response to send."""
+    v = visitor(request)
+    if v.member is None:
+        return error_response(request, 401, f"sign in to {action}")
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, HEADER_MISSING)
+    try:
+        services(request).accounts.limit(action, client_key(request), f"member:{v.member.id}")
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    return v.member
 
 
 def csrf_valid(request: Request, token: str | None) -> bool:

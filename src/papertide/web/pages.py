@@ -16,8 +16,10 @@ from . import views
 from .account_pages import send_verification
 from .app import (
     ANON_COOKIE,
+    FORM_EXPIRED,
     SESSION_COOKIE,
     Visitor,
+    client_key,
     context,
     csrf_valid,
     error_response,
@@ -132,13 +134,11 @@ def _member_action(request: Request, csrf: str | None, action: str, back: str = 
     """The signed-in visitor, after CSRF and rate-limit checks; else the response to send."""
     v = visitor(request)
     if not csrf_valid(request, csrf):
-        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+        return error_response(request, 403, FORM_EXPIRED)
     if v.member is None:
         return _redirect(request, signin_redirect(_safe_next(back)))
     try:
-        services(request).accounts.limit(
-            action, f"ip:{request.client.host if request.client else '?'}", f"member:{v.member.id}"
-        )
+        services(request).accounts.limit(action, client_key(request), f"member:{v.member.id}")
     except RateLimited as exc:
         return error_response(request, 429, str(exc))
     return v
@@ -210,11 +210,11 @@ def signup(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     if not csrf_valid(request, csrf):
-        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+        return error_response(request, 403, FORM_EXPIRED)
     svc = services(request)
     values = {"handle": handle, "email": email}
     try:
-        svc.accounts.limit("sign-up", f"ip:{request.client.host if request.client else '?'}")
+        svc.accounts.limit("sign-up", client_key(request))
         member = svc.accounts.sign_up(handle, email, password)
     except AccountError as exc:
         return render(
@@ -256,12 +256,10 @@ def signin(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     if not csrf_valid(request, csrf):
-        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+        return error_response(request, 403, FORM_EXPIRED)
     svc = services(request)
     try:
-        svc.accounts.limit(
-            "sign-in", f"ip:{request.client.host if request.client else '?'}", f"email:{email.strip().lower()}"
-        )
+        svc.accounts.limit("sign-in", client_key(request), f"email:{email.strip().lower()}")
         member = svc.accounts.sign_in(email, password)
     except AccountError as exc:
         return render(
@@ -281,7 +279,7 @@ def signin(
 @router.post("/signout")
 def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     if not csrf_valid(request, csrf):
-        return error_response(request, 403, "the form expired or came from another site; reload and try again")
+        return error_response(request, 403, FORM_EXPIRED)
     services(request).accounts.end_session(visitor(request).session_token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
