@@ -173,11 +173,15 @@ class SqlCommunity:
 
     def voted_ids(self, member_id: int, limit: int = 100) -> list[str]:
         """Ids of the papers the member voted for, latest vote first."""
+        return self._member_paper_ids(votes, member_id, limit)
+
+    def _member_paper_ids(self, table: sa.Table, member_id: int, limit: int) -> list[str]:
+        """Ids of the papers in `table` (votes, submissions) rows of the member, latest first."""
         stmt = (
             sa.select(papers.c.id)
-            .join(votes, votes.c.paper_pk == papers.c.pk)
-            .where(votes.c.member_id == member_id)
-            .order_by(votes.c.created_at.desc(), papers.c.pk.desc())
+            .join(table, table.c.paper_pk == papers.c.pk)
+            .where(table.c.member_id == member_id)
+            .order_by(table.c.created_at.desc(), papers.c.pk.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -207,15 +211,7 @@ class SqlCommunity:
 
     def submitted_ids(self, member_id: int, limit: int = 100) -> list[str]:
         """Ids of the member's submissions, latest first."""
-        stmt = (
-            sa.select(papers.c.id)
-            .join(submissions, submissions.c.paper_pk == papers.c.pk)
-            .where(submissions.c.member_id == member_id)
-            .order_by(submissions.c.created_at.desc(), papers.c.pk.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [r[0] for r in conn.execute(stmt)]
+        return self._member_paper_ids(submissions, member_id, limit)
 
     # --- rate limits ------------------------------------------------------------------------------
     def rate_hit(self, key: str, now: datetime, window_start: datetime, limit: int) -> bool:
