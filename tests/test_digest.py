@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,71 @@ def test_sigkill_mid_run_then_rerun_sends_everyone_exactly_once(
     received = sorted(str(m["To"]) for m in smtp_sink.messages)
     assert received == sorted(m.email for m in members)  # zero duplicates, zero missing
     assert catalogue.digests.delivery_counts(date(2025, 11, 5)) == {"sent": 20}
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made by openssl, as an operator would)."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+def test_tls_to_the_smtp_server(catalogue: SqlStore, tls_files: tuple[Path, Path], mode: str) -> None:
+    import socket
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    received: list[str] = []
+
+    class Keep(MessageHandler):  # type: ignore[misc]
+        def handle_message(self, message: object) -> None:
+            received.append(str(message["To"]))  # type: ignore[index]
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    options = {"tls_context": context, "require_starttls": True} if mode == "starttls" else {"ssl_context": context}
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        subscribe(catalogue, "ada")
+        scheme = "smtp" if mode == "starttls" else "smtps"
+        url = f"{scheme}://127.0.0.1:{port}?cafile={cert}" + ("&starttls=1" if mode == "starttls" else "")
+        mailer = SmtpMailer(url)
+        report = send_all(catalogue, mailer, CONFIG, NOW, sleep=lambda _s: None)
+        mailer.close()
+        untrusted = SmtpMailer(f"{scheme}://127.0.0.1:{port}" + ("?starttls=1" if mode == "starttls" else ""))
+        assert send_all(catalogue, untrusted, CONFIG, NOW, day=date(2025, 11, 6), retries=0).deferred == 1
+    finally:
+        controller.stop()
+    assert report.sent == 1 and received == ["ada@example.org"]

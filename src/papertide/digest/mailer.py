@@ -3,6 +3,9 @@
     smtp://[user:password@]host[:port][?starttls=1]   plain, or upgraded with STARTTLS
     smtps://[user:password@]host[:port]               TLS from the first byte (port 465)
 
+TLS verifies the server's certificate against the system's CAs, or against `?cafile=/path.pem`
+(an internal relay with its own CA).
+
 Failures are sorted into temporary (4xx, a dropped connection: try again later) and permanent
 (5xx for the recipient: stop mailing that address).
 """
@@ -43,11 +46,12 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         query = parse_qs(parts.query)
         self.starttls = query.get("starttls", ["0"])[-1] in ("1", "true", "yes")
+        self.cafile = query.get("cafile", [None])[-1]
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.cafile)
         smtp: smtplib.SMTP
         if self.implicit_tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
