@@ -351,3 +351,55 @@ def test_pages_answer_html(live_app: LiveApp, path: str) -> None:
     with live_app.client() as c:
         r = c.get(path)
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(("trusted", "codes"), [("", [303] * 5 + [429]), ("127.0.0.1", [303] * 6)])
+def test_serve_trusts_forwarded_addresses_only_from_named_proxies(tmp_path, trusted: str, codes: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """`papertide serve` as operators run it: behind a trusted proxy, six sign-ups from six
+    forwarded addresses are six clients; without one, they are one client over the hourly limit."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PAPERTIDE_TRUSTED_PROXIES": trusted}
+    server = subprocess.Popen(
+        [
+            Path(sys.executable).with_name("papertide"),
+            "serve",
+            "--dev",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        got = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            for i in range(6):
+                token = csrf_of(client)
+                form = {"handle": f"u{i}", "email": f"u{i}@example.org", "password": "correct horse", "csrf": token}
+                r = client.post("/signup", data=form, headers={"X-Forwarded-For": f"203.0.113.{i}"})
+                got.append(r.status_code)
+                client.cookies.clear()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert got == codes

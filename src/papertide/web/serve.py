@@ -51,5 +51,13 @@ def run(data_dir: Path, host: str, port: int, workers: int, dev: bool) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=False,  # client addresses (rate limits) come from the socket unless configured
+        # Behind a reverse proxy every request comes from the proxy's address, and rate limits per
+        # address would throttle everyone together: trust X-Forwarded-For from the proxies named in
+        # PAPERTIDE_TRUSTED_PROXIES (comma-separated addresses), and from nobody by default.
+        proxy_headers=bool(trusted_proxies()),
+        forwarded_allow_ips=trusted_proxies() or None,
     )
+
+
+def trusted_proxies() -> str:
+    return os.environ.get("PAPERTIDE_TRUSTED_PROXIES", "").replace(" ", "")
