@@ -233,6 +233,14 @@ def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> Non
     assert "index holds 12 vectors" in run("index", "--rebuild").output
 
 
+def test_import_with_index_encodes_only_what_is_new(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"), "--index")
+    assert "encoded 12 papers; index holds 12 vectors" in first.output
+    hits = orjson.loads(run("search", "quantum surface codes", "--mode", "semantic", "--json").stdout)
+    assert hits[0]["id"] == "c04"
+    assert "encoded 0 papers" in run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"), "--index").output
+
+
 def test_search_batch(run, tmp_path: Path) -> None:
     run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"))
     queries = tmp_path / "queries.jsonl"

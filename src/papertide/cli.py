@@ -95,6 +95,7 @@ def _progress(label: str, total: int | None) -> Progress:
 @click.option("--page-year", type=int, help="Year of capture for result pages (default: inferred).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--index", "then_index", is_flag=True, help="Then encode the new papers for semantic search.")
 @with_store
 def import_(
     store: Store,
@@ -104,6 +105,7 @@ def import_(
     page_year: int | None,
     batch_size: int,
     as_json: bool,
+    then_index: bool,
 ) -> None:
     """Import papers from files (arXiv Atom, OAI-PMH, metadata snapshot, HF daily JSON, result pages,
     JSON lines; .gz too). Re-importing is harmless: unchanged papers stay as they are."""
@@ -116,6 +118,8 @@ def import_(
                 yield from read_path(path, fmt, page_year, on_bytes=lambda n: progress.advance(task, n))
 
         summary = ingest(store, items(), batch_size, on_batch=_show(progress, task))
+    if then_index:
+        _encode_pending(store, settings)
     _print_summary(summary, as_json)
 
 
@@ -132,7 +136,12 @@ def ingest_group() -> None:
 
 
 def _fetch_and_ingest(
-    store: Store, fetch: Callable[[PoliteClient], Iterable[Item]], delay: float, retries: int, as_json: bool
+    store: Store,
+    fetch: Callable[[PoliteClient], Iterable[Item]],
+    delay: float,
+    retries: int,
+    as_json: bool,
+    then_index: tuple[Settings, bool] | None = None,
 ) -> None:
     client = PoliteClient(delay=delay, retries=retries)
     try:
@@ -141,6 +150,8 @@ def _fetch_and_ingest(
             summary = ingest(store, fetch(client), batch_size=200, on_batch=_show(progress, task))
     finally:
         client.close()
+    if then_index and then_index[1]:
+        _encode_pending(store, then_index[0])
     _print_summary(summary, as_json)
 
 
@@ -162,6 +173,7 @@ polite = [
         help="Retries (with back-off) on network errors, 429 and 5xx.",
     ),
     click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+    click.option("--index", "then_index", is_flag=True, help="Then encode the new papers for semantic search."),
 ]
 
 
@@ -193,6 +205,7 @@ def ingest_arxiv(
     delay: float,
     retries: int,
     as_json: bool,
+    then_index: bool,
 ) -> None:
     """Fetch new and updated papers from the arXiv API, by category and date window or by id."""
     if not category and not ids:
@@ -209,7 +222,7 @@ def ingest_arxiv(
             query = arxiv_atom.category_query(cat, start, end)
             yield from arxiv_atom.fetch(client, search_query=query, base_url=url, page_size=page_size)
 
-    _fetch_and_ingest(store, items, delay, retries, as_json)
+    _fetch_and_ingest(store, items, delay, retries, as_json, (settings, then_index))
 
 
 @ingest_group.command(name="oai")
@@ -230,6 +243,7 @@ def ingest_oai(
     delay: float,
     retries: int,
     as_json: bool,
+    then_index: bool,
 ) -> None:
     """Backfill from arXiv's OAI-PMH interface (follows resumption tokens to the end)."""
 
@@ -243,7 +257,7 @@ def ingest_oai(
             base_url=base_url or oai.DEFAULT_URL,
         )
 
-    _fetch_and_ingest(store, items, delay, retries, as_json)
+    _fetch_and_ingest(store, items, delay, retries, as_json, (settings, then_index))
 
 
 @ingest_group.command(name="hf-daily")
@@ -258,11 +272,14 @@ def ingest_hf_daily(
     delay: float,
     retries: int,
     as_json: bool,
+    then_index: bool,
 ) -> None:
     """Fetch one day of a Hugging Face-style daily papers list (featured dates, upvotes)."""
     featured = day.date() if day else datetime.now(UTC).date()
     url = base_url or hf_daily.DEFAULT_URL
-    _fetch_and_ingest(store, lambda client: hf_daily.fetch(client, featured, url), delay, retries, as_json)
+    _fetch_and_ingest(
+        store, lambda client: hf_daily.fetch(client, featured, url), delay, retries, as_json, (settings, then_index)
+    )
 
 
 @main.command()
@@ -394,6 +411,10 @@ def related(store: Store, settings: Settings, paper_id: str, limit: int, as_json
 def index(store: Store, settings: Settings, rebuild: bool, batch_size: int) -> None:
     """Encode papers that have no vector yet and update the ANN index (resumable: a killed run
     continues where it stopped)."""
+    _encode_pending(store, settings, rebuild, batch_size)
+
+
+def _encode_pending(store: Store, settings: Settings, rebuild: bool = False, batch_size: int = 256) -> None:
     semantic = catalogue.Semantic.open(settings.data_dir)
     if rebuild:
         semantic.index.rebuild(store)
@@ -438,49 +459,7 @@ def check(store: Store, settings: Settings) -> None:
     out.print(f"ok: {store.count()} papers, schema {store.schema_revision()}")
 
 
-def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)(func)
-    func = click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)(func)
-    return click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(func)
-
-
-@main.command()
-@click.option("--query", "-q", default="diffusion models", show_default=True, help="A search to show.")
-@click.option("--serve/--no-serve", default=True, show_default=True, help="Then serve the web app (dev mode).")
-@_server_options
-@with_store
-def demo(store: Store, settings: Settings, query: str, serve: bool, host: str, port: int, workers: int) -> None:
-    """Load the bundled demo corpus (538 papers from captured result pages), answer a search, and
-    serve the web app on it."""
-    summary = catalogue.load_demo(store)
-    out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {store.count()} papers")
-    out.print(f"[dim]data directory: {settings.data_dir}[/dim]\n\nsearch: {query!r}")
-    _print_hits(catalogue.search(store, query, limit=10), query)
-    if serve:
-        _serve(settings, host, port, workers, dev=True)
-
-
-@main.command()
-@_server_options
-@click.option("--dev", is_flag=True, help="Development mode: a default secret, no Secure cookies.")
-@with_store
-def serve(store: Store, settings: Settings, host: str, port: int, workers: int, dev: bool) -> None:
-    """Serve the web app and API (needs PAPERTIDE_SECRET unless --dev)."""
-    _serve(settings, host, port, workers, dev)
-
-
-def _serve(settings: Settings, host: str, port: int, workers: int, dev: bool) -> None:
-    from .web.config import ConfigError
-    from .web.serve import run
-
-    out.print(f"serving http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}); Ctrl+C stops")
-    try:
-        run(settings.data_dir, host, port, workers, dev)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-from . import cli_digest  # noqa: E402,F401  (registers `digest send` and `worker` on `main`)
+from . import cli_digest, cli_web  # noqa: E402,F401  (register `serve`, `demo`, `digest send`, `worker`)
 
 if __name__ == "__main__":
     main()
