@@ -403,3 +403,14 @@ def test_serve_trusts_forwarded_addresses_only_from_named_proxies(tmp_path, trus
         server.terminate()
         server.wait(10)
     assert got == codes
+
+
+def test_shared_view_data_never_shows_one_members_votes_to_another(live_app: LiveApp) -> None:
+    ada, bob = signed_up(live_app, "ada"), signed_up(live_app, "bob")
+    bob.get("/papers?date=2025-11-05")  # cached before ada votes
+    ada.post("/api/papers/2511.00003/upvote", headers={"X-CSRF-Token": csrf_of(ada, "/")})
+    mine, theirs = ada.get("/papers?date=2025-11-05").text, bob.get("/papers?date=2025-11-05").text
+    assert 'class="vote-button voted" aria-pressed="true"' in mine
+    assert 'aria-pressed="true"' not in theirs and '<span class="count">6</span>' in theirs
+    paper = ada.get("/papers/2511.00003").text
+    assert paper.count('aria-pressed="true"') == 1  # the paper's own button (it is not among its related)

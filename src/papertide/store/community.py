@@ -171,6 +171,17 @@ class SqlCommunity:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(stmt)}
 
+    def voted_among(self, member_id: int, paper_ids: Iterable[str]) -> set[str]:
+        """Which of `paper_ids` the member has voted for (one query)."""
+        wanted = list(dict.fromkeys(paper_ids))
+        stmt = (
+            sa.select(papers.c.id)
+            .join(votes, votes.c.paper_pk == papers.c.pk)
+            .where(votes.c.member_id == member_id, papers.c.id.in_(wanted))
+        )
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(stmt)}
+
     def voted_ids(self, member_id: int, limit: int = 100) -> list[str]:
         """Ids of the papers the member voted for, latest vote first."""
         return self._member_paper_ids(votes, member_id, limit)

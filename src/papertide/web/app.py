@@ -83,22 +83,23 @@ def ensure_csrf_key(request: Request) -> Visitor:
 
 
 class PageCache:
-    """Pages for anonymous readers, shared by all of them (they hold nothing personal), kept while
-    the catalogue version and the minute stay the same. Bounded; least recently used goes first."""
+    """What every reader sees alike — whole pages for readers who are not signed in, view data for
+    members (their votes are marked per request) — keyed with the catalogue version and the
+    minute, so nothing outlives a change. Bounded; least recently used goes first."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, ...], tuple[bytes, int, str]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> tuple[bytes, int, str] | None:
+    def get(self, key: tuple[Any, ...]) -> Any:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
             return hit
 
-    def put(self, key: tuple[str, ...], value: tuple[bytes, int, str]) -> None:
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -142,7 +143,7 @@ def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Res
 
 def context(request: Request) -> Context:
     svc = services(request)
-    return Context(svc.store, svc.clock(), visitor(request).member, svc.semantic)
+    return Context(svc.store, svc.clock(), visitor(request).member, svc.semantic, svc.page_cache)
 
 
 FORM_EXPIRED = "the form expired or came from another site; reload and try again"

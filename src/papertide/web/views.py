@@ -3,9 +3,10 @@ templates render and the JSON API serialises (the datasette way: one view, two r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .. import catalogue, feed
 from ..catalogue import Semantic
@@ -19,15 +20,53 @@ PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper pages are not worth a query: refine the search instead
 
 
+class Cache(Protocol):
+    def get(self, key: tuple[Any, ...]) -> Any: ...
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None: ...
+
+
 @dataclass
 class Context:
-    """What a view may use: the store, the time, the reader (if signed in), semantic search."""
+    """What a view may use: the store, the time, the reader (if signed in), semantic search, and
+    a cache for what every reader sees alike."""
 
     store: Store
     now: datetime
     member: Member | None = None
     semantic: Semantic | None = None
-    voted: set[int] = field(default_factory=set)
+    cache: Cache | None = None
+
+    def shared(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """`build()`, or its copy from the cache while the catalogue and the minute stay the same;
+        then the reader's own votes are marked on every card."""
+        if self.cache is None:
+            return with_votes(self, build())
+        full_key = ("view", *key, self.store.catalogue_version(), self.now.strftime("%Y%m%d%H%M"))
+        data = self.cache.get(full_key)
+        if data is None:
+            data = build()
+            self.cache.put(full_key, data)
+        return with_votes(self, data)
+
+
+CARD_LISTS = ("papers", "related", "submissions", "upvotes")
+
+
+def with_votes(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with `voted` set on the cards the member voted for (one query; `data` itself, which
+    may be shared, is not changed)."""
+    if ctx.member is None:
+        return data
+    lists = {k for k in CARD_LISTS if isinstance(data.get(k), list)}  # a card's own "upvotes" is a count
+    ids = [c["id"] for k in lists for c in data[k]]
+    if "bibtex" in data:  # a paper page is itself a card
+        ids.append(data["id"])
+    mine = ctx.store.community.voted_among(ctx.member.id, ids) if ids else set()
+    out = {k: [{**c, "voted": c["id"] in mine} for c in v] if k in lists else v for k, v in data.items()}
+    if "bibtex" in data:
+        out["voted"] = data["id"] in mine
+    return out
 
 
 def arxiv_links(paper: Paper) -> dict[str, str | None]:
@@ -64,17 +103,17 @@ def card(paper: Paper, voted: bool = False, score: float | None = None) -> dict[
     }
 
 
-def _cards(ctx: Context, papers: list[Paper], scores: list[float] | None = None) -> list[dict[str, Any]]:
-    voted: set[str] = set()
-    if ctx.member and papers:
-        pks = ctx.store.pks_for_ids(p.id for p in papers)
-        mine = ctx.store.community.voted(ctx.member.id, pks.values())
-        voted = {i for i, pk in pks.items() if pk in mine}
+def _cards(papers: list[Paper], scores: list[float] | None = None) -> list[dict[str, Any]]:
+    """Cards as every reader sees them (`with_votes` marks a member's own votes afterwards)."""
     scores = scores or [None] * len(papers)  # type: ignore[list-item]
-    return [card(p, p.id in voted, s) for p, s in zip(papers, scores, strict=True)]
+    return [card(p, False, s) for p, s in zip(papers, scores, strict=True)]
 
 
 def daily_view(ctx: Context, period: feed.Period | None, sort: str = "upvotes") -> dict[str, Any]:
+    return ctx.shared(("daily", period, sort), lambda: _daily(ctx, period, sort))
+
+
+def _daily(ctx: Context, period: feed.Period | None, sort: str) -> dict[str, Any]:
     listing = feed.daily(ctx.store, period, ctx.now.date())
     papers = listing.papers
     if sort == "publishedAt":
@@ -94,13 +133,16 @@ def daily_view(ctx: Context, period: feed.Period | None, sort: str = "upvotes") 
             "month": feed.month_period(p.start.year, p.start.month).key,
         },
         "sort": sort,
-        "papers": _cards(ctx, papers),
+        "papers": _cards(papers),
     }
 
 
 def trending_view(ctx: Context, limit: int = 50) -> dict[str, Any]:
-    ranked = feed.trending(ctx.store, ctx.now, limit)
-    return {"papers": _cards(ctx, [p for p, _ in ranked], [s for _, s in ranked])}
+    def build() -> dict[str, Any]:
+        ranked = feed.trending(ctx.store, ctx.now, limit)
+        return {"papers": _cards([p for p, _ in ranked], [s for _, s in ranked])}
+
+    return ctx.shared(("trending", limit), build)
 
 
 def search_mode(ctx: Context, requested: str | None) -> str:
@@ -128,25 +170,29 @@ def search_view(
     if parse_query(q).is_empty:
         what = "only common words or exclusions" if q.strip() else "nothing"
         raise QueryError(f"nothing to search for: the query has {what}; add a distinctive word")
-    mode = search_mode(ctx, mode)
-    hits = catalogue.search(
-        ctx.store,
-        q,
-        limit=limit + 1,
-        offset=(page - 1) * limit,
-        mode=mode,
-        semantic=ctx.semantic,
-        filters=filters,
-        sort=sort,
-    )
-    return {
-        "q": q,
-        "mode": mode,
-        "sort": sort,
-        "page": page,
-        "has_next": len(hits) > limit,
-        "papers": _cards(ctx, [h.paper for h in hits[:limit]], [h.score for h in hits[:limit]]),
-    }
+    chosen = search_mode(ctx, mode)
+
+    def build() -> dict[str, Any]:
+        hits = catalogue.search(
+            ctx.store,
+            q,
+            limit=limit + 1,
+            offset=(page - 1) * limit,
+            mode=chosen,
+            semantic=ctx.semantic,
+            filters=filters,
+            sort=sort,
+        )
+        return {
+            "q": q,
+            "mode": chosen,
+            "sort": sort,
+            "page": page,
+            "has_next": len(hits) > limit,
+            "papers": _cards([h.paper for h in hits[:limit]], [h.score for h in hits[:limit]]),
+        }
+
+    return ctx.shared(("search", q, chosen, sort, filters, page, limit), build)
 
 
 def bibtex(paper: Paper) -> str:
@@ -166,8 +212,12 @@ def bibtex(paper: Paper) -> str:
 
 
 def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> dict[str, Any]:
+    return ctx.shared(("paper", paper.id, related_limit), lambda: _paper(ctx, paper, related_limit))
+
+
+def _paper(ctx: Context, paper: Paper, related_limit: int) -> dict[str, Any]:
     related = catalogue.similar(ctx.store, paper, ctx.semantic, related_limit)
-    out = _cards(ctx, [paper])[0]
+    out = _cards([paper])[0]
     out.update(
         authors_full=[{"name": a.name, "affiliation": a.affiliation} for a in paper.authors],
         comments=paper.comments,
@@ -176,7 +226,7 @@ def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> dict[str, 
         version=paper.version,
         updated=paper.updated.isoformat() if paper.updated else None,
         bibtex=bibtex(paper),
-        related=_cards(ctx, [h.paper for h in related], [h.score for h in related]),
+        related=_cards([h.paper for h in related], [h.score for h in related]),
     )
     return out
 
@@ -185,9 +235,12 @@ def member_view(ctx: Context, member: Member) -> dict[str, Any]:
     community = ctx.store.community
     submitted_ids, upvoted_ids = community.submitted_ids(member.id), community.voted_ids(member.id)
     papers = ctx.store.get_many([*submitted_ids, *upvoted_ids])
-    return {
-        "handle": member.handle,
-        "joined": member.created_at.date().isoformat(),
-        "submissions": _cards(ctx, [papers[i] for i in submitted_ids if i in papers]),
-        "upvotes": _cards(ctx, [papers[i] for i in upvoted_ids if i in papers]),
-    }
+    return with_votes(
+        ctx,
+        {
+            "handle": member.handle,
+            "joined": member.created_at.date().isoformat(),
+            "submissions": _cards([papers[i] for i in submitted_ids if i in papers]),
+            "upvotes": _cards([papers[i] for i in upvoted_ids if i in papers]),
+        },
+    )
