@@ -27,7 +27,7 @@ from .app import (
     render,
     services,
     set_cookie,
-    shared_for_anonymous,
+    shared_page,
     signin_redirect,
     visitor,
 )
@@ -56,17 +56,13 @@ def daily_page(
         period = feed.parse_period(date, week, month)
     except feed.PeriodError as exc:
         return error_response(request, 400, str(exc))
-    sort = sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
-    return shared_for_anonymous(
-        request, lambda: render(request, "daily.html", **views.daily_view(context(request), period, sort))
-    )
+    chosen = sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
+    return shared_page(request, "daily.html", lambda ctx: views.daily_view(ctx, period, chosen))
 
 
 @router.get("/papers/trending")
 def trending_page(request: Request) -> Response:
-    return shared_for_anonymous(
-        request, lambda: render(request, "trending.html", **views.trending_view(context(request)))
-    )
+    return shared_page(request, "trending.html", views.trending_view)
 
 
 @router.get("/search")
@@ -86,14 +82,10 @@ def search_page(
     if not (q or "").strip():
         return render(request, "search.html", q="", papers=[], form=form, sort=sort, mode=mode, page=1)
     try:
-        return shared_for_anonymous(
+        return shared_page(
             request,
-            lambda: render(
-                request,
-                "search.html",
-                form=form,
-                **views.search_view(context(request), q or "", mode, sort, filters, p),
-            ),
+            "search.html",
+            lambda ctx: {**views.search_view(ctx, q or "", mode, sort, filters, p), "form": form},
         )
     except QueryError as exc:
         return render(
@@ -112,13 +104,10 @@ def search_page(
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> Response:
-    def build() -> Response:
-        paper = services(request).store.get(paper_id)
-        if paper is None:
-            return error_response(request, 404, f"no paper {paper_id}")
-        return render(request, "paper.html", **views.paper_view(context(request), paper))
-
-    return shared_for_anonymous(request, build)
+    paper = services(request).store.get(paper_id)
+    if paper is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    return shared_page(request, "paper.html", lambda ctx: views.paper_view(ctx, paper))
 
 
 @router.get("/u/{handle}")
