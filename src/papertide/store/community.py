@@ -207,10 +207,6 @@ class SqlCommunity:
         with self.engine.begin() as conn:
             return bool(conn.execute(insert).rowcount == 1)
 
-    def withdraw_submission(self, paper_pk: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(submissions.delete().where(submissions.c.paper_pk == paper_pk))
-
     def submissions_since(self, member_id: int, since: datetime) -> int:
         stmt = (
             sa.select(sa.func.count())
