@@ -175,7 +175,8 @@ def main() -> None:
             server.wait(10)
     baseline = rows[0]["rps"]
     table = Table(
-        title=f"papertide serve --workers {args.workers}, {args.connections} connections, median of {args.rounds} rounds of {args.seconds:.0f} s"
+        title=f"papertide serve --workers {args.workers}, {args.connections} connections, "
+        f"median of {args.rounds} rounds of {args.seconds:.0f} s"
     )
     for col in ("target", "req/s", "× baseline", "p50 ms", "p99 ms", "errors"):
         table.add_column(col, justify="left" if col == "target" else "right")
