@@ -346,7 +346,9 @@ def test_session_cookie_flags(live_app: LiveApp) -> None:
     assert "Secure" not in cookie  # dev mode over plain HTTP; PAPERTIDE_SECURE_COOKIES=1 behind TLS
 
 
-@pytest.mark.parametrize("path", ["/", "/papers/trending", "/search?q=graph", "/signin", "/signup", "/papers/c01"])
+@pytest.mark.parametrize(
+    "path", ["/", "/papers/trending", "/search?q=graph", "/signin", "/signup", "/reset", "/papers/c01", "/api/docs"]
+)
 def test_pages_answer_html(live_app: LiveApp, path: str) -> None:
     with live_app.client() as c:
         r = c.get(path)
@@ -414,3 +416,10 @@ def test_shared_view_data_never_shows_one_members_votes_to_another(live_app: Liv
     assert 'aria-pressed="true"' not in theirs and '<span class="count">6</span>' in theirs
     paper = ada.get("/papers/2511.00003").text
     assert paper.count('aria-pressed="true"') == 1  # the paper's own button (it is not among its related)
+
+
+def test_static_assets_are_served(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        css, js = c.get("/static/style.css"), c.get("/static/app.js")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert js.status_code == 200 and "keydown" in js.text
