@@ -180,10 +180,10 @@ def test_ingest_reports_an_unreachable_source(run) -> None:
 
 
 def test_demo_loads_once_and_answers(run) -> None:
-    first = run("demo", "--no-serve", "--query", "score distillation diffusion")
+    first = run("demo", "--no-serve", "--no-index", "--query", "score distillation diffusion")
     assert "demo corpus: 538 new, 0 already there; 538 papers" in first.output
     assert " 1. " in first.output
-    assert "demo corpus: 0 new, 538 already there" in run("demo", "--no-serve").output
+    assert "demo corpus: 0 new, 538 already there" in run("demo", "--no-serve", "--no-index").output
 
 
 def test_export_round_trips(run, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from . import catalogue
-from .cli import _print_hits, main, out, with_store
+from .cli import _encode_pending, _print_hits, main, out, with_store
 from .config import Settings
 from .store import Store
 
@@ -22,15 +22,29 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @main.command()
 @click.option("--query", "-q", default="diffusion models", show_default=True, help="A search to show.")
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Then serve the web app (dev mode).")
+@click.option(
+    "--index/--no-index",
+    default=True,
+    show_default=True,
+    help="Encode the papers for hybrid search and related papers first (about a minute the first time).",
+)
 @_server_options
 @with_store
-def demo(store: Store, settings: Settings, query: str, serve: bool, host: str, port: int, workers: int) -> None:
+def demo(
+    store: Store, settings: Settings, query: str, serve: bool, index: bool, host: str, port: int, workers: int
+) -> None:
     """Load the bundled demo corpus (538 papers from captured result pages), answer a search, and
     serve the web app on it."""
     summary = catalogue.load_demo(store)
     out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {store.count()} papers")
-    out.print(f"[dim]data directory: {settings.data_dir}[/dim]\n\nsearch: {query!r}")
-    _print_hits(catalogue.search(store, query, limit=10), query)
+    out.print(f"[dim]data directory: {settings.data_dir}[/dim]")
+    semantic = None
+    if index:
+        _encode_pending(store, settings)
+        semantic = catalogue.Semantic.open(settings.data_dir)
+    mode = "hybrid" if semantic else "keyword"
+    out.print(f"\n{mode} search: {query!r}")
+    _print_hits(catalogue.search(store, query, limit=10, mode=mode, semantic=semantic), query)
     if serve:
         _serve(settings, host, port, workers, dev=True)
 
