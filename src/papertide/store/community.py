@@ -7,8 +7,9 @@ on the unique keys (a second identical vote or submission is a conflict, never a
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -232,4 +233,6 @@ class SqlCommunity:
             if recent >= limit:
                 return False
             conn.execute(rate_events.insert().values(key=key, at=now))
+            if random.random() < 0.01:  # now and then, forget every key's old attempts (no window is a day)
+                conn.execute(rate_events.delete().where(rate_events.c.at < now - timedelta(days=1)))
             return True

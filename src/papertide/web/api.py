@@ -242,4 +242,4 @@ def submit_paper(request: Request, body: Annotated[SubmitIn, Body()], x_csrf_tok
     return JSONResponse(paper_json(views.card(paper)), status_code=201)
 
 
-__all__ = ["Response", "router"]
+__all__ = ["router"]

@@ -339,4 +339,4 @@ def create_app(
     return app
 
 
-__all__ = ["HTMLResponse", "Services", "Visitor", "create_app"]
+__all__ = ["PageCache", "Services", "Visitor", "create_app", "shared_page"]
