@@ -20,6 +20,9 @@ from ..digest.mime import Outgoing
 from ..model import Member, Subscription
 from .app import (
     FORM_EXPIRED,
+    CsrfField,
+    EmailField,
+    PasswordField,
     Services,
     client_key,
     csrf_valid,
@@ -78,7 +81,7 @@ def verify(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> R
 
 
 @router.post("/verify/resend")
-def resend_verification(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def resend_verification(request: Request, csrf: CsrfField = "") -> Response:
     v = visitor(request)
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
@@ -107,8 +110,8 @@ def reset_form(request: Request) -> Response:
 @router.post("/reset")
 def reset_request(
     request: Request,
-    email: Annotated[str, Form(max_length=400)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
+    email: EmailField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
@@ -144,8 +147,8 @@ def reset_confirm_form(request: Request, t: Annotated[str, Query(max_length=200)
 def reset_confirm(
     request: Request,
     token: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -146,6 +146,13 @@ def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Res
 def context(request: Request) -> Context:
     svc = services(request)
     return Context(svc.store, svc.clock(), visitor(request).member, svc.semantic, svc.page_cache)
+
+
+# Form fields every account form shares (bounded: a form post never carries megabytes).
+CsrfField = Annotated[str, Form(max_length=200)]
+EmailField = Annotated[str, Form(max_length=400)]
+PasswordField = Annotated[str, Form(max_length=2000)]
+NextField = Annotated[str, Form(max_length=2000)]
 
 
 FORM_EXPIRED = "the form expired or came from another site; reload and try again"

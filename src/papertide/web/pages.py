@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from .. import feed
 from ..accounts import AccountError, RateLimited
+from ..model import Member
 from ..search import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
@@ -18,6 +19,10 @@ from .app import (
     ANON_COOKIE,
     FORM_EXPIRED,
     SESSION_COOKIE,
+    CsrfField,
+    EmailField,
+    NextField,
+    PasswordField,
     Visitor,
     client_key,
     context,
@@ -137,8 +142,8 @@ def _member_action(request: Request, csrf: str | None, action: str, back: str = 
 def upvote(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    csrf: CsrfField = "",
+    next: NextField = "/",
 ) -> Response:
     v = _member_action(request, csrf, "vote", next)
     if isinstance(v, Response):
@@ -162,7 +167,7 @@ def submit_form(request: Request) -> Response:
 def submit_paper(
     request: Request,
     arxiv_id: Annotated[str, Form(max_length=200)],
-    csrf: Annotated[str, Form(max_length=200)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     v = _member_action(request, csrf, "submit", "/submit")
     if isinstance(v, Response):
@@ -193,10 +198,10 @@ def signup_form(request: Request, next: str = "/") -> Response:
 def signup(
     request: Request,
     handle: Annotated[str, Form(max_length=200)] = "",
-    email: Annotated[str, Form(max_length=400)] = "",
-    password: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    email: EmailField = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+    next: NextField = "/",
 ) -> Response:
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
@@ -222,9 +227,9 @@ def signup(
     return _start_session(request, member, _safe_next(next))
 
 
-def _start_session(request: Request, member: object, target: str) -> Response:
+def _start_session(request: Request, member: Member, target: str) -> Response:
     svc = services(request)
-    token = svc.accounts.start_session(member)  # type: ignore[arg-type]
+    token = svc.accounts.start_session(member)
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
     response.delete_cookie(ANON_COOKIE, path="/")
@@ -239,10 +244,10 @@ def signin_form(request: Request, next: str = "/") -> Response:
 @router.post("/signin")
 def signin(
     request: Request,
-    email: Annotated[str, Form(max_length=400)] = "",
-    password: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    email: EmailField = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+    next: NextField = "/",
 ) -> Response:
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
@@ -266,7 +271,7 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def signout(request: Request, csrf: CsrfField = "") -> Response:
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
     services(request).accounts.end_session(visitor(request).session_token)
