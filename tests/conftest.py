@@ -258,3 +258,22 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink(url=f"smtp://127.0.0.1:{port}", port=port)
     yield sink
     controller.stop()
+
+
+def children_of(pid: int) -> list[int]:
+    """The ids of the processes that `pid` started (Linux)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    """Whether process `pid` has ended (exited, or a zombie waiting to be reaped) within `within` s."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False

@@ -60,7 +60,7 @@ def test_import_twice_then_stats(run) -> None:
     second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(second.stdout)["unchanged"] == 5
     facts = orjson.loads(run("stats", "--json").stdout)
-    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0005")
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0006")
 
 
 def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
@@ -205,7 +205,7 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
 
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0005" in run("check").output
+    assert "ok: 3 papers, schema 0006" in run("check").output
 
 
 def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from papertide.ids import InvalidId, is_arxiv_id, local_id, parse_arxiv_id, title_key
+from papertide.ids import InvalidId, is_arxiv_id, local_id, parse_arxiv_id, title_hash, title_key
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,9 @@ def test_local_id_is_stable() -> None:
     assert local_id("Truth Neurons") == local_id("truth  neurons!") == "local-84fab3e8d138"
     with pytest.raises(InvalidId):
         local_id(" -- ")
+
+
+def test_title_hash_is_a_stable_signed_64_bit_number() -> None:
+    # Stored in the database: these values must never change without a migration.
+    assert title_hash("truth neurons") == 307131525553417085
+    assert title_hash("") == -5426141060434712860

@@ -17,7 +17,7 @@ from papertide.sources.hf_daily import parse_hf_daily
 from papertide.sources.pages import parse_page
 from papertide.store.sql import SqlStore
 
-from conftest import FIXTURES, SEEDS, fixture_bytes
+from conftest import FIXTURES, SEEDS, children_of, fixture_bytes, gone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from gen_snapshot import write as write_snapshot
@@ -134,7 +134,8 @@ def test_seed_pages_import(store: SqlStore) -> None:
     ]
 
 
-def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", ["--parallel", "--no-parallel"])
+def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(tmp_path: Path, parallel: str) -> None:
     n, batch = 30_000, 500
     snapshot = tmp_path / "snapshot.jsonl"
     write_snapshot(snapshot, n)
@@ -150,6 +151,7 @@ def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(tmp
         "--batch-size",
         str(batch),
         "--json",
+        parallel,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -167,8 +169,11 @@ def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(tmp
                     pass
             time.sleep(0.01)
         assert proc.poll() is None, "the import finished before it could be killed; make the file bigger"
+        readers = children_of(proc.pid)
+        assert len(readers) == (1 if parallel == "--parallel" else 0)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert all(gone(pid) for pid in readers)  # the reading process does not outlive the import
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -77,6 +77,17 @@ def test_find_by_title_keys(store: SqlStore) -> None:
     assert {k: [p.id for p in v] for k, v in found.items()} == {"truth neurons": ["local-aaaaaaaaaaaa", "2501.00001"]}
 
 
+def test_find_by_title_keys_tells_a_hash_collision_from_a_match(store: SqlStore) -> None:
+    store.apply([(None, paper("2501.00001", "Truth neurons")), (None, paper("2501.00002", "Other words"))])
+    with store.engine.begin() as conn:  # make the second paper's hash collide with the first's
+        conn.exec_driver_sql(
+            "UPDATE papers SET title_hash = (SELECT title_hash FROM papers WHERE id = '2501.00001') "
+            "WHERE id = '2501.00002'"
+        )
+    found = store.find_by_title_keys([title_key("Truth neurons")])
+    assert {k: [p.id for p in v] for k, v in found.items()} == {"truth neurons": ["2501.00001"]}
+
+
 @pytest.fixture
 def corpus(store: SqlStore) -> SqlStore:
     store.apply(
@@ -154,7 +165,7 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0005",
+        "0006",
     )
 
 
@@ -179,11 +190,14 @@ def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
     old.migrate("0001")  # a database from before the keyword index existed
     with old.engine.begin() as conn:  # written as the code of that time wrote it: no index to feed
         row = paper_to_row(paper("p1", "Score matching for graphs"))
+        del row["title_hash"]  # a column of 0006
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0005"
+    assert old.schema_revision() == "0006"
     assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
+    found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
+    assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}
     assert old.check() == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,8 +23,13 @@ from .search import SORTS, Filters, QueryError
 from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
 from .sources.files import FORMATS, read_path
 from .sources.http import PoliteClient
+from .sources.parallel import read_paths_in_process
 from .store import Store, open_store
 from .vectors import index_papers
+
+# Inputs larger than this are parsed in a second process (see sources/parallel.py); below it, starting
+# that process (~0.3 s) costs more than it saves.
+PARALLEL_IMPORT_BYTES = 16 << 20
 
 err = Console(stderr=True)
 out = Console(highlight=False)
@@ -96,6 +102,11 @@ def _progress(label: str, total: int | None) -> Progress:
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--index", "then_index", is_flag=True, help="Then encode the new papers for semantic search.")
+@click.option(
+    "--parallel/--no-parallel",
+    default=None,
+    help="Parse in a second process while this one writes (default: for inputs over 16 MB on 2+ cores).",
+)
 @with_store
 def import_(
     store: Store,
@@ -106,6 +117,7 @@ def import_(
     batch_size: int,
     as_json: bool,
     then_index: bool,
+    parallel: bool | None,
 ) -> None:
     """Import papers from files (arXiv Atom, OAI-PMH, metadata snapshot, HF daily JSON, result pages,
     JSON lines; .gz too). Re-importing is harmless: unchanged papers stay as they are."""
@@ -113,11 +125,17 @@ def import_(
     with _progress("importing", total_bytes) as progress:
         task = progress.add_task("import", total=total_bytes, summary="")
 
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
         def items() -> Iterator[Item]:
             for path in paths:
-                yield from read_path(path, fmt, page_year, on_bytes=lambda n: progress.advance(task, n))
+                yield from read_path(path, fmt, page_year, on_bytes=advance)
 
-        summary = ingest(store, items(), batch_size, on_batch=_show(progress, task))
+        if parallel is None:
+            parallel = total_bytes > PARALLEL_IMPORT_BYTES and (os.cpu_count() or 1) > 1
+        records = read_paths_in_process(paths, fmt, page_year, advance) if parallel else items()
+        summary = ingest(store, records, batch_size, on_batch=_show(progress, task))
     if then_index:
         _encode_pending(store, settings)
     _print_summary(summary, as_json)

@@ -55,6 +55,13 @@ def title_key(title: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+def title_hash(key: str) -> int:
+    """A signed 64-bit hash of a title key: what the store indexes to find papers by title (an
+    integer index stays small and cached where the text one did not). Stored values depend on it:
+    changing it needs a migration that recomputes them."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+
+
 def local_id(title: str) -> str:
     """A stable id for a paper known only by its title: `local-` and 12 hex digits of the key's hash."""
     key = title_key(title)

@@ -8,13 +8,14 @@ from typing import Any
 
 import orjson
 
-from ..ids import title_key
+from ..ids import title_hash, title_key
 from ..model import Author, Paper
 
 # Columns written for a paper, in this order (the surrogate `pk` and `ingested_at` are the store's).
 ROW_COLUMNS = (
     "id",
     "title_key",
+    "title_hash",
     "version",
     "title",
     "abstract",
@@ -41,16 +42,19 @@ ROW_COLUMNS = (
 
 # Columns read back into a Paper: the written ones less the derived and bookkeeping ones.
 # `member_votes` is read but never written from a Paper: only a vote moves it (see store.community).
-PAPER_COLUMNS = (*(c for c in ROW_COLUMNS if c not in ("title_key", "author_names", "changed_at")), "member_votes")
+_DERIVED = ("title_key", "title_hash", "author_names", "changed_at")
+PAPER_COLUMNS = (*(c for c in ROW_COLUMNS if c not in _DERIVED), "member_votes")
 
 
 def paper_values(paper: Paper, now: datetime | str) -> tuple[Any, ...]:
     """The values of ROW_COLUMNS for `paper` (one tuple: bulk inserts build a million of these);
     `now` is the change time, as a datetime or already in the driver's text form."""
     authors = paper.authors
+    key = title_key(paper.title)
     return (
         paper.id,
-        title_key(paper.title),
+        key,
+        title_hash(key),
         paper.version,
         paper.title,
         paper.abstract,

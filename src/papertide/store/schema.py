@@ -17,7 +17,9 @@ papers = sa.Table(
     # and the keyword index (and later votes) refer to the row by this number.
     sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(64), nullable=False, unique=True),
-    sa.Column("title_key", sa.Text, nullable=False, index=True),
+    sa.Column("title_key", sa.Text, nullable=False),
+    # Papers are looked up by title through this hash of `title_key` (migration 0006 says why).
+    sa.Column("title_hash", sa.BigInteger, nullable=False, server_default="0", index=True),
     sa.Column("version", sa.Integer),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("abstract", sa.Text, nullable=False, server_default=""),

@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ..ids import LOCAL_PREFIX
+from ..ids import LOCAL_PREFIX, title_hash
 from ..model import Paper
 from ..search import Filters, Query
 from . import Change
@@ -173,18 +173,20 @@ class SqlStore:
         return self.get_many([paper_id]).get(paper_id)
 
     def find_by_title_keys(self, keys: Iterable[str]) -> dict[str, list[Paper]]:
-        wanted = list(dict.fromkeys(keys))
+        wanted = set(keys)
+        hashes = list({title_hash(k) for k in wanted})
         found: dict[str, list[Paper]] = {}
         with self.engine.connect() as conn:
-            for i in range(0, len(wanted), _CHUNK):
+            for i in range(0, len(hashes), _CHUNK):
                 stmt = (
                     self._select()
                     .add_columns(papers.c.title_key)
-                    .where(papers.c.title_key.in_(wanted[i : i + _CHUNK]))
+                    .where(papers.c.title_hash.in_(hashes[i : i + _CHUNK]))
                     .order_by(papers.c.pk)
                 )
                 for row in conn.execute(stmt).mappings():
-                    found.setdefault(row["title_key"], []).append(row_to_paper(row))
+                    if row["title_key"] in wanted:  # not a hash collision
+                        found.setdefault(row["title_key"], []).append(row_to_paper(row))
         return found
 
     def featured_between(self, start: date, end: date, limit: int = 1000) -> list[Paper]:
