@@ -46,7 +46,7 @@ def pack(paper: Paper) -> tuple[Any, ...]:
 
 def unpack(values: tuple[Any, ...]) -> Paper:
     fields = list(values)
-    fields[_AUTHORS] = tuple(Author(name, affiliation) for name, affiliation in values[_AUTHORS])
+    fields[_AUTHORS] = tuple([Author(name, affiliation) for name, affiliation in values[_AUTHORS]])
     return Paper(*fields)
 
 
