@@ -107,6 +107,12 @@ def _progress(label: str, total: int | None) -> Progress:
     default=None,
     help="Parse in a second process while this one writes (default: for inputs over 16 MB on 2+ cores).",
 )
+@click.option(
+    "--bulk/--no-bulk",
+    default=None,
+    help="Build the search and browsing indexes once at the end (default: for inputs over 16 MB into an "
+    "empty catalogue).",
+)
 @with_store
 def import_(
     store: Store,
@@ -118,6 +124,7 @@ def import_(
     as_json: bool,
     then_index: bool,
     parallel: bool | None,
+    bulk: bool | None,
 ) -> None:
     """Import papers from files (arXiv Atom, OAI-PMH, metadata snapshot, HF daily JSON, result pages,
     JSON lines; .gz too). Re-importing is harmless: unchanged papers stay as they are."""
@@ -134,8 +141,10 @@ def import_(
 
         if parallel is None:
             parallel = total_bytes > PARALLEL_IMPORT_BYTES and (os.cpu_count() or 1) > 1
+        if bulk is None:
+            bulk = total_bytes > PARALLEL_IMPORT_BYTES and store.count() == 0
         records = read_paths_in_process(paths, fmt, page_year, advance) if parallel else items()
-        summary = ingest(store, records, batch_size, on_batch=_show(progress, task))
+        summary = ingest(store, records, batch_size, on_batch=_show(progress, task), bulk=bulk)
     if then_index:
         _encode_pending(store, settings)
     _print_summary(summary, as_json)
@@ -143,7 +152,8 @@ def import_(
 
 def _show(progress: Progress, task: Any) -> Callable[[Summary], None]:
     def update(s: Summary) -> None:
-        progress.update(task, summary=f"{s.seen:,} records: {s.new:,} new, {s.updated:,} updated")
+        indexing = "; building the search indexes" if s.indexing else ""
+        progress.update(task, summary=f"{s.seen:,} records: {s.new:,} new, {s.updated:,} updated{indexing}")
 
     return update
 
@@ -466,9 +476,12 @@ def export(store: Store, settings: Settings, output: Path | None) -> None:
 
 
 @main.command()
+@click.option("--repair", is_flag=True, help="First finish what an interrupted bulk import left undone.")
 @with_store
-def check(store: Store, settings: Settings) -> None:
+def check(store: Store, settings: Settings, repair: bool) -> None:
     """Check the database: integrity, keyword index in step, schema up to date."""
+    if repair:
+        store.finish_bulk_load()
     problems = store.check()
     for problem in problems:
         err.print(f"[red]problem[/red] {problem}")

@@ -3,6 +3,10 @@
 Each batch is looked up, merged (`merge.merge_paper`, pure) and written in one transaction, so a
 process killed at any moment leaves every paper either as it was or fully updated, and a rerun
 finishes the job (records already written come back as unchanged).
+
+A bulk ingest (a large import into an empty catalogue) leaves the browsing indexes and the keyword
+index of its new papers to the end (`Store.start_bulk_load`); if it is killed before then, the next
+ingest builds them first.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Summary:
     unchanged: int = 0
     rejected: int = 0
     rejections: list[Rejected] = field(default_factory=list)
+    indexing: bool = False  # a bulk ingest is building its indexes (the records are all written)
 
     @property
     def seen(self) -> int:
@@ -116,28 +121,39 @@ def ingest(
     items: Iterable[Item],
     batch_size: int = 1000,
     on_batch: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
 ) -> Summary:
     """Merge every record of `items` into the store; return how many were new, updated, unchanged
     or rejected. `on_batch` is called after each committed batch (for progress display)."""
     summary = Summary()
     pending: list[Paper] = []
+    store.finish_bulk_load()  # what a bulk ingest killed before its end left undone
+    if bulk:
+        store.start_bulk_load()
 
     def flush() -> None:
         batch = _Batch(store, pending)
         for paper in pending:
             summary.count(batch.observe(paper))
-        store.apply(batch.changes())
+        store.apply(batch.changes(), defer_keyword_index=bulk)
         pending.clear()
         if on_batch:
             on_batch(summary)
 
-    for item in items:
-        if isinstance(item, Rejected):
-            summary.reject(item)
-            continue
-        pending.append(item)
-        if len(pending) >= batch_size:
+    try:
+        for item in items:
+            if isinstance(item, Rejected):
+                summary.reject(item)
+                continue
+            pending.append(item)
+            if len(pending) >= batch_size:
+                flush()
+        if pending:
             flush()
-    if pending:
-        flush()
+    finally:
+        if bulk:  # also when the input fails half-way: what was written becomes searchable
+            summary.indexing = True
+            if on_batch:
+                on_batch(summary)
+            store.finish_bulk_load()
     return summary

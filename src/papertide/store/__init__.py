@@ -40,9 +40,21 @@ class Store(Protocol):
         """The stored papers whose normalised title is among `keys`, by key, oldest first."""
         ...
 
-    def apply(self, changes: Sequence[Change]) -> None:
-        """Insert or rewrite papers, all of them or none (one transaction)."""
+    def apply(self, changes: Sequence[Change], *, defer_keyword_index: bool = False) -> None:
+        """Insert or rewrite papers, all of them or none (one transaction). New papers are keyword-
+        indexed in the same transaction unless `defer_keyword_index` (bulk loads only)."""
         ...
+
+    def start_bulk_load(self) -> None:
+        """Before a large import into an empty catalogue: set aside what is cheaper built once at the
+        end (see SqlStore.start_bulk_load)."""
+        ...
+
+    def finish_bulk_load(self) -> None:
+        """Build whatever a bulk load left for the end; nothing when it is all built."""
+        ...
+
+    def bulk_load_unfinished(self) -> bool: ...
 
     def keyword_search(
         self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"

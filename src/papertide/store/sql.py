@@ -27,12 +27,23 @@ from .schema import counters, paper_vectors, papers
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Title weighted above author names above abstract (FTS5 column order: title, abstract, author_names).
 BM25_WEIGHTS = (10.0, 1.0, 3.0)
-_CHUNK = 500
-# New rows are indexed in bulk, in the writing transaction (see migration 0002 for why).
-_INDEX_NEW_ROWS = sa.text(
+_CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
+# Keyword indexing: every paper with pk up to the `keyword_indexed` counter is in papers_fts and none
+# above it (migration 0007). New rows are indexed with one INSERT ... SELECT per writing transaction
+# (twice as fast as a per-row trigger), or once at the end of a bulk load.
+_KEYWORD_WATERMARK = "(SELECT value FROM counters WHERE name = 'keyword_indexed')"
+_INDEX_UNINDEXED_ROWS = sa.text(
     "INSERT INTO papers_fts(rowid, title, abstract, author_names) "
-    "SELECT pk, title, abstract, author_names FROM papers WHERE pk > :after"
-)  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
+    f"SELECT pk, title, abstract, author_names FROM papers WHERE pk > {_KEYWORD_WATERMARK}"
+)
+_MOVE_KEYWORD_WATERMARK = sa.text(
+    "UPDATE counters SET value = (SELECT coalesce(max(pk), 0) FROM papers) WHERE name = 'keyword_indexed'"
+)
+_UNINDEXED_COUNT = sa.text(f"SELECT count(*) FROM papers WHERE pk > {_KEYWORD_WATERMARK}")
+# Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
+# (the id and title-hash indexes stay: every batch looks papers up by them).
+_BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
+BROWSE_INDEXES = tuple(sorted((i for i in papers.indexes if i.name in _BROWSE_INDEX_NAMES), key=lambda i: str(i.name)))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -120,6 +131,18 @@ def _filter_clause(filters: Filters) -> sa.ColumnElement[bool]:
 
 # Papers and votes move `catalogue`, `papertide index` moves `vectors` (search results): both only grow.
 _CATALOGUE_VERSION = sa.select(sa.func.sum(counters.c.value)).where(counters.c.name.in_(("catalogue", "vectors")))
+
+
+def _index_unindexed_rows(conn: sa.Connection) -> None:
+    conn.execute(_INDEX_UNINDEXED_ROWS)
+    conn.execute(_MOVE_KEYWORD_WATERMARK)
+
+
+def _bulk_leftovers(conn: sa.Connection) -> tuple[int, list[str]]:
+    """(papers not yet keyword-indexed, names of missing browsing indexes)."""
+    existing = {i["name"] for i in sa.inspect(conn).get_indexes("papers")}
+    unindexed: int = conn.execute(_UNINDEXED_COUNT).scalar_one()
+    return unindexed, [str(i.name) for i in BROWSE_INDEXES if i.name not in existing]
 
 
 class SqlStore:
@@ -275,7 +298,7 @@ class SqlStore:
         }
 
     # --- writing ----------------------------------------------------------------------------------
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], *, defer_keyword_index: bool = False) -> None:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
@@ -285,12 +308,12 @@ class SqlStore:
                 stmt = papers.update().where(papers.c.id == sa.bindparam("old_id")).values(values)
                 conn.execute(stmt, updates)
             if new and self.dialect == "sqlite":
-                last_pk = conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0))).scalar_one()
                 # Straight to the driver: SQLAlchemy's per-row parameter processing cost a third of
                 # bulk-import time. Values are written in the text forms SQLAlchemy reads back.
                 now = utc_now().isoformat(" ", "microseconds")
                 conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(p, now) for p in new])
-                conn.execute(_INDEX_NEW_ROWS, {"after": last_pk})
+                if not defer_keyword_index:
+                    _index_unindexed_rows(conn)
             elif new:
                 now_dt = utc_now()
                 conn.execute(papers.insert(), [{**paper_to_row(p), "ingested_at": now_dt} for p in new])
@@ -404,6 +427,36 @@ class SqlStore:
                 found.update((k, v) for k, v in rows)  # not update(rows): a Result has .keys()
         return found
 
+    # --- bulk loads -------------------------------------------------------------------------------
+    def start_bulk_load(self) -> None:
+        """Make a large import into an empty catalogue cheaper: drop the browsing indexes (rebuilt by
+        sorting once instead of growing by random inserts); the import then writes with
+        `apply(..., defer_keyword_index=True)`. Until `finish_bulk_load` the new papers are missing
+        from keyword search and browsing is slow; a process killed in between leaves a consistent
+        database that `finish_bulk_load` completes (`bulk_load_unfinished` says when it is needed)."""
+        if self.dialect != "sqlite":
+            return
+        with self.engine.begin() as conn:
+            for index in BROWSE_INDEXES:
+                index.drop(conn, checkfirst=True)
+
+    def finish_bulk_load(self) -> None:
+        """Build what a bulk load left for the end: missing browsing indexes, and the keyword index of
+        papers above the watermark. Does nothing when there is nothing to do."""
+        if self.dialect != "sqlite" or not self.bulk_load_unfinished():
+            return
+        with self.engine.begin() as conn:
+            for index in BROWSE_INDEXES:
+                index.create(conn, checkfirst=True)
+            _index_unindexed_rows(conn)
+
+    def bulk_load_unfinished(self) -> bool:
+        if self.dialect != "sqlite":
+            return False
+        with self.engine.connect() as conn:
+            unindexed, missing = _bulk_leftovers(conn)
+        return unindexed > 0 or bool(missing)
+
     # --- upkeep -----------------------------------------------------------------------------------
     def check(self) -> list[str]:
         problems: list[str] = []
@@ -412,8 +465,18 @@ class SqlStore:
                 result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
                 if result != ["ok"]:
                     problems.extend(f"integrity: {r}" for r in result)
+                unindexed, missing = _bulk_leftovers(conn)
+                if unindexed or missing:
+                    left = [f"{unindexed} papers out of keyword search"] if unindexed else []
+                    left += [f"index {name} unbuilt" for name in missing]
+                    problems.append(
+                        f"an interrupted bulk import left {', '.join(left)} "
+                        "(the next import, or `papertide check --repair`, builds them)"
+                    )
+                # Compared with the papers table when every paper should be in it; else only itself.
+                check = f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', {0 if unindexed else 1})"
                 try:
-                    conn.exec_driver_sql("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+                    conn.exec_driver_sql(check)
                 except sa.exc.DatabaseError as exc:
                     problems.append(f"keyword index out of step with papers: {exc.orig}")
                 conn.rollback()
