@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -97,6 +98,7 @@ def main() -> None:
         runs = []
         for r in range(args.repeat):
             data_dir = workdir / f"data-{n}-{r}"
+            shutil.rmtree(data_dir, ignore_errors=True)  # a kept --workdir may hold an earlier run's
             elapsed, rss_kb, summary = run_import(snapshot, data_dir)
             assert summary["new"] == n, summary
             runs.append((elapsed, rss_kb))
