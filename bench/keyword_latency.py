@@ -1,6 +1,6 @@
 """Keyword search latency over a large catalogue, against a linear scan of the same table.
 
-    python bench/keyword_latency.py DATA_DIR [--queries 20] [--scan-queries 3] [--queries-file Q.jsonl] [--out FILE.json]
+    python bench/keyword_latency.py DATA_DIR [--queries 20] [--scan-queries 3] [--queries-file Q.jsonl] [--out F]
 
 DATA_DIR is a papertide data directory, e.g. the one `bench/ingest.py --workdir W` leaves in
 `W/data-1000000-0` (1M synthetic snapshot records). Queries are one to three words of the
