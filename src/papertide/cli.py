@@ -27,9 +27,9 @@ from .sources.parallel import read_paths_in_process
 from .store import Store, open_store
 from .vectors import index_papers
 
-# Inputs larger than this are parsed in a second process (see sources/parallel.py); below it, starting
-# that process (~0.3 s) costs more than it saves.
-PARALLEL_IMPORT_BYTES = 16 << 20
+# Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
+# that process, ~0.3 s, costs more than it saves) and, into an empty catalogue, bulk-loaded.
+LARGE_IMPORT_BYTES = 16 << 20
 
 err = Console(stderr=True)
 out = Console(highlight=False)
@@ -140,9 +140,9 @@ def import_(
                 yield from read_path(path, fmt, page_year, on_bytes=advance)
 
         if parallel is None:
-            parallel = total_bytes > PARALLEL_IMPORT_BYTES and (os.cpu_count() or 1) > 1
+            parallel = total_bytes > LARGE_IMPORT_BYTES and (os.cpu_count() or 1) > 1
         if bulk is None:
-            bulk = total_bytes > PARALLEL_IMPORT_BYTES and store.count() == 0
+            bulk = total_bytes > LARGE_IMPORT_BYTES and store.count() == 0
         records = read_paths_in_process(paths, fmt, page_year, advance) if parallel else items()
         summary = ingest(store, records, batch_size, on_batch=_show(progress, task), bulk=bulk)
     if then_index:
