@@ -165,19 +165,8 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0007",
+        "0008",
     )
-
-
-def test_check_detects_an_index_out_of_step(corpus: SqlStore) -> None:
-    assert corpus.check() == []
-    with corpus.engine.begin() as conn:  # remove p1 from the index behind the triggers' back
-        conn.exec_driver_sql(
-            "INSERT INTO papers_fts(papers_fts, rowid, title, abstract, author_names) "
-            "SELECT 'delete', pk, title, abstract, author_names FROM papers WHERE id = 'p1'"
-        )
-    problems = corpus.check()
-    assert len(problems) == 1 and problems[0].startswith("keyword index out of step with papers")
 
 
 def test_sqlite_file_is_in_wal_mode(store: SqlStore) -> None:
@@ -194,7 +183,7 @@ def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0007"
+    assert old.schema_revision() == "0008"
     assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
     found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
     assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}
@@ -202,12 +191,8 @@ def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
 
 
 def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
-    def not_fts(name: str | None, type_: str, _parent: object) -> bool:
-        return not (type_ == "table" and name and name.startswith("papers_fts"))
-
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_name": not_fts})
-        diff = compare_metadata(context, metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 
@@ -216,21 +201,17 @@ def index_names(store: SqlStore) -> list[str]:
         return sorted(i["name"] for i in sa.inspect(conn).get_indexes("papers"))
 
 
-def test_bulk_load_defers_the_keyword_and_browsing_indexes_to_its_end(store: SqlStore) -> None:
+def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> None:
     store.apply([(None, paper("p0", "Old and indexed", "sparse attention"))])
     store.start_bulk_load()
     assert index_names(store) == ["ix_papers_title_hash"]  # the id index is the table's own
-    store.apply([(None, paper("p1", "Score matching", "diffusion"))], defer_keyword_index=True)
-    # p1 changes before the end: its row is not in the keyword index yet, so nothing is removed from it
-    store.apply([("p1", paper("p1", "Denoising score matching", "diffusion"))], defer_keyword_index=True)
-    store.apply([("p0", paper("p0", "Old and reindexed", "sparse attention"))], defer_keyword_index=True)
-    assert ids(store.keyword_search(parse_query("score"), 10)) == []
-    assert ids(store.keyword_search(parse_query("reindexed"), 10)) == ["p0"]  # indexed rows stay in step
+    store.apply([(None, paper("p1", "Score matching", "diffusion"))])
+    store.apply([("p1", paper("p1", "Denoising score matching", "diffusion"))])
+    assert ids(store.keyword_search(parse_query("denoising"), 10)) == ["p1"]  # keyword search is unaffected
     assert store.bulk_load_unfinished()
     assert store.check() == [
-        "an interrupted bulk import left 1 papers out of keyword search, index ix_papers_featured_date unbuilt, "
-        "index ix_papers_primary_category unbuilt, index ix_papers_published unbuilt "
-        "(the next import, or `papertide check --repair`, builds them)"
+        "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_primary_category, "
+        "index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
     ]
     store.finish_bulk_load()
     assert not store.bulk_load_unfinished()
@@ -241,32 +222,23 @@ def test_bulk_load_defers_the_keyword_and_browsing_indexes_to_its_end(store: Sql
         "ix_papers_published",
         "ix_papers_title_hash",
     ]
-    assert ids(store.keyword_search(parse_query("denoising"), 10)) == ["p1"]
-    assert ids(store.keyword_search(parse_query("attention"), 10)) == ["p0"]
-    store.apply([("p1", paper("p1", "Sliced score matching", "diffusion"))])  # indexed now: kept in step
-    assert ids(store.keyword_search(parse_query("denoising"), 10)) == []
-    assert store.check() == []
 
 
-def test_a_write_after_an_interrupted_bulk_load_indexes_what_it_left(store: SqlStore) -> None:
-    store.start_bulk_load()
-    store.apply([(None, paper("p1", "Score matching"))], defer_keyword_index=True)
-    store.apply([(None, paper("p2", "Flow matching"))])  # an ordinary write indexes every row above the mark
-    assert ids(store.keyword_search(parse_query("matching"), 10)) == ["p1", "p2"]
-    assert store.check() == [
-        "an interrupted bulk import left index ix_papers_featured_date unbuilt, index ix_papers_primary_category "
-        "unbuilt, index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
-    ]
-
-
-def test_upgrade_to_0007_marks_every_existing_paper_as_indexed(tmp_path: Path) -> None:
+def test_upgrade_to_0008_drops_fts5_and_builds_the_keyword_index_from_the_rows(tmp_path: Path) -> None:
     old = SqlStore(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    old.migrate("0006")
-    old.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    with old.engine.begin() as conn:  # 0006's code indexed every new row with its batch
+    old.migrate("0007")
+    with old.engine.begin() as conn:  # as 0007's code wrote papers: indexed into FTS5 with the batch
+        for pid, title in (("p1", "Score matching"), ("p2", "Flow matching")):
+            row = paper_to_row(paper(pid, title))
+            conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
         conn.exec_driver_sql("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
     old.migrate()
-    assert not old.bulk_load_unfinished()
-    old.apply([("p1", paper("p1", "Sliced score matching"))])  # the update trigger still fires
+    with old.engine.connect() as conn:
+        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'papers_fts%'")}
+        counters = dict(conn.exec_driver_sql("SELECT name, value FROM counters").all())
+    assert tables == set()
+    assert "keyword_indexed" not in counters
+    assert ids(old.keyword_search(parse_query("matching"), 10)) == ["p1", "p2"]
+    old.apply([("p1", paper("p1", "Sliced score matching"))])  # logged by the new trigger
     assert ids(old.keyword_search(parse_query("sliced"), 10)) == ["p1"]
     assert old.check() == []

@@ -48,7 +48,7 @@ def with_store(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(data_dir: Path | None, **kwargs: Any) -> Any:
         settings = Settings.load(data_dir)
         try:
-            store = open_store(settings.database_url)
+            store = open_store(settings.database_url, keyword_dir=settings.keyword_dir)
         except Exception as exc:  # a database we cannot open or migrate is the operator's to fix
             raise click.ClickException(f"cannot open the database {settings.database_url}: {exc}") from exc
         try:
@@ -145,9 +145,20 @@ def import_(
             bulk = total_bytes > LARGE_IMPORT_BYTES and store.count() == 0
         records = read_paths_in_process(paths, fmt, page_year, advance) if parallel else items()
         summary = ingest(store, records, batch_size, on_batch=_show(progress, task), bulk=bulk)
+    sync_keywords(store)
     if then_index:
         _encode_pending(store, settings)
     _print_summary(summary, as_json)
+
+
+def sync_keywords(store: Store, rebuild: bool = False) -> None:
+    """Bring the keyword index up to the database, with a progress bar when there is work."""
+    columns = [TextColumn("keyword index"), BarColumn(), TextColumn("{task.completed:,} papers")]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("keywords", total=None)
+        done = store.sync_keyword_index(rebuild=rebuild, on_progress=lambda n: progress.update(task, completed=n))
+    if done:
+        err.print(f"keyword index: {done:,} papers (re)indexed")
 
 
 def _show(progress: Progress, task: Any) -> Callable[[Summary], None]:
@@ -178,6 +189,7 @@ def _fetch_and_ingest(
             summary = ingest(store, fetch(client), batch_size=200, on_batch=_show(progress, task))
     finally:
         client.close()
+    sync_keywords(store)
     if then_index and then_index[1]:
         _encode_pending(store, then_index[0])
     _print_summary(summary, as_json)
@@ -433,12 +445,15 @@ def related(store: Store, settings: Settings, paper_id: str, limit: int, as_json
 
 
 @main.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild the ANN index file from the stored vectors first.")
+@click.option(
+    "--rebuild", is_flag=True, help="Rebuild the keyword index, and the ANN index from the stored vectors, first."
+)
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True)
 @with_store
 def index(store: Store, settings: Settings, rebuild: bool, batch_size: int) -> None:
-    """Encode papers that have no vector yet and update the ANN index (resumable: a killed run
-    continues where it stopped)."""
+    """Bring the keyword index up to date, encode papers that have no vector yet and update the ANN
+    index (resumable: a killed run continues where it stopped)."""
+    sync_keywords(store, rebuild)
     _encode_pending(store, settings, rebuild, batch_size)
 
 
@@ -476,12 +491,17 @@ def export(store: Store, settings: Settings, output: Path | None) -> None:
 
 
 @main.command()
-@click.option("--repair", is_flag=True, help="First finish what an interrupted bulk import left undone.")
+@click.option(
+    "--repair", is_flag=True, help="First finish an interrupted bulk import and bring the keyword index up to date."
+)
 @with_store
 def check(store: Store, settings: Settings, repair: bool) -> None:
     """Check the database: integrity, keyword index in step, schema up to date."""
     if repair:
         store.finish_bulk_load()
+        sync_keywords(store)
+        if any("keyword index" in problem for problem in store.check()):
+            sync_keywords(store, rebuild=True)
     problems = store.check()
     for problem in problems:
         err.print(f"[red]problem[/red] {problem}")

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from . import catalogue
-from .cli import _encode_pending, _print_hits, main, out, with_store
+from .cli import _encode_pending, _print_hits, main, out, sync_keywords, with_store
 from .config import Settings
 from .store import Store
 
@@ -38,6 +38,7 @@ def demo(
     summary = catalogue.load_demo(store)
     out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {store.count()} papers")
     out.print(f"[dim]data directory: {settings.data_dir}[/dim]")
+    sync_keywords(store)
     semantic = None
     if index:
         _encode_pending(store, settings)

@@ -4,9 +4,10 @@ Each batch is looked up, merged (`merge.merge_paper`, pure) and written in one t
 process killed at any moment leaves every paper either as it was or fully updated, and a rerun
 finishes the job (records already written come back as unchanged).
 
-A bulk ingest (a large import into an empty catalogue) leaves the browsing indexes and the keyword
-index of its new papers to the end (`Store.start_bulk_load`); if it is killed before then, the next
-ingest builds them first.
+A bulk ingest (a large import into an empty catalogue) leaves the browsing indexes to the end
+(`Store.start_bulk_load`); if it is killed before then, the next ingest builds them first. The
+keyword index beside the database is not written here: `Store.sync_keyword_index` catches it up
+(the CLI after an import, any process before a keyword search).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def ingest(
         batch = _Batch(store, pending)
         for paper in pending:
             summary.count(batch.observe(paper))
-        store.apply(batch.changes(), defer_keyword_index=bulk)
+        store.apply(batch.changes())
         pending.clear()
         if on_batch:
             on_batch(summary)

@@ -6,8 +6,9 @@ URL (SQLite file by default). The contract tests in `tests/test_store.py` hold e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -40,9 +41,9 @@ class Store(Protocol):
         """The stored papers whose normalised title is among `keys`, by key, oldest first."""
         ...
 
-    def apply(self, changes: Sequence[Change], *, defer_keyword_index: bool = False) -> None:
-        """Insert or rewrite papers, all of them or none (one transaction). New papers are keyword-
-        indexed in the same transaction unless `defer_keyword_index` (bulk loads only)."""
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Insert or rewrite papers, all of them or none (one transaction). The keyword index beside
+        the database catches up later (`sync_keyword_index`, or the next keyword search)."""
         ...
 
     def start_bulk_load(self) -> None:
@@ -61,6 +62,12 @@ class Store(Protocol):
     ) -> tuple[list[str], list[float]]:
         """Ids and scores (higher is better) of the papers matching `query` and `filters`, in `sort`
         order (relevance: best first)."""
+        ...
+
+    def sync_keyword_index(
+        self, *, wait: bool = True, rebuild: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Bring the keyword index up to date with the papers (or rebuild it); how many were indexed."""
         ...
 
     def get(self, paper_id: str) -> Paper | None: ...
@@ -119,10 +126,11 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, keyword_dir: Path | None = None) -> Store:
+    """The store at `url`; its keyword index in `keyword_dir` (default: beside an SQLite file)."""
     from .sql import SqlStore
 
-    store = SqlStore(url)
+    store = SqlStore(url, keyword_dir)
     if migrate:
         store.migrate()
     return store

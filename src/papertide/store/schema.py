@@ -53,6 +53,16 @@ paper_vectors = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, little-endian
 )
 
+# Papers whose searchable fields changed, or that were deleted, written by triggers (migration 0008);
+# the keyword index beside the database re-reads them (new papers it finds by pk).
+keyword_changes = sa.Table(
+    "keyword_changes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pk", sa.Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 # Monotonic counters; `vectors` moves on every vector write, and the ANN index file records the
 # value it was built at, so an index out of step with the database is detected.
 counters = sa.Table(

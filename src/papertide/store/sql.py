@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,25 +22,16 @@ from ..search import Filters, Query
 from . import Change
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
+from .keywords import Doc, KeywordIndex, Marks
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
-from .schema import counters, paper_vectors, papers
+from .schema import counters, keyword_changes, paper_vectors, papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-# Title weighted above author names above abstract (FTS5 column order: title, abstract, author_names).
-BM25_WEIGHTS = (10.0, 1.0, 3.0)
 _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
-# Keyword indexing: every paper with pk up to the `keyword_indexed` counter is in papers_fts and none
-# above it (migration 0007). New rows are indexed with one INSERT ... SELECT per writing transaction
-# (twice as fast as a per-row trigger), or once at the end of a bulk load.
-_KEYWORD_WATERMARK = "(SELECT value FROM counters WHERE name = 'keyword_indexed')"
-_INDEX_UNINDEXED_ROWS = sa.text(
-    "INSERT INTO papers_fts(rowid, title, abstract, author_names) "
-    f"SELECT pk, title, abstract, author_names FROM papers WHERE pk > {_KEYWORD_WATERMARK}"
-)
-_MOVE_KEYWORD_WATERMARK = sa.text(
-    "UPDATE counters SET value = (SELECT coalesce(max(pk), 0) FROM papers) WHERE name = 'keyword_indexed'"
-)
-_UNINDEXED_COUNT = sa.text(f"SELECT count(*) FROM papers WHERE pk > {_KEYWORD_WATERMARK}")
+_KEYWORD_BATCH = 5000  # papers read per query while the keyword index catches up
+# How deep keyword search looks when upvotes filter or order the matches: upvotes move with every
+# vote, so they live in the database, not in the keyword index.
+UPVOTE_DEPTH = 1000
 # Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
 # (the id and title-hash indexes stay: every batch looks papers up by them).
 _BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
@@ -80,25 +72,6 @@ def _sqlite_values(paper: Paper, now: str) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _fts_quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-def fts5_expression(query: Query) -> str | None:
-    """The FTS5 MATCH string for `query`, every word quoted; None when there is nothing to match."""
-    positive = [_fts_quote(t) for t in query.terms] + [_fts_quote(" ".join(p)) for p in query.phrases]
-    parts = []
-    if positive:
-        parts.append("(" + " OR ".join(positive) + ")")
-    parts.extend(f"author_names : {_fts_quote(a)}" for a in query.authors)
-    if not parts:
-        return None
-    expr = " AND ".join(parts)
-    if query.excluded:
-        expr = f"({expr}) NOT ({' OR '.join(_fts_quote(w) for w in query.excluded)})"
-    return expr
-
-
 def _category_clause(categories: Sequence[str]) -> sa.ColumnElement[bool]:
     padded = sa.literal(" ") + papers.c.categories + sa.literal(" ")
     clauses = []
@@ -133,23 +106,46 @@ def _filter_clause(filters: Filters) -> sa.ColumnElement[bool]:
 _CATALOGUE_VERSION = sa.select(sa.func.sum(counters.c.value)).where(counters.c.name.in_(("catalogue", "vectors")))
 
 
-def _index_unindexed_rows(conn: sa.Connection) -> None:
-    conn.execute(_INDEX_UNINDEXED_ROWS)
-    conn.execute(_MOVE_KEYWORD_WATERMARK)
-
-
-def _bulk_leftovers(conn: sa.Connection) -> tuple[int, list[str]]:
-    """(papers not yet keyword-indexed, names of missing browsing indexes)."""
+def _missing_browse_indexes(conn: sa.Connection) -> list[str]:
+    """Browsing indexes a bulk load dropped and has not rebuilt yet."""
     existing = {i["name"] for i in sa.inspect(conn).get_indexes("papers")}
-    unindexed: int = conn.execute(_UNINDEXED_COUNT).scalar_one()
-    return unindexed, [str(i.name) for i in BROWSE_INDEXES if i.name not in existing]
+    return [str(i.name) for i in BROWSE_INDEXES if i.name not in existing]
+
+
+_KEYWORD_MARKS = sa.select(
+    sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0)).scalar_subquery(),
+    sa.select(sa.func.coalesce(sa.func.max(keyword_changes.c.seq), 0)).scalar_subquery(),
+)
+_KEYWORD_COLUMNS = (
+    papers.c.pk,
+    papers.c.title,
+    papers.c.abstract,
+    papers.c.author_names,
+    papers.c.categories,
+    papers.c.published,
+    papers.c.code_url.is_not(None),
+)
+
+
+def _keyword_doc(row: sa.Row[Any]) -> Doc:
+    pk, title, abstract, authors, categories, published, has_code = tuple(row)
+    return Doc(pk, title, abstract or "", authors or "", tuple((categories or "").split()), published, bool(has_code))
+
+
+def _default_keyword_dir(engine: sa.Engine) -> Path | None:
+    """`<database file>-keywords` beside an SQLite file (as its -wal is); None: in memory."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return Path(database).with_name(Path(database).name + "-keywords")
+    return None
 
 
 class SqlStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyword_dir: Path | None = None) -> None:
         self.url = url
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
+        self.keywords = KeywordIndex(keyword_dir or _default_keyword_dir(self.engine))
         self.community = SqlCommunity(self.engine)
         self.digests = SqlDigests(self.engine)
         if self.dialect == "sqlite":
@@ -298,7 +294,7 @@ class SqlStore:
         }
 
     # --- writing ----------------------------------------------------------------------------------
-    def apply(self, changes: Sequence[Change], *, defer_keyword_index: bool = False) -> None:
+    def apply(self, changes: Sequence[Change]) -> None:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
@@ -312,42 +308,100 @@ class SqlStore:
                 # bulk-import time. Values are written in the text forms SQLAlchemy reads back.
                 now = utc_now().isoformat(" ", "microseconds")
                 conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(p, now) for p in new])
-                if not defer_keyword_index:
-                    _index_unindexed_rows(conn)
             elif new:
                 now_dt = utc_now()
                 conn.execute(papers.insert(), [{**paper_to_row(p), "ingested_at": now_dt} for p in new])
 
-    # --- search -----------------------------------------------------------------------------------
+    # --- keyword search ---------------------------------------------------------------------------
     def keyword_search(
         self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
     ) -> tuple[list[str], list[float]]:
         if query.is_empty or limit <= 0:
             return [], []
-        if self.dialect != "sqlite":
-            raise NotImplementedError(f"keyword search is not implemented for {self.dialect}")
-        expr = fts5_expression(query)
-        cat = sa.and_(
-            _category_clause(query.categories) if query.categories else sa.true(), _filter_clause(filters or Filters())
-        )
-        if expr is None:  # only filters: list the category, newest first
-            stmt = (
-                sa.select(papers.c.id, sa.literal(0.0))
-                .where(cat)
-                .order_by(papers.c.published.desc(), papers.c.pk.desc())
-            )
-        else:
-            fts = sa.table("papers_fts", sa.column("rowid"))
-            score = sa.text("bm25(papers_fts, {})".format(", ".join(map(str, BM25_WEIGHTS))))
-            stmt = (
-                sa.select(papers.c.id, score)
-                .select_from(fts.join(papers, papers.c.pk == fts.c.rowid))
-                .where(sa.text("papers_fts MATCH :expr").bindparams(expr=expr), cat)
-                .order_by(*_SORT_ORDER.get(sort, ()), score, papers.c.pk)
-            )
+        filters = filters or Filters()
+        if not (query.terms or query.phrases or query.authors):  # only categories: list them, newest first
+            where = sa.and_(_category_clause(query.categories), _filter_clause(filters))
+            order = (*_SORT_ORDER.get(sort, _SORT_ORDER["newest"]), papers.c.pk.desc())
+            stmt = sa.select(papers.c.id, sa.literal(0.0)).where(where).order_by(*order).limit(limit).offset(offset)
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            return [r[0] for r in rows], [float(r[1]) for r in rows]
+        self.sync_keyword_index(wait=False)
+        by_upvotes = sort == "upvotes" or bool(filters.min_upvotes)
+        if not by_upvotes:
+            pks, scores = self.keywords.search(query, limit, offset, filters, newest=sort == "newest")
+            id_of = self.ids_for_pks(pks)
+            found = [(id_of[pk], score) for pk, score in zip(pks, scores, strict=True) if pk in id_of]
+            return [i for i, _ in found], [score for _, score in found]
+        # Upvotes: the best UPVOTE_DEPTH matches, filtered (and ordered) by the database.
+        pks, scores = self.keywords.search(query, UPVOTE_DEPTH, 0, filters)
+        score_of = dict(zip(pks, scores, strict=True))
+        votes = sa.func.coalesce(papers.c.upvotes, 0) + papers.c.member_votes
+        stmt = sa.select(papers.c.id, papers.c.pk, votes).where(papers.c.pk.in_(pks), _filter_clause(filters))
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt.limit(limit).offset(offset)).all()
-        return [r[0] for r in rows], [round(-float(r[1]), 6) + 0.0 for r in rows]
+            rows = list(conn.execute(stmt))
+        by_votes = sort == "upvotes"
+        rows.sort(key=lambda r: (-r[2] if by_votes else 0, -score_of[r[1]], r[1]))
+        page = rows[offset : offset + limit]
+        return [r[0] for r in page], [score_of[r[1]] for r in page]
+
+    def keyword_marks(self) -> Marks:
+        """How far the database has come: its highest paper pk and last keyword change."""
+        with self.engine.connect() as conn:
+            max_pk, seq = conn.execute(_KEYWORD_MARKS).one()
+        return Marks(int(max_pk), int(seq))
+
+    def sync_keyword_index(
+        self, *, wait: bool = True, rebuild: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Bring the keyword index up to the database (or rebuild it) and return how many papers were
+        (re)indexed. Without `wait`, a process that finds another one writing the index returns
+        at once and searches what is committed."""
+        if not rebuild and self.keywords.marks() == self.keyword_marks():
+            self.keywords.refresh()
+            return 0
+        with self.keywords.writing(wait) as mine:
+            if not mine:
+                self.keywords.refresh()
+                return 0
+            with self.engine.connect() as conn:  # one read transaction: the rows as of `target`
+                target = Marks(*conn.execute(_KEYWORD_MARKS).one())
+                have = self.keywords.marks()
+                if not rebuild and have == target:
+                    self.keywords.refresh()
+                    return 0
+                if rebuild or have is None or have.seq > target.seq or not self.keywords.writer_in_step():
+                    return self.keywords.rebuild(_counting(self._keyword_docs(conn, 0), on_progress), target)
+                changed = [
+                    r[0]
+                    for r in conn.execute(
+                        sa.select(keyword_changes.c.pk)
+                        .where(keyword_changes.c.seq > have.seq, keyword_changes.c.seq <= target.seq)
+                        .distinct()
+                    )
+                ]
+                docs = itertools.chain(
+                    self._keyword_docs(conn, have.max_pk, target.max_pk),
+                    (_keyword_doc(r) for r in self._keyword_rows(conn, changed) if r[0] <= have.max_pk),
+                )
+                return self.keywords.update(_counting(docs, on_progress), changed, target)
+
+    def _keyword_docs(self, conn: sa.Connection, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
+        """Papers with pk in (after_pk, until_pk], in pk order, read a batch at a time."""
+        last = after_pk
+        while True:
+            stmt = sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk > last).order_by(papers.c.pk).limit(_KEYWORD_BATCH)
+            if until_pk is not None:
+                stmt = stmt.where(papers.c.pk <= until_pk)
+            rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_keyword_doc(r) for r in rows)
+
+    def _keyword_rows(self, conn: sa.Connection, pks: list[int]) -> Iterator[sa.Row[Any]]:
+        for i in range(0, len(pks), _CHUNK):
+            yield from conn.execute(sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk.in_(pks[i : i + _CHUNK])))
 
     # --- vectors ----------------------------------------------------------------------------------
     def pending_embeddings(self, model: str, limit: int) -> list[tuple[int, str, str]]:
@@ -429,11 +483,10 @@ class SqlStore:
 
     # --- bulk loads -------------------------------------------------------------------------------
     def start_bulk_load(self) -> None:
-        """Make a large import into an empty catalogue cheaper: drop the browsing indexes (rebuilt by
-        sorting once instead of growing by random inserts); the import then writes with
-        `apply(..., defer_keyword_index=True)`. Until `finish_bulk_load` the new papers are missing
-        from keyword search and browsing is slow; a process killed in between leaves a consistent
-        database that `finish_bulk_load` completes (`bulk_load_unfinished` says when it is needed)."""
+        """Make a large import into an empty catalogue cheaper: drop the browsing indexes, to be
+        rebuilt by sorting once instead of growing by random inserts. Until `finish_bulk_load`
+        browsing is slow; a process killed in between leaves a consistent database that
+        `finish_bulk_load` completes (`bulk_load_unfinished` says when it is needed)."""
         if self.dialect != "sqlite":
             return
         with self.engine.begin() as conn:
@@ -441,48 +494,66 @@ class SqlStore:
                 index.drop(conn, checkfirst=True)
 
     def finish_bulk_load(self) -> None:
-        """Build what a bulk load left for the end: missing browsing indexes, and the keyword index of
-        papers above the watermark. Does nothing when there is nothing to do."""
-        if self.dialect != "sqlite" or not self.bulk_load_unfinished():
+        """Build the browsing indexes a bulk load dropped; does nothing when none is missing."""
+        if not self.bulk_load_unfinished():
             return
         with self.engine.begin() as conn:
             for index in BROWSE_INDEXES:
                 index.create(conn, checkfirst=True)
-            _index_unindexed_rows(conn)
 
     def bulk_load_unfinished(self) -> bool:
         if self.dialect != "sqlite":
             return False
         with self.engine.connect() as conn:
-            unindexed, missing = _bulk_leftovers(conn)
-        return unindexed > 0 or bool(missing)
+            return bool(_missing_browse_indexes(conn))
 
     # --- upkeep -----------------------------------------------------------------------------------
     def check(self) -> list[str]:
         problems: list[str] = []
-        with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn:
                 result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
                 if result != ["ok"]:
                     problems.extend(f"integrity: {r}" for r in result)
-                unindexed, missing = _bulk_leftovers(conn)
-                if unindexed or missing:
-                    left = [f"{unindexed} papers out of keyword search"] if unindexed else []
-                    left += [f"index {name} unbuilt" for name in missing]
-                    problems.append(
-                        f"an interrupted bulk import left {', '.join(left)} "
-                        "(the next import, or `papertide check --repair`, builds them)"
-                    )
-                # Compared with the papers table when every paper should be in it; else only itself.
-                check = f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', {0 if unindexed else 1})"
-                try:
-                    conn.exec_driver_sql(check)
-                except sa.exc.DatabaseError as exc:
-                    problems.append(f"keyword index out of step with papers: {exc.orig}")
-                conn.rollback()
+                missing = _missing_browse_indexes(conn)
+            if missing:
+                problems.append(
+                    f"an interrupted bulk import left {', '.join(f'index {name}' for name in missing)} unbuilt "
+                    "(the next import, or `papertide check --repair`, builds them)"
+                )
+        problems.extend(self._keyword_index_problems())
         if self.schema_revision() != self.head_revision():
             problems.append(f"schema at {self.schema_revision()}, code expects {self.head_revision()}")
         return problems
 
+    def _keyword_index_problems(self) -> list[str]:
+        """What is wrong with the keyword index. Lagging behind the database is not wrong: the next
+        keyword search (or import) catches up. Holding other papers than its marks say is."""
+        have, target = self.keywords.marks(), self.keyword_marks()
+        repair = "(`papertide check --repair` rebuilds it)"
+        if have is not None and have.seq > target.seq:
+            return [
+                f"the keyword index has seen changes the database has not (#{have.seq} > #{target.seq}): "
+                f"was the database restored from a backup? {repair}"
+            ]
+        if have != target:
+            return []
+        self.keywords.refresh()
+        held, papers_now = self.keywords.count(), self.count()
+        if held != papers_now:
+            return [f"the keyword index holds {held} papers, the catalogue {papers_now} {repair}"]
+        return []
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _counting(docs: Iterable[Doc], on_progress: Callable[[int], None] | None) -> Iterator[Doc]:
+    """`docs`, calling `on_progress(n)` every 1,000 papers and at the end."""
+    n = 0
+    for n, doc in enumerate(docs, 1):
+        if on_progress and n % 1000 == 0:
+            on_progress(n)
+        yield doc
+    if on_progress:
+        on_progress(n)

@@ -29,7 +29,8 @@ def semantic_if_indexed(data_dir: Path, store_count_embeddings: int) -> Semantic
 def app_from_env() -> FastAPI:
     settings = Settings.load()
     config = WebConfig.from_env(dev=os.environ.get("PAPERTIDE_DEV") == "1")
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, keyword_dir=settings.keyword_dir)
+    store.sync_keyword_index()  # before the first reader, not during their first search
     from ..embed import MiniLM
 
     semantic = semantic_if_indexed(settings.data_dir, store.count_embeddings(MiniLM.name))

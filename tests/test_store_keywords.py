@@ -1,0 +1,208 @@
+"""The keyword index beside the database: query building, catching up, surviving restarts and
+crashes, being detected and repaired when out of step, and filtering."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import tantivy
+
+from papertide.model import Paper
+from papertide.search import Filters, parse_query
+from papertide.store.keywords import MARKS_FILE, Marks, category_terms, query_string
+from papertide.store.sql import SqlStore
+
+
+def paper(pid: str, title: str, abstract: str = "", **kw: object) -> Paper:
+    return Paper(id=pid, title=title, abstract=abstract, **kw)  # type: ignore[arg-type]
+
+
+def found(store: SqlStore, text: str, **kw: object) -> list[str]:
+    return store.keyword_search(parse_query(text), 10, **kw)[0]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("score matching", '+("score" "matching")'),
+        ('"score matching" -diffusion', '+("score matching") -"diffusion"'),
+        ("author:Song graphs", '+("graphs") +authors:"song"'),
+        ('title:x AND "y OR *', '+("title" "x" "y or")'),  # operators are words; an open quote runs to the end
+        ("cat:cs.LG", None),  # categories are clauses of their own, not words
+        ("-diffusion", None),
+    ],
+)
+def test_query_string(text: str, expected: str | None) -> None:
+    assert query_string(parse_query(text)) == expected
+
+
+def test_category_terms() -> None:
+    assert category_terms(["cs.LG", "stat.ML", "cs.CL", "hep-th", ""]) == [
+        "cs",
+        "cs.cl",
+        "cs.lg",
+        "hep-th",
+        "stat",
+        "stat.ml",
+    ]
+
+
+def test_the_index_lives_beside_the_database_and_survives_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'papertide.sqlite3'}"
+    store = SqlStore(url)
+    store.migrate()
+    store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+    assert store.sync_keyword_index() == 2
+    store.close()
+    assert json.loads((tmp_path / "papertide.sqlite3-keywords" / MARKS_FILE).read_text())["max_pk"] == 2
+    again = SqlStore(url)
+    assert again.sync_keyword_index() == 0  # nothing to do: the marks match the database
+    assert found(again, "flow") == ["p2"]
+    again.close()
+
+
+def test_search_catches_up_with_new_changed_and_deleted_papers(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+    assert found(store, "matching") == ["p1", "p2"]
+    store.apply([("p1", paper("p1", "Sliced score estimation")), (None, paper("p3", "Matching pursuit"))])
+    assert store.keywords.marks() == Marks(max_pk=2, seq=0)  # behind until someone searches
+    assert found(store, "matching") == ["p2", "p3"]
+    assert found(store, "sliced") == ["p1"]
+    with store.engine.begin() as conn:  # an operator deletes a paper by hand: the log still sees it
+        conn.exec_driver_sql("DELETE FROM papers WHERE id = 'p2'")
+    assert found(store, "matching") == ["p3"]
+    assert store.keywords.marks() == Marks(max_pk=3, seq=2)
+    assert store.check() == []
+
+
+def test_a_vote_does_not_touch_the_keyword_index(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching"))])
+    store.sync_keyword_index()
+    unchanged = paper("p1", "Score matching", upvotes=40)
+    store.apply([("p1", unchanged)])  # an update that leaves every searchable field as it was
+    assert store.keyword_marks() == Marks(max_pk=1, seq=0)
+
+
+def test_a_reused_pk_is_indexed(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+    store.sync_keyword_index()
+    with store.engine.begin() as conn:  # deleting the highest row lets SQLite hand its pk out again
+        conn.exec_driver_sql("DELETE FROM papers WHERE id = 'p2'")
+    store.sync_keyword_index()
+    store.apply([(None, paper("p3", "Matching pursuit"))])
+    assert store.pks_for_ids(["p3"]) == {"p3": 2}
+    assert found(store, "matching") == ["p1", "p3"]
+
+
+def test_a_crash_between_commit_and_marks_is_repaired_by_a_rebuild(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching"))])
+    store.sync_keyword_index()
+    marks_file = store.keywords.path / MARKS_FILE  # type: ignore[operator]
+    before = marks_file.read_text()
+    store.apply([(None, paper("p2", "Flow matching"))])
+    store.sync_keyword_index()
+    marks_file.write_text(before)  # as if killed after tantivy's commit, before the marks were written
+    assert store.sync_keyword_index() == 2  # the marks do not describe the last commit: rebuilt, not added twice
+    assert found(store, "matching") == ["p1", "p2"]
+    assert store.check() == []
+
+
+def test_an_unreadable_index_is_rebuilt(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching"))])
+    store.sync_keyword_index()
+    (store.keywords.path / MARKS_FILE).write_text("{not json")  # type: ignore[operator]
+    reopened = SqlStore(store.url)
+    assert found(reopened, "score") == ["p1"]
+    reopened.close()
+
+
+def test_check_detects_an_index_out_of_step_and_repair_rebuilds_it(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+    store.sync_keyword_index()
+    assert store.check() == []
+    index = tantivy.Index.open(str(store.keywords.path))  # remove p1 behind the store's back
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    writer.delete_documents_by_term("pk", 1)
+    writer.commit()
+    del writer
+    assert store.check() == [
+        "the keyword index holds 1 papers, the catalogue 2 (`papertide check --repair` rebuilds it)"
+    ]
+    assert store.sync_keyword_index(rebuild=True) == 2
+    assert store.check() == []
+    assert found(store, "matching") == ["p1", "p2"]
+
+
+def test_an_index_ahead_of_a_restored_database_is_reported(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching"))])
+    store.apply([("p1", paper("p1", "Sliced score matching"))])
+    store.sync_keyword_index()
+    with store.engine.begin() as conn:  # a backup from before the change
+        conn.exec_driver_sql("DELETE FROM keyword_changes")
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'keyword_changes'")
+    assert store.check() == [
+        "the keyword index has seen changes the database has not (#1 > #0): was the database restored from a "
+        "backup? (`papertide check --repair` rebuilds it)"
+    ]
+    assert found(store, "sliced") == ["p1"]  # a search rebuilds it too
+    assert store.check() == []
+
+
+def test_a_search_does_not_wait_for_another_process_writing_the_index(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching"))])
+    store.sync_keyword_index()
+    store.apply([(None, paper("p2", "Flow matching"))])
+    lock_path = store.keywords.path.with_name(store.keywords.path.name + ".lock")  # type: ignore[union-attr]
+    with open(lock_path, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is catching up
+        assert found(store, "matching") == ["p1"]  # what is committed, at once
+    assert found(store, "matching") == ["p1", "p2"]
+
+
+def test_an_in_memory_database_keeps_its_index_in_memory() -> None:
+    store = SqlStore("sqlite://")
+    store.migrate()
+    store.apply([(None, paper("p1", "Score matching"))])
+    assert store.keywords.path is None
+    assert found(store, "score") == ["p1"]
+    store.close()
+
+
+@pytest.fixture
+def dated(store: SqlStore) -> SqlStore:
+    store.apply(
+        [
+            (None, paper("old", "Graph networks", published=datetime(2019, 5, 1), categories=("cs.LG",), upvotes=50)),
+            (None, paper("mid", "Graph networks for molecules", published=datetime(2022, 3, 1), code_url="https://c")),
+            (None, paper("new", "Graph kernels", published=datetime(2025, 1, 9), categories=("stat.ML",), upvotes=7)),
+            (None, paper("undated", "Graph theory")),
+        ]
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("text", "kw", "expected"),
+    [
+        ("graph", {"sort": "newest"}, ["new", "mid", "old", "undated"]),
+        ("graph", {"filters": Filters(since=date(2020, 1, 1))}, ["new", "mid"]),
+        ("graph", {"filters": Filters(until=date(2022, 3, 1)), "sort": "newest"}, ["mid", "old"]),
+        (
+            "graph",
+            {"filters": Filters(since=date(31, 1, 1), until=date(9999, 1, 1)), "sort": "newest"},
+            ["new", "mid", "old"],
+        ),
+        ("graph", {"filters": Filters(has_code=True)}, ["mid"]),
+        ("graph", {"filters": Filters(min_upvotes=5)}, ["old", "new"]),
+        ("graph", {"sort": "upvotes"}, ["old", "new", "undated", "mid"]),  # equal votes: better match first
+        ("graph cat:stat", {}, ["new"]),
+        ("graph cat:CS.lg", {}, ["old"]),
+        ("graph -kernels -molecules", {}, ["old", "undated"]),
+    ],
+)
+def test_filters_and_orders(dated: SqlStore, text: str, kw: dict[str, object], expected: list[str]) -> None:
+    assert found(dated, text, **kw) == expected
