@@ -18,6 +18,8 @@ collection's corpus, where words are as common as in real abstracts.
 `--hybrid` also times `catalogue.search(mode="hybrid")`: the real encoder embeds each query, and
 the ANN index holds synthetic clustered vectors for every paper (made once by `latency.clustered`
 and kept in DATA_DIR/vectors.usearch; encoding a million abstracts would take hours here).
+`--vectors N` gives only the first N papers a vector: building the HNSW graph of a million takes
+~10 minutes or more, and the ANN half's own latency at 1M is `bench/latency.py`'s to measure.
 """
 
 from __future__ import annotations
@@ -69,18 +71,21 @@ def concurrent(run: Callable[[str], object], queries: list[str], clients: int) -
     return latencies, len(latencies) / (time.perf_counter() - start)
 
 
-def synthetic_semantic(store: SqlStore, data_dir: Path) -> catalogue.Semantic:
-    """The real encoder over an ANN index of clustered vectors, one per paper, built once."""
+def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> catalogue.Semantic:
+    """The real encoder over an ANN index of clustered vectors, one per paper (or for the first
+    `limit` papers), built once."""
     from papertide.embed import MiniLM
 
     from latency import clustered
 
     encoder = MiniLM()
     index = VectorIndex(data_dir / "vectors.usearch", encoder.dim, encoder.name)
-    if index.state is None or len(index.index) != store.count():
+    wanted = min(limit or store.count(), store.count())
+    if index.state is None or len(index.index) != wanted:
         start = time.perf_counter()
         with store.engine.connect() as conn:
-            pks = np.array([r[0] for r in conn.exec_driver_sql("SELECT pk FROM papers ORDER BY pk")], dtype=np.uint64)
+            rows = conn.exec_driver_sql("SELECT pk FROM papers ORDER BY pk LIMIT ?", (wanted,))
+            pks = np.array([r[0] for r in rows], dtype=np.uint64)
         index.index = index._empty()
         index.index.add(pks, clustered(len(pks), np.random.default_rng(0)))
         index.save(store.vector_generation())
@@ -110,6 +115,7 @@ def main() -> None:
     parser.add_argument("--queries-file", type=Path, help="sample real queries (BEIR queries.jsonl)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--hybrid", action="store_true", help="also time hybrid search (synthetic vectors)")
+    parser.add_argument("--vectors", type=int, help="synthetic vectors for only this many papers (a faster build)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/keyword_latency.json"))
     args = parser.parse_args()
     store = SqlStore(f"sqlite:///{args.data_dir / 'papertide.sqlite3'}")
@@ -127,7 +133,7 @@ def main() -> None:
         queries = [" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(args.queries)]
     runs: dict[str, Callable[[str], object]] = {"keyword": lambda q: catalogue.search(store, q, limit=10)}
     if args.hybrid:
-        semantic = synthetic_semantic(store, args.data_dir)
+        semantic = synthetic_semantic(store, args.data_dir, args.vectors)
         runs["hybrid"] = lambda q: catalogue.search(store, q, limit=10, mode="hybrid", semantic=semantic)
     scan_ms = []
     with store.engine.connect() as conn:

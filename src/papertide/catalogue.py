@@ -34,6 +34,10 @@ class Hit:
 MODES = ("hybrid", "keyword", "semantic")
 # How deep each retriever looks before fusion: fusion can lift a paper that one mode ranks low.
 FUSION_DEPTH = 100
+# Reciprocal-rank fusion's k: smaller trusts the top ranks of each list more. Chosen by 2-fold
+# cross-validation on SciFact's queries (three shuffles: k=20 won 5 of 6 folds over 10, 30 and 60;
+# held-out nDCG@10 0.727-0.730, against 0.719 at the customary 60).
+FUSION_K = 20
 
 
 @dataclass
@@ -77,7 +81,7 @@ def search(
         ids, scores = by_meaning
     else:
         by_words, _ = store.keyword_search(query, limit=depth, filters=filters)
-        ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]])
+        ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]], k=FUSION_K)
     papers = store.get_many(ids)
     score_of = dict(zip(ids, scores, strict=True))
     ranked = sort_papers([papers[i] for i in ids if i in papers and filters.admits(papers[i])], sort)
