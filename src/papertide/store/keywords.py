@@ -179,17 +179,18 @@ class KeywordIndex:
         state = self._read_state()
         return None if state is None else Marks(state.max_pk, state.seq)
 
-    def refresh(self) -> None:
-        """See what another process committed since this one last looked."""
+    def refresh(self) -> Marks | None:
+        """See what another process committed since this one last looked; return the marks on disk
+        (one read of the marks file serves both)."""
         state = self._read_state()
-        if state == self.state:
-            return
-        with self._lock:
-            if state is None or self.state is None or state.build != self.state.build:
-                self.index = self._open_current()
-            else:
-                self.index.reload()
-                self.state = state
+        if state != self.state:
+            with self._lock:
+                if state is None or self.state is None or state.build != self.state.build:
+                    self.index = self._open_current()
+                else:
+                    self.index.reload()
+                    self.state = state
+        return None if state is None else Marks(state.max_pk, state.seq)
 
     @contextlib.contextmanager
     def writing(self, wait: bool) -> Iterator[bool]:

@@ -357,8 +357,8 @@ class SqlStore:
         """Bring the keyword index up to the database (or rebuild it) and return how many papers were
         (re)indexed. Without `wait`, a process that finds another one writing the index returns
         at once and searches what is committed."""
-        if not rebuild and self.keywords.marks() == self.keyword_marks():
-            self.keywords.refresh()
+        # The hot path of every keyword search: one marks row from the database, one small file read.
+        if not rebuild and self.keywords.refresh() == self.keyword_marks():
             return 0
         with self.keywords.writing(wait) as mine:
             if not mine:
