@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 
+import pgserver
 from papertide.accounts import RATE_LIMITS
 from papertide.model import Paper
 from papertide.sources import Item
@@ -32,12 +33,48 @@ GOLDEN = Path(__file__).parent / "golden"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for this test run (see tests/postgres.py); skipped where none can be had,
+    unless $PAPERTIDE_REQUIRE_POSTGRES is set (CI sets it, so the PostgreSQL tests cannot go missing)."""
+    given = os.environ.get("PAPERTIDE_TEST_POSTGRES")
+    if given:
+        pgserver.create_template(given)
+        yield given
+        return
+    bindir = pgserver.postgres_bindir()
+    if bindir is None:
+        if os.environ.get("PAPERTIDE_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required ($PAPERTIDE_REQUIRE_POSTGRES) but no pg_ctl was found")
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with pgserver.local_cluster(bindir) as url:
+        pgserver.create_template(url)
+        yield url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules that hold the store contract (`ON_BOTH_BACKENDS = True`) run each test that uses a store
+    on SQLite and on PostgreSQL, except tests marked `sqlite_only` (what they check is SQLite's own)."""
+    if "store" in metafunc.fixturenames and getattr(metafunc.module, "ON_BOTH_BACKENDS", False):
+        backends = ("sqlite",) if metafunc.definition.get_closest_marker("sqlite_only") else pgserver.BACKENDS
+        metafunc.parametrize("store", backends, indirect=True)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    s = SqlStore(f"sqlite:///{tmp_path / 'papertide.sqlite3'}")
-    s.migrate()
-    yield s
-    s.close()
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A fresh, migrated database: an SQLite file, or a PostgreSQL database of its own (parametrized,
+    or for every test with PAPERTIDE_TEST_BACKEND=postgresql)."""
+    if getattr(request, "param", os.environ.get("PAPERTIDE_TEST_BACKEND", "sqlite")) == "sqlite":
+        s = SqlStore(f"sqlite:///{tmp_path / 'papertide.sqlite3'}")
+        s.migrate()
+        yield s
+        s.close()
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    with pgserver.fresh_database(admin_url) as url:
+        s = SqlStore(url, keyword_dir=tmp_path / "keywords")
+        yield s
+        s.close()
 
 
 # --- a real HTTP server standing in for arXiv and Hugging Face -------------------------------------

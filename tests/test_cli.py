@@ -6,8 +6,10 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
+import pgserver
 from papertide.cli import main
 from papertide.store.sql import SqlStore
+from pgserver import BACKENDS
 
 from conftest import FIXTURES, LocalServer, serve_file
 
@@ -31,7 +33,13 @@ COMMANDS = [
 
 
 @pytest.fixture
-def run(tmp_path: Path):
+def run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the CLI on a data dir of the test's own; parametrized with "postgresql", the database
+    is an empty PostgreSQL one named by $PAPERTIDE_DATABASE_URL, as an operator would set it."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        empty = pgserver.fresh_database(request.getfixturevalue("postgres_admin_url"), "template0")
+        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", empty.__enter__())
+        request.addfinalizer(lambda: empty.__exit__(None, None, None))
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0):
@@ -55,13 +63,14 @@ def test_every_command_has_help(command: list[str]) -> None:
         assert "--data-dir" in result.output
 
 
+@pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_import_twice_then_stats(run) -> None:
     first = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(first.stdout) == {"new": 4, "updated": 0, "unchanged": 1, "rejected": 0, "rejections": []}
     second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(second.stdout)["unchanged"] == 5
     facts = orjson.loads(run("stats", "--json").stdout)
-    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0008")
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0009")
 
 
 def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
@@ -204,9 +213,10 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 5
 
 
+@pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0008" in run("check").output
+    assert "ok: 3 papers, schema 0009" in run("check").output
 
 
 def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -> None:
@@ -214,7 +224,7 @@ def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -
     store = SqlStore(f"sqlite:///{tmp_path / 'data' / 'papertide.sqlite3'}")
     store.start_bulk_load()  # as an import killed before its end leaves the database
     assert "index ix_papers_published unbuilt" in run("check", code=1).output
-    assert "ok: 3 papers, schema 0008" in run("check", "--repair").output
+    assert "ok: 3 papers, schema 0009" in run("check", "--repair").output
     assert not store.bulk_load_unfinished()
     store.close()
 
@@ -228,6 +238,7 @@ def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+@pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> None:
     run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"))
     hybrid_before = run("search", "quantum surface codes", "--json")

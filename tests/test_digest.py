@@ -200,7 +200,12 @@ def test_sigkill_mid_run_then_rerun_sends_everyone_exactly_once(
 
     members = [subscribe(catalogue, f"m{i:02d}") for i in range(20)]
     papertide = Path(sys.executable).with_name("papertide")
-    env = {**os.environ, "PAPERTIDE_SMTP_URL": smtp_sink.url, "PAPERTIDE_BASE_URL": "http://papertide.test"}
+    env = {
+        **os.environ,
+        "PAPERTIDE_DATABASE_URL": catalogue.url,  # the test's database, whichever backend it is on
+        "PAPERTIDE_SMTP_URL": smtp_sink.url,
+        "PAPERTIDE_BASE_URL": "http://papertide.test",
+    }
     command = [
         papertide,
         "digest",

@@ -1,19 +1,23 @@
-"""The store contract: what every backend must do (run against SQLite; PostgreSQL joins later)."""
+"""The store contract: what every backend must do (each test runs on SQLite and on PostgreSQL)."""
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import pgserver
 from papertide.ids import title_key
 from papertide.model import Author, Paper
 from papertide.search import parse_query
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import metadata, papers
 from papertide.store.sql import SqlStore
+from pgserver import BACKENDS
 
 FULL = Paper(
     id="2510.25021",
@@ -37,6 +41,8 @@ FULL = Paper(
     project_url="https://p.example",
     source="arxiv",
 )
+
+ON_BOTH_BACKENDS = True  # every test that uses `store` runs on SQLite and PostgreSQL (conftest)
 
 
 def paper(pid: str, title: str, abstract: str = "", **kw: object) -> Paper:
@@ -165,17 +171,39 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0008",
+        "0009",
     )
 
 
+def test_a_new_title_or_abstract_drops_the_papers_vector(store: SqlStore) -> None:
+    store.apply([(None, paper("p1", "Score matching", "Old abstract.")), (None, paper("p2", "Flow matching"))])
+    pks = store.pks_for_ids(["p1", "p2"])
+    generation = store.save_embeddings("m", [pks["p1"], pks["p2"]], np.ones((2, 4), dtype=np.float32))
+    store.apply([("p2", paper("p2", "Flow matching", upvotes=3))])  # not its text: the vector stays
+    assert (store.pending_embeddings("m", 10), store.vector_generation()) == ([], generation)
+    store.apply([("p1", paper("p1", "Score matching", "New abstract."))])
+    assert store.pending_embeddings("m", 10) == [(pks["p1"], "Score matching", "New abstract.")]
+    assert store.vector_generation() == generation + 1  # the ANN index file is out of step now
+
+
+@pytest.mark.sqlite_only
 def test_sqlite_file_is_in_wal_mode(store: SqlStore) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
-    old = SqlStore(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database (no schema yet), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    with pgserver.fresh_database(request.getfixturevalue("postgres_admin_url"), "template0") as url:
+        yield url
+
+
+def test_migration_upgrades_an_old_database_in_place(empty_url: str, tmp_path: Path) -> None:
+    old = SqlStore(empty_url, keyword_dir=tmp_path / "keywords")
     old.migrate("0001")  # a database from before the keyword index existed
     with old.engine.begin() as conn:  # written as the code of that time wrote it: no index to feed
         row = paper_to_row(paper("p1", "Score matching for graphs"))
@@ -183,11 +211,12 @@ def test_migration_upgrades_an_old_database_in_place(tmp_path: Path) -> None:
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0008"
+    assert old.schema_revision() == "0009"
     assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
     found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
     assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}
     assert old.check() == []
+    old.close()
 
 
 def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
@@ -197,8 +226,9 @@ def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
 
 
 def index_names(store: SqlStore) -> list[str]:
+    """The papers table's own indexes (not the one PostgreSQL lists for the id's UNIQUE constraint)."""
     with store.engine.connect() as conn:
-        return sorted(i["name"] for i in sa.inspect(conn).get_indexes("papers"))
+        return sorted(str(i["name"]) for i in sa.inspect(conn).get_indexes("papers") if i["name"] != "papers_id_key")
 
 
 def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> None:

@@ -3,6 +3,7 @@ tokens, delivery claims."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -12,6 +13,8 @@ from papertide.store.community import Conflict
 from papertide.store.sql import SqlStore
 
 NOW = datetime(2025, 11, 5, 9, 0)
+
+ON_BOTH_BACKENDS = True  # every test that uses `store` runs on SQLite and PostgreSQL (conftest)
 
 
 @pytest.fixture
@@ -36,6 +39,24 @@ def test_votes_set_withdraw_toggle(store: SqlStore, ids: tuple[int, int, int]) -
     assert c.voted(ada, [pk]) == {pk} and c.voted(bob, [pk]) == set()
     assert c.voted_ids(ada) == ["2511.00001"]
     assert store.catalogue_version() == version + 3  # moved by each real change only
+
+
+def test_toggles_at_once_each_count(store: SqlStore, ids: tuple[int, int, int]) -> None:
+    """Twenty-one toggles by one member at the same moment: an odd number, so the vote stands, counted once."""
+    ada, _, pk = ids
+    start = threading.Barrier(21)
+
+    def toggle() -> None:
+        start.wait()
+        store.community.set_vote(ada, pk, None, NOW)
+
+    threads = [threading.Thread(target=toggle) for _ in range(21)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.community.voted(ada, [pk]) == {pk}
+    assert store.get("2511.00001").votes == 5  # type: ignore[union-attr]  (4 from the source + 1)
 
 
 def test_a_reimport_keeps_member_votes(store: SqlStore, ids: tuple[int, int, int]) -> None:

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import fcntl
 import json
+import threading
+import time
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 import tantivy
 
+import pgserver
 from papertide.model import Paper
 from papertide.search import Filters, parse_query
+from papertide.store import Change
 from papertide.store.keywords import MARKS_FILE, Marks, category_terms, query_string
+from papertide.store.rows import paper_to_row
+from papertide.store.schema import papers
 from papertide.store.sql import SqlStore
+
+ON_BOTH_BACKENDS = True  # every test that uses `store` runs on SQLite and PostgreSQL (conftest)
 
 
 def paper(pid: str, title: str, abstract: str = "", **kw: object) -> Paper:
@@ -87,6 +95,7 @@ def test_a_vote_does_not_touch_the_keyword_index(store: SqlStore) -> None:
     assert store.keyword_marks() == Marks(max_pk=1, seq=0)
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's sequences never hand a pk out twice
 def test_a_reused_pk_is_indexed(store: SqlStore) -> None:
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
     store.sync_keyword_index()
@@ -115,7 +124,7 @@ def test_an_unreadable_index_is_rebuilt(store: SqlStore) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
     store.sync_keyword_index()
     (store.keywords.path / MARKS_FILE).write_text("{not json")  # type: ignore[operator]
-    reopened = SqlStore(store.url)
+    reopened = SqlStore(store.url, store.keywords.path)
     assert found(reopened, "score") == ["p1"]
     reopened.close()
 
@@ -143,7 +152,8 @@ def test_an_index_ahead_of_a_restored_database_is_reported(store: SqlStore) -> N
     store.sync_keyword_index()
     with store.engine.begin() as conn:  # a backup from before the change
         conn.exec_driver_sql("DELETE FROM keyword_changes")
-        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'keyword_changes'")
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'keyword_changes'")
     assert store.check() == [
         "the keyword index has seen changes the database has not (#1 > #0): was the database restored from a "
         "backup? (`papertide check --repair` rebuilds it)"
@@ -161,6 +171,57 @@ def test_a_search_does_not_wait_for_another_process_writing_the_index(store: Sql
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is catching up
         assert found(store, "matching") == ["p1"]  # what is committed, at once
     assert found(store, "matching") == ["p1", "p2"]
+
+
+def _wait_for_a_writer_blocked_on_the_advisory_lock(store: SqlStore) -> bool:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+    for _ in range(200):  # up to 10 s; a blocked writer shows up within milliseconds
+        with store.engine.connect() as conn:
+            if conn.exec_driver_sql(query).scalar_one():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # a hand-written INSERT (the trigger takes the lock) holds pk 1 while the store adds p2
+        ("INSERT", [(None, paper("p2", "Flow matching"))]),
+        # an UPDATE of a title (the trigger takes the lock) holds a log seq while the store changes p2
+        ("UPDATE", [("p2", paper("p2", "Rectified flow matching"))]),
+    ],
+)
+def test_postgresql_writers_commit_pks_and_log_seqs_in_order(
+    postgres_admin_url: str, tmp_path: Path, first: str, second: list[Change]
+) -> None:
+    """Without commit order, an index synced between the second writer's commit and the first's
+    would mark past the first writer's pk or seq and never index that paper."""
+    with pgserver.fresh_database(postgres_admin_url) as url:
+        store = SqlStore(url, tmp_path / "keywords")
+        if first == "UPDATE":
+            store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+            store.sync_keyword_index()
+        slow = store.engine.connect()
+        transaction = slow.begin()
+        if first == "INSERT":
+            row = paper_to_row(paper("p1", "Score matching"))
+            slow.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
+        else:
+            slow.execute(papers.update().where(papers.c.id == "p1").values(title="Sliced score matching"))
+        writer = threading.Thread(target=store.apply, args=(second,))
+        writer.start()
+        assert _wait_for_a_writer_blocked_on_the_advisory_lock(store)
+        store.sync_keyword_index()  # sees neither: the second waits for the first to commit
+        transaction.commit()
+        slow.close()
+        writer.join(timeout=30)
+        assert found(store, "matching") == ["p1", "p2"]
+        assert found(store, "sliced" if first == "UPDATE" else "score") == ["p1"]
+        assert found(store, "rectified") == (["p2"] if first == "UPDATE" else [])
+        assert store.pks_for_ids(["p1", "p2"]) == {"p1": 1, "p2": 2}
+        assert store.check() == []
+        store.close()
 
 
 def test_an_in_memory_database_keeps_its_index_in_memory() -> None:

@@ -46,13 +46,15 @@ def _member(row: Any) -> Member:
 
 
 def _insert_ignoring_duplicates(table: sa.Table, dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING whose `rowcount` says whether a row went in (SQLAlchemy only
+    keeps an INSERT's rowcount when asked to; psycopg's would otherwise read -1)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing()
+        return pg_insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
 
 class SqlCommunity:
@@ -143,6 +145,10 @@ class SqlCommunity:
         The vote row and the paper's count change in one transaction, so the count is exact."""
         key = sa.and_(votes.c.member_id == member_id, votes.c.paper_pk == paper_pk)
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Lock the paper's row first: two toggles at once would otherwise both find the vote
+                # and both delete it (one a no-op), losing a toggle. SQLite writers are serial anyway.
+                conn.execute(sa.select(papers.c.pk).where(papers.c.pk == paper_pk).with_for_update())
             voted = False
             if want is not False:
                 insert = _insert_ignoring_duplicates(votes, self.dialect).values(

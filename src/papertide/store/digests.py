@@ -121,7 +121,7 @@ class SqlDigests:
             index_elements=[deliveries.c.member_id, deliveries.c.digest_date],
             set_={"status": "sending", "attempts": deliveries.c.attempts + 1, "updated_at": now},
             where=deliveries.c.status.not_in(FINAL),
-        )
+        ).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked for
         with self.engine.begin() as conn:
             return bool(conn.execute(claim).rowcount == 1)
 

@@ -35,6 +35,8 @@ UPVOTE_DEPTH = 1000
 # Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
 # (the id and title-hash indexes stay: every batch looks papers up by them).
 _BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
+# PostgreSQL: the advisory lock that keeps new pks and keyword-log seqs in commit order (migration 0009).
+KEYWORD_LOG_LOCK = 7_303_265
 BROWSE_INDEXES = tuple(sorted((i for i in papers.indexes if i.name in _BROWSE_INDEX_NAMES), key=lambda i: str(i.name)))
 
 
@@ -298,6 +300,10 @@ class SqlStore:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Before any row lock: the triggers take this lock too (migration 0009), and a writer
+                # holding a row while waiting for the lock could deadlock with one holding the lock.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(KEYWORD_LOG_LOCK)))
             bump_catalogue_version(conn)
             if updates:
                 values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
@@ -364,7 +370,7 @@ class SqlStore:
             if not mine:
                 self.keywords.refresh()
                 return 0
-            with self.engine.connect() as conn:  # one read transaction: the rows as of `target`
+            with self._snapshot() as conn:  # the rows as of `target`
                 target = Marks(*conn.execute(_KEYWORD_MARKS).one())
                 have = self.keywords.marks()
                 if not rebuild and have == target:
@@ -385,6 +391,12 @@ class SqlStore:
                     (_keyword_doc(r) for r in self._keyword_rows(conn, changed) if r[0] <= have.max_pk),
                 )
                 return self.keywords.update(_counting(docs, on_progress), changed, target)
+
+    def _snapshot(self) -> sa.Connection:
+        """A connection whose reads all see one snapshot: SQLite's read transaction does; PostgreSQL's
+        default level takes a new snapshot per statement, so ask for REPEATABLE READ."""
+        conn = self.engine.connect()
+        return conn.execution_options(isolation_level="REPEATABLE READ") if self.dialect == "postgresql" else conn
 
     def _keyword_docs(self, conn: sa.Connection, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
         """Papers with pk in (after_pk, until_pk], in pk order, read a batch at a time."""
@@ -487,8 +499,6 @@ class SqlStore:
         rebuilt by sorting once instead of growing by random inserts. Until `finish_bulk_load`
         browsing is slow; a process killed in between leaves a consistent database that
         `finish_bulk_load` completes (`bulk_load_unfinished` says when it is needed)."""
-        if self.dialect != "sqlite":
-            return
         with self.engine.begin() as conn:
             for index in BROWSE_INDEXES:
                 index.drop(conn, checkfirst=True)
@@ -502,8 +512,6 @@ class SqlStore:
                 index.create(conn, checkfirst=True)
 
     def bulk_load_unfinished(self) -> bool:
-        if self.dialect != "sqlite":
-            return False
         with self.engine.connect() as conn:
             return bool(_missing_browse_indexes(conn))
 
@@ -515,12 +523,13 @@ class SqlStore:
                 result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
                 if result != ["ok"]:
                     problems.extend(f"integrity: {r}" for r in result)
-                missing = _missing_browse_indexes(conn)
-            if missing:
-                problems.append(
-                    f"an interrupted bulk import left {', '.join(f'index {name}' for name in missing)} unbuilt "
-                    "(the next import, or `papertide check --repair`, builds them)"
-                )
+        with self.engine.connect() as conn:
+            missing = _missing_browse_indexes(conn)
+        if missing:
+            problems.append(
+                f"an interrupted bulk import left {', '.join(f'index {name}' for name in missing)} unbuilt "
+                "(the next import, or `papertide check --repair`, builds them)"
+            )
         problems.extend(self._keyword_index_problems())
         if self.schema_revision() != self.head_revision():
             problems.append(f"schema at {self.schema_revision()}, code expects {self.head_revision()}")
