@@ -153,6 +153,9 @@ def test_filters_sorting_and_paging_in_every_mode(corpus: SqlStore, encoder: Min
     assert ids("fraud detection", filters=Filters(min_upvotes=3)) == ["c03"]
     assert ids(learning, limit=12, filters=Filters(has_code=True, since=date(2024, 1, 4))) == []
     assert ids("molecules and fraud", limit=2, sort="upvotes", filters=Filters(min_upvotes=1)) == ["c03", "c07"]
+    # Relevance order without filters fetches only the page: pages are slices of one ranking.
+    whole = ids(learning, limit=6)
+    assert ids(learning, limit=3) + ids(learning, limit=3, offset=3) == whole and len(whole) == 6
 
 
 @pytest.mark.parametrize("mode", catalogue.MODES)

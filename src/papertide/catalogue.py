@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +47,9 @@ class Semantic:
 
     encoder: Encoder
     index: VectorIndex
+    # One helper thread: hybrid search encodes the query there while the keyword index is searched
+    # here (both release the GIL), so a query costs the slower of the two, not their sum.
+    helper: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "papertide-encode"))
 
     @classmethod
     def open(cls, data_dir: Path, encoder: Encoder | None = None) -> Semantic:
@@ -76,14 +80,18 @@ def search(
     if semantic is None:
         raise CatalogueError(f"{mode} search needs an encoder and a vector index")
     depth = max(offset + limit, FUSION_DEPTH) * (5 if filters.active else 1)
-    by_meaning = _semantic_ids(store, query, semantic, depth)
     if mode == "semantic":
-        ids, scores = by_meaning
+        ids, scores = _semantic_ids(store, query, semantic, depth)
     else:
+        by_meaning = semantic.helper.submit(_semantic_ids, store, query, semantic, depth)
         by_words, _ = store.keyword_search(query, limit=depth, filters=filters)
-        ids, scores = reciprocal_rank_fusion([by_words, by_meaning[0]], k=FUSION_K)
-    papers = store.get_many(ids)
+        ids, scores = reciprocal_rank_fusion([by_words, by_meaning.result()[0]], k=FUSION_K)
     score_of = dict(zip(ids, scores, strict=True))
+    if sort == "relevance" and not filters.active:  # the order is final: fetch only the page
+        page = ids[offset : offset + limit]
+        papers = store.get_many(page)
+        return [Hit(papers[i], score_of[i]) for i in page if i in papers]
+    papers = store.get_many(ids)
     ranked = sort_papers([papers[i] for i in ids if i in papers and filters.admits(papers[i])], sort)
     return [Hit(p, score_of[p.id]) for p in ranked[offset : offset + limit]]
 
