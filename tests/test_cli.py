@@ -2,6 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -253,6 +254,22 @@ def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> Non
     assert [h["id"] for h in related] == ["c12", "c11"]
     assert "no paper 'nope'" in run("related", "nope", code=1).output
     assert "index holds 12 vectors" in run("index", "--rebuild").output
+
+
+def test_check_reports_a_vector_index_out_of_step_and_repair_rebuilds_it(run, tmp_path: Path) -> None:
+    run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"), "--index")
+    store = SqlStore(f"sqlite:///{tmp_path / 'data' / 'papertide.sqlite3'}")
+    pk = store.pks_for_ids(["c01"])["c01"]
+    store.save_embeddings("all-MiniLM-L6-v2-int8", [pk], np.eye(1, 384, dtype=np.float32))  # file not saved
+    store.close()
+    problem = " ".join(run("check", code=1).output.split())  # as the terminal wrapped it
+    assert problem == (
+        "problem the vector index (12 vectors at generation 1) is out of step with the database's 12 vectors at "
+        "generation 2 (`papertide index` or `papertide check --repair` rebuilds it; searches meanwhile use it as "
+        "it is)"
+    )
+    assert "ok: 12 papers" in run("check", "--repair").output
+    assert "ok: 12 papers" in run("check").output
 
 
 def test_import_with_index_encodes_only_what_is_new(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -108,6 +108,36 @@ def test_out_of_step_index_is_detected_and_repaired(corpus: SqlStore, encoder: M
     assert {h.paper.id for h in hits} == {"c03", "c04"}  # c03 now carries the new vector
 
 
+def test_an_index_another_process_saved_is_loaded_not_rebuilt(
+    corpus: SqlStore, encoder: MiniLM, tmp_path: Path
+) -> None:
+    path = tmp_path / "vectors.usearch"
+    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    web_worker = VectorIndex(path, encoder.dim, encoder.name)
+    cron = VectorIndex(path, encoder.dim, encoder.name)  # `papertide index` in another process
+    pk, vector = corpus.pks_for_ids(["c03"])["c03"], encoder.encode(["quantum surface codes"])
+    cron.upsert(np.array([pk]), vector)
+    cron.save(corpus.save_embeddings(encoder.name, [pk], vector))
+    assert not web_worker.in_step(corpus)
+    assert web_worker.ensure(corpus, rebuild_limit=0)  # in step again, and no rebuild was allowed
+    assert web_worker.search(vector[0], 1) == ([pk], [1.0])
+
+
+def test_a_large_stale_index_is_searched_as_it_is_until_papertide_index(
+    corpus: SqlStore, encoder: MiniLM, tmp_path: Path
+) -> None:
+    path = tmp_path / "vectors.usearch"
+    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    web_worker = VectorIndex(path, encoder.dim, encoder.name)
+    paper = corpus.get("c11")
+    assert paper is not None
+    corpus.apply([("c11", paper.replace(abstract="A new abstract about sea turtles."))])  # its vector is dropped
+    assert web_worker.ensure(corpus, rebuild_limit=10) is False  # 11 stored vectors: too many to rebuild here
+    assert len(web_worker.index) == 12 and not web_worker.in_step(corpus)
+    assert index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name)) == 1  # cron's run
+    assert web_worker.ensure(corpus, rebuild_limit=10) is True and len(web_worker.index) == 12
+
+
 def test_killed_indexing_resumes(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     path = tmp_path / "vectors.usearch"
     with pytest.raises(KeyboardInterrupt):

@@ -39,6 +39,9 @@ FUSION_DEPTH = 100
 # cross-validation on SciFact's queries (three shuffles: k=20 won 5 of 6 folds over 10, 30 and 60;
 # held-out nDCG@10 0.727-0.730, against 0.719 at the customary 60).
 FUSION_K = 20
+# A search repairs an out-of-step vector index itself only when rebuilding the HNSW graph is quick
+# (seconds); a large one is left to `papertide index` (a million vectors take over 25 minutes here).
+INLINE_REBUILD_LIMIT = 5000
 
 
 @dataclass
@@ -99,7 +102,7 @@ def search(
 def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:
     if query.is_empty or not query.free_text.strip():  # e.g. only stop-words: nothing to look for
         return [], []
-    semantic.index.ensure(store)
+    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
     filtered = bool(query.excluded or query.authors or query.categories)
     vector = semantic.encoder.encode([query.free_text])[0]
     pks, sims = semantic.index.search(vector, depth * 5 if filtered else depth)
@@ -129,7 +132,7 @@ def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) ->
     pk = store.pks_for_ids([paper_id]).get(paper_id)
     if pk is None:
         raise CatalogueError(f"no paper {paper_id!r}")
-    semantic.index.ensure(store)
+    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
     if not semantic.index.index.contains(pk):
         raise CatalogueError(f"paper {paper_id} has no vector yet: run `papertide index`")
     vector = np.asarray(semantic.index.index.get(pk), dtype=np.float32)

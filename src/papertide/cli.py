@@ -476,41 +476,7 @@ def _encode_pending(store: Store, settings: Settings, rebuild: bool = False, bat
     out.print(f"encoded {done} papers; index holds {len(semantic.index.index)} vectors ({semantic.encoder.name})")
 
 
-@main.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
-@with_store
-def export(store: Store, settings: Settings, output: Path | None) -> None:
-    """Write the catalogue as JSON lines that `papertide import` reads back unchanged."""
-    stream = output.open("wb") if output else sys.stdout.buffer
-    try:
-        for paper in store.iter_papers():
-            stream.write(orjson.dumps(paper.to_json()) + b"\n")
-    finally:
-        if output:
-            stream.close()
-
-
-@main.command()
-@click.option(
-    "--repair", is_flag=True, help="First finish an interrupted bulk import and bring the keyword index up to date."
-)
-@with_store
-def check(store: Store, settings: Settings, repair: bool) -> None:
-    """Check the database: integrity, keyword index in step, schema up to date."""
-    if repair:
-        store.finish_bulk_load()
-        sync_keywords(store)
-        if any("keyword index" in problem for problem in store.check()):
-            sync_keywords(store, rebuild=True)
-    problems = store.check()
-    for problem in problems:
-        err.print(f"[red]problem[/red] {problem}")
-    if problems:
-        sys.exit(1)
-    out.print(f"ok: {store.count()} papers, schema {store.schema_revision()}")
-
-
-from . import cli_digest, cli_web  # noqa: E402,F401  (register `serve`, `demo`, `digest send`, `worker`)
+from . import cli_digest, cli_upkeep, cli_web  # noqa: E402,F401  (register `serve`, `demo`, `digest`, `worker`, `export`, `check`)
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,26 @@ class VectorIndex:
         self.sidecar = path.with_suffix(".json")
         self.index = self._empty()
         self.state: IndexState | None = None
-        if path.exists() and self.sidecar.exists():
+        self._lock = threading.Lock()  # one repair at a time; searches go on with the index they hold
+        self._left_stale_at: int | None = None  # the generation a too-large repair was left for
+        saved = self._saved_state()
+        if saved is not None:
+            self._load(saved)
+
+    def _saved_state(self) -> IndexState | None:
+        """What the file on disk holds (another process may have saved it since), if it is ours."""
+        if not (self.path.exists() and self.sidecar.exists()):
+            return None
+        try:
             state = IndexState(**json.loads(self.sidecar.read_text()))
-            if state.model == model:
-                self.index.load(str(path))
-                self.state = state
+        except (ValueError, TypeError):
+            return None
+        return state if state.model == self.model else None
+
+    def _load(self, state: IndexState) -> None:
+        index = self._empty()
+        index.load(str(self.path))
+        self.index, self.state = index, state  # swapped whole: a search in flight keeps the old one
 
     def _empty(self) -> Index:
         # f16 halves memory at no measurable cost to recall for normalised 384-d vectors;
@@ -63,16 +79,36 @@ class VectorIndex:
         )
 
     def rebuild(self, store: Store) -> None:
-        self.index = self._empty()
+        index = self._empty()
         generation = store.vector_generation()
         for pks, vectors in store.iter_embeddings(self.model):
-            self.index.add(pks.astype(np.uint64), vectors)
+            index.add(pks.astype(np.uint64), vectors)
+        self.index = index
         self.save(generation)
 
-    def ensure(self, store: Store) -> None:
-        """Repair the index if it is out of step with the database."""
-        if not self.in_step(store):
+    def ensure(self, store: Store, rebuild_limit: int | None = None) -> bool:
+        """Bring the index in step with the database: load the file when another process saved one
+        in step (`papertide index` run by cron), else rebuild from the stored vectors — unless
+        there are more than `rebuild_limit` of them. Then return False and leave it as it is:
+        searches use it (papers encoded since are missing, a paper whose text changed keeps its
+        old vector) until `papertide index` repairs it, which `papertide check` reports."""
+        if self.in_step(store):
+            return True
+        with self._lock:
+            generation = store.vector_generation()
+            saved = self._saved_state()
+            if saved is not None and saved.generation == generation and saved != self.state:
+                self._load(saved)
+            if self.in_step(store):
+                return True
+            if rebuild_limit is not None:
+                if self._left_stale_at == generation:
+                    return False
+                if store.count_embeddings(self.model) > rebuild_limit:
+                    self._left_stale_at = generation  # count once per generation, not per search
+                    return False
             self.rebuild(store)
+            return True
 
     def upsert(self, pks: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
         keys = pks.astype(np.uint64)
