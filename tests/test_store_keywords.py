@@ -11,15 +11,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import tantivy
 
 import pgserver
 from papertide.model import Paper
 from papertide.search import Filters, parse_query
-from papertide.store import Change
+from papertide.store import Change, sql
 from papertide.store.keywords import MARKS_FILE, Marks, category_terms, query_string
 from papertide.store.rows import paper_to_row
-from papertide.store.schema import papers
+from papertide.store.schema import counters, keyword_changes, papers
 from papertide.store.sql import SqlStore
 
 ON_BOTH_BACKENDS = True  # every test that uses `store` runs on SQLite and PostgreSQL (conftest)
@@ -171,6 +172,27 @@ def test_a_search_does_not_wait_for_another_process_writing_the_index(store: Sql
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is catching up
         assert found(store, "matching") == ["p1"]  # what is committed, at once
     assert found(store, "matching") == ["p1", "p2"]
+
+
+def test_the_change_log_is_pruned_and_an_index_left_behind_rebuilds(
+    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql, "KEYWORD_LOG_KEEP", 2)
+    store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
+    other_host = SqlStore(store.url, tmp_path / "other-host-keywords")  # e.g. a second web server on PostgreSQL
+    assert store.sync_keyword_index() == other_host.sync_keyword_index() == 2
+    for title in ("Sliced score matching", "Denoising score matching", "Score matching on graphs"):
+        store.apply([("p1", paper("p1", title))])
+        assert store.sync_keyword_index() == 1  # caught up from the log: p1 only
+    with store.engine.connect() as conn:
+        log = conn.execute(sa.select(keyword_changes.c.seq).order_by(keyword_changes.c.seq)).scalars().all()
+        pruned = conn.execute(sa.select(counters.c.value).where(counters.c.name == "keyword_log_pruned")).scalar()
+    assert (log, pruned) == ([2, 3], 1)  # the last two changes are kept
+    assert found(store, "graphs") == ["p1"]
+    assert other_host.sync_keyword_index() == 2  # its mark (0) is below the pruned log: rebuilt, both papers
+    assert (found(other_host, "graphs"), found(other_host, "sliced")) == (["p1"], [])
+    assert store.check() == [] and other_host.check() == []
+    other_host.close()
 
 
 def _wait_for_a_writer_blocked_on_the_advisory_lock(store: SqlStore) -> bool:

@@ -128,6 +128,13 @@ _KEYWORD_MARKS = sa.select(
     sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0)).scalar_subquery(),
     sa.select(sa.func.coalesce(sa.func.max(keyword_changes.c.seq), 0)).scalar_subquery(),
 )
+# How far `keyword_changes` has been pruned (0: never). Entries are kept for the last
+# KEYWORD_LOG_KEEP changes: enough for any index that syncs now and then (another host's, on
+# PostgreSQL) to catch up from the log; one that falls further behind rebuilds.
+_KEYWORD_LOG_PRUNED = sa.select(
+    sa.func.coalesce(sa.select(counters.c.value).where(counters.c.name == "keyword_log_pruned").scalar_subquery(), 0)
+)
+KEYWORD_LOG_KEEP = 100_000
 _KEYWORD_COLUMNS = (
     papers.c.pk,
     papers.c.title,
@@ -385,21 +392,44 @@ class SqlStore:
                 if not rebuild and have == target:
                     self.keywords.refresh()
                     return 0
-                if rebuild or have is None or have.seq > target.seq or not self.keywords.writer_in_step():
-                    return self.keywords.rebuild(_counting(self._keyword_docs(conn, 0), on_progress), target)
-                changed = [
-                    r[0]
-                    for r in conn.execute(
-                        sa.select(keyword_changes.c.pk)
-                        .where(keyword_changes.c.seq > have.seq, keyword_changes.c.seq <= target.seq)
-                        .distinct()
+                pruned = conn.execute(_KEYWORD_LOG_PRUNED).scalar_one()
+                if (
+                    rebuild
+                    or have is None
+                    or not (pruned <= have.seq <= target.seq)
+                    or not self.keywords.writer_in_step()
+                ):
+                    # (also when the log was pruned past this index's mark: another host's index, long idle)
+                    added = self.keywords.rebuild(_counting(self._keyword_docs(conn, 0), on_progress), target)
+                else:
+                    changed = [
+                        r[0]
+                        for r in conn.execute(
+                            sa.select(keyword_changes.c.pk)
+                            .where(keyword_changes.c.seq > have.seq, keyword_changes.c.seq <= target.seq)
+                            .distinct()
+                        )
+                    ]
+                    docs = itertools.chain(
+                        self._keyword_docs(conn, have.max_pk, target.max_pk),
+                        (_keyword_doc(r) for r in self._keyword_rows(conn, changed) if r[0] <= have.max_pk),
                     )
-                ]
-                docs = itertools.chain(
-                    self._keyword_docs(conn, have.max_pk, target.max_pk),
-                    (_keyword_doc(r) for r in self._keyword_rows(conn, changed) if r[0] <= have.max_pk),
-                )
-                return self.keywords.update(_counting(docs, on_progress), changed, target)
+                    added = self.keywords.update(_counting(docs, on_progress), changed, target)
+            if target.seq - KEYWORD_LOG_KEEP > pruned:
+                self._prune_keyword_log(target.seq - KEYWORD_LOG_KEEP)
+            return added
+
+    def _prune_keyword_log(self, through: int) -> None:
+        """Drop the log's entries up to seq `through` and record how far it was pruned (an index
+        whose mark is below that can no longer catch up from the log, and rebuilds)."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                counters.update()
+                .where(counters.c.name == "keyword_log_pruned", counters.c.value < through)
+                .values(value=through)
+            ).rowcount
+            if moved == 1:  # recorded first, in the same transaction
+                conn.execute(keyword_changes.delete().where(keyword_changes.c.seq <= through))
 
     def _snapshot(self) -> sa.Connection:
         """A connection whose reads all see one snapshot: SQLite's read transaction does; PostgreSQL's

@@ -1,5 +1,6 @@
 """PostgreSQL catches up with what SQLite's schema already does: pks and log seqs in commit order,
-and a paper's vector dropped when its text changes.
+and a paper's vector dropped when its text changes. And on every dialect, a counter of how far the
+keyword log has been pruned.
 
 Commit order. The keyword index catches up by marks: the highest pk and the last `keyword_changes.seq` it holds.
 That is only sound if a number is never committed after a higher one. SQLite has one writer at a
@@ -63,6 +64,8 @@ _POSTGRESQL = [
 
 
 def upgrade() -> None:
+    # Every dialect: how far `keyword_changes` has been pruned (store.sql.KEYWORD_LOG_KEEP).
+    op.execute("INSERT INTO counters (name, value) VALUES ('keyword_log_pruned', 0)")
     if op.get_bind().dialect.name == "postgresql":
         for statement in _POSTGRESQL:
             op.execute(statement)
