@@ -20,6 +20,17 @@ def encoder() -> MiniLM:
     return MiniLM(threads=1)
 
 
+class Counting:
+    """Wraps the real encoder and counts the texts it is given."""
+
+    def __init__(self, encoder: MiniLM) -> None:
+        self.encoder, self.texts, self.name, self.dim = encoder, 0, encoder.name, encoder.dim
+
+    def encode(self, texts):
+        self.texts += len(texts)
+        return self.encoder.encode(texts)
+
+
 @pytest.fixture
 def corpus(store: SqlStore) -> SqlStore:
     ingest(store, read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
@@ -136,6 +147,23 @@ def test_a_large_stale_index_is_searched_as_it_is_until_papertide_index(
     assert len(web_worker.index) == 12 and not web_worker.in_step(corpus)
     assert index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name)) == 1  # cron's run
     assert web_worker.ensure(corpus, rebuild_limit=10) is True and len(web_worker.index) == 12
+
+
+def test_a_query_is_encoded_once_for_its_pages_and_sorts(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    counting = Counting(encoder)
+    index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
+    index_papers(corpus, encoder, index)
+    semantic = catalogue.Semantic(counting, index, cache_size=2)
+
+    def ids(query: str, **kw: object) -> list[str]:
+        return [h.paper.id for h in catalogue.search(corpus, query, mode="hybrid", semantic=semantic, **kw)]  # type: ignore[arg-type]
+
+    first = ids("quantum surface codes", limit=2)
+    assert ids("quantum surface codes", limit=2, offset=2) and ids("quantum surface codes", sort="newest")
+    assert counting.texts == 1 and first[0] == "c04"
+    ids("galaxy lensing")
+    ids("fraud detection")  # the cache holds two: the first query is forgotten
+    assert ids("quantum surface codes", limit=2) == first and counting.texts == 4
 
 
 def test_killed_indexing_resumes(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from .embed import Encoder
 from .ingest import Summary, ingest
@@ -53,6 +56,23 @@ class Semantic:
     # One helper thread: hybrid search encodes the query there while the keyword index is searched
     # here (both release the GIL), so a query costs the slower of the two, not their sum.
     helper: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "papertide-encode"))
+    # The vectors of the last queries: the next page, another sort or a filter asks again (0: off).
+    cache_size: int = 256
+    _cache: OrderedDict[str, npt.NDArray[np.float32]] = field(default_factory=OrderedDict, init=False, repr=False)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def query_vector(self, text: str) -> npt.NDArray[np.float32]:
+        with self._cache_lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.encoder.encode([text])[0]
+        if self.cache_size:
+            with self._cache_lock:
+                self._cache[text] = vector
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return vector
 
     @classmethod
     def open(cls, data_dir: Path, encoder: Encoder | None = None) -> Semantic:
@@ -104,7 +124,7 @@ def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) ->
         return [], []
     semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
     filtered = bool(query.excluded or query.authors or query.categories)
-    vector = semantic.encoder.encode([query.free_text])[0]
+    vector = semantic.query_vector(query.free_text)
     pks, sims = semantic.index.search(vector, depth * 5 if filtered else depth)
     id_of = store.ids_for_pks(pks)
     ids = [id_of[pk] for pk in pks if pk in id_of]
