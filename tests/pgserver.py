@@ -49,7 +49,10 @@ def local_cluster(bindir: Path) -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data, port = root / "data", _free_port()
-    run = lambda *args: subprocess.run(_as_cluster_owner([str(a) for a in args]), check=True, capture_output=True)  # noqa: E731
+
+    def run(*args: object) -> None:
+        subprocess.run(_as_cluster_owner([str(a) for a in args]), check=True, capture_output=True)
+
     run(bindir / "initdb", "-D", data, "-U", "papertide", "--auth=trust", "-E", "UTF8", "--no-sync")
     # Durability off: a test database lives for seconds. Sockets in our dir, not /var/run.
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"

@@ -1,3 +1,4 @@
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +39,10 @@ def run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
     """Invoke the CLI on a data dir of the test's own; parametrized with "postgresql", the database
     is an empty PostgreSQL one named by $PAPERTIDE_DATABASE_URL, as an operator would set it."""
     if getattr(request, "param", "sqlite") == "postgresql":
+        dropped_at_teardown = contextlib.ExitStack()
+        request.addfinalizer(dropped_at_teardown.close)
         empty = pgserver.fresh_database(request.getfixturevalue("postgres_admin_url"), "template0")
-        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", empty.__enter__())
-        request.addfinalizer(lambda: empty.__exit__(None, None, None))
+        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", dropped_at_teardown.enter_context(empty))
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0):
