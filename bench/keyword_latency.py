@@ -42,7 +42,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from papertide import catalogue
 from papertide.store.sql import SqlStore
-from papertide.vectors import VectorIndex
+from papertide.vectors import IndexState, VectorIndex
 
 from gen_snapshot import WORDS
 
@@ -88,7 +88,9 @@ def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> ca
             pks = np.array([r[0] for r in rows], dtype=np.uint64)
         index.index = index._empty()
         index.index.add(pks, clustered(len(pks), np.random.default_rng(0)))
-        index.save(store.vector_generation())
+        # In step with the database (which holds no vectors): its log's last seq, and this many vectors.
+        index.state = IndexState(index.model, store.vector_log_seq(), len(index.index))
+        index.save()
         print(f"built a synthetic vector index of {len(pks):,} papers in {time.perf_counter() - start:.0f} s")
     # `ensure` trusts the index when its sidecar matches the database's counters, as it does here.
     return catalogue.Semantic(encoder, index, cache_size=0)  # every query encoded, as a new one would be

@@ -81,7 +81,7 @@ def main() -> None:
         queries = near(vectors, args.queries, rng)
         index = VectorIndex(Path(tempfile.mkdtemp()) / "vectors.usearch", DIM, "synthetic")
         start = time.perf_counter()
-        index.upsert(np.arange(1, n + 1, dtype=np.int64), vectors)
+        index.index.add(np.arange(1, n + 1, dtype=np.uint64), vectors)
         build_s = time.perf_counter() - start
 
         exact_ms, truth = [], []

@@ -171,19 +171,36 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0009",
+        "0010",
     )
 
 
 def test_a_new_title_or_abstract_drops_the_papers_vector(store: SqlStore) -> None:
     store.apply([(None, paper("p1", "Score matching", "Old abstract.")), (None, paper("p2", "Flow matching"))])
     pks = store.pks_for_ids(["p1", "p2"])
-    generation = store.save_embeddings("m", [pks["p1"], pks["p2"]], np.ones((2, 4), dtype=np.float32))
+    store.save_embeddings("m", [pks["p1"], pks["p2"]], np.ones((2, 4), dtype=np.float32))
+    generation = store.vector_generation()
     store.apply([("p2", paper("p2", "Flow matching", upvotes=3))])  # not its text: the vector stays
     assert (store.pending_embeddings("m", 10), store.vector_generation()) == ([], generation)
     store.apply([("p1", paper("p1", "Score matching", "New abstract."))])
     assert store.pending_embeddings("m", 10) == [(pks["p1"], "Score matching", "New abstract.")]
-    assert store.vector_generation() == generation + 1  # the ANN index file is out of step now
+    assert store.vector_generation() == generation + 1  # cached pages that show vectors are stale now
+
+
+def test_the_vector_log_records_every_vector_write(store: SqlStore) -> None:
+    store.apply([(None, paper(f"p{i}", f"Paper {i}", "An abstract.")) for i in (1, 2, 3)])
+    p1, p2, p3 = (store.pks_for_ids(["p1", "p2", "p3"])[i] for i in ("p1", "p2", "p3"))
+    store.save_embeddings("m", [p1, p2, p3], np.eye(3, 4, dtype=np.float32))
+    assert store.vector_log(0) == (3, 0, [p1, p2, p3])
+    store.apply([("p1", paper("p1", "Paper 1", "A new abstract."))])  # its vector is dropped
+    with store.engine.begin() as conn:
+        conn.execute(papers.delete().where(papers.c.id == "p2"))  # its vector goes with it (cascade)
+    store.save_embeddings("m", [p3], np.ones((1, 4), dtype=np.float32))  # replaced: deleted and inserted
+    assert store.vector_log(3) == (7, 0, [p1, p2, p3])
+    assert [(list(pks), v.tolist()) for pks, v in store.embeddings_of("m", [p1, p2, p3])] == [([p3], [[1.0] * 4])]
+    store.prune_vector_log(keep=2)
+    assert store.vector_log(0) == (7, 5, [p3])  # entries 6 and 7 are left: p3's replacement
+    assert store.vector_log_seq() == 7
 
 
 @pytest.mark.sqlite_only
@@ -211,7 +228,7 @@ def test_migration_upgrades_an_old_database_in_place(empty_url: str, tmp_path: P
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0009"
+    assert old.schema_revision() == "0010"
     assert ids(old.keyword_search(parse_query("graphs"), 10)) == ["p1"]  # the index was built from old rows
     found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
     assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}

@@ -42,8 +42,9 @@ def check(store: Store, settings: Settings, repair: bool) -> None:
             sync_keywords(store, rebuild=True)
         vectors = _vector_index(store, settings)
         if vectors is not None and not vectors.in_step(store):
-            with err.status("rebuilding the vector index from the stored vectors"):
+            with err.status("bringing the vector index up to the stored vectors"):
                 vectors.ensure(store)
+                vectors.save()
     problems = store.check() + _vector_index_problems(store, settings)
     for problem in problems:
         err.print(f"[red]problem[/red] {problem}")
@@ -62,13 +63,14 @@ def _vector_index(store: Store, settings: Settings) -> VectorIndex | None:
 
 
 def _vector_index_problems(store: Store, settings: Settings) -> list[str]:
+    """The vector index file, unless it can catch up from the vector log (as searches do)."""
     vectors = _vector_index(store, settings)
-    if vectors is None or vectors.in_step(store):
+    if vectors is None or vectors.ensure(store, rebuild_limit=0):
         return []
     state = vectors.state
-    held = "no file" if state is None else f"{len(vectors.index)} vectors at generation {state.generation}"
+    held = "no file" if state is None else f"{len(vectors.index)} vectors through change #{state.seq}"
     return [
-        f"the vector index ({held}) is out of step with the database's {store.count_embeddings(vectors.model)} "
-        f"vectors at generation {store.vector_generation()} (`papertide index` or `papertide check --repair` "
+        f"the vector index ({held}) cannot catch up with the database's {store.count_embeddings(vectors.model)} "
+        f"vectors through change #{store.vector_log_seq()} (`papertide index` or `papertide check --repair` "
         "rebuilds it; searches meanwhile use it as it is)"
     ]

@@ -1,9 +1,11 @@
 """Semantic retrieval: paper vectors in the database, an HNSW index (usearch) in a file beside it.
 
 The database is the truth; the index file is derived. Its sidecar JSON records the encoder and the
-database's `vectors` counter it was built at, so an index that is missing, from another model or
-out of step (a crash between writing vectors and saving the file, a paper whose text changed) is
-rebuilt from the stored vectors before it answers, without re-encoding anything.
+last entry of the database's vector log (`vector_changes`) it holds. An index behind the database
+(vectors written by another process, a paper whose text changed and lost its vector, a crash before
+the file was saved) catches up by replaying the log since; one that cannot (no file, another
+model, a log pruned past its mark, a database restored to before it) is rebuilt from the stored
+vectors, without re-encoding anything.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +30,10 @@ from .embed import Encoder, paper_text
 from .store import Store
 
 
-@dataclass
+@dataclass(frozen=True)
 class IndexState:
     model: str
-    generation: int
+    seq: int  # the last vector_changes entry the index holds
     count: int
 
 
@@ -43,8 +45,9 @@ class VectorIndex:
         self.sidecar = path.with_suffix(".json")
         self.index = self._empty()
         self.state: IndexState | None = None
-        self._lock = threading.Lock()  # one repair at a time; searches go on with the index they hold
-        self._left_stale_at: int | None = None  # the generation a too-large repair was left for
+        # One catch-up at a time; searches go on meanwhile (usearch allows concurrent reads and writes).
+        self._lock = threading.Lock()
+        self._left_stale_at: int | None = None  # the log seq a too-large rebuild was left for
         saved = self._saved_state()
         if saved is not None:
             self._load(saved)
@@ -54,8 +57,11 @@ class VectorIndex:
         if not (self.path.exists() and self.sidecar.exists()):
             return None
         try:
-            state = IndexState(**json.loads(self.sidecar.read_text()))
-        except (ValueError, TypeError):
+            saved = json.loads(self.sidecar.read_text())
+            if "generation" in saved:  # written before the vector log (migration 0010): searchable, but
+                saved = {"model": saved["model"], "seq": -1, "count": saved["count"]}  # never in step
+            state = IndexState(**saved)
+        except (ValueError, TypeError, KeyError):
             return None
         return state if state.model == self.model else None
 
@@ -70,62 +76,71 @@ class VectorIndex:
         return Index(ndim=self.dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=256)
 
     def in_step(self, store: Store) -> bool:
-        # Runs before every semantic search, so it reads one counter row, not a COUNT(*) over the
-        # vectors: every vector write moves the counter, and the file must hold what its sidecar says.
+        # Runs before every semantic search, so it reads one row (the log's last seq), not a count.
         return (
-            self.state is not None
-            and self.state.generation == store.vector_generation()
-            and len(self.index) == self.state.count
+            self.state is not None and self.state.seq == store.vector_log_seq() and len(self.index) == self.state.count
         )
 
+    def catch_up(self, store: Store) -> bool:
+        """Replay the vector log since this index's mark: the stored vector of each pk logged, or its
+        removal. False when the log cannot bring it in step (then only a rebuild can)."""
+        if self.state is None:
+            return False
+        seq, pruned, changed = store.vector_log(self.state.seq)
+        if not pruned <= self.state.seq <= seq:  # entries gone, or a database older than the index
+            return False
+        keys = np.array(changed, dtype=np.uint64)
+        present = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+        if len(present):
+            self.index.remove(present)
+        for pks, vectors in store.embeddings_of(self.model, changed):
+            self.index.add(pks.astype(np.uint64), vectors)
+        self.state = IndexState(self.model, seq, len(self.index))
+        return True
+
     def rebuild(self, store: Store) -> None:
+        """Build the index anew from every stored vector, then replay what changed meanwhile."""
         index = self._empty()
-        generation = store.vector_generation()
+        seq = store.vector_log_seq()  # read first: whatever is written while we read is replayed
         for pks, vectors in store.iter_embeddings(self.model):
             index.add(pks.astype(np.uint64), vectors)
-        self.index = index
-        self.save(generation)
+        self.index, self.state = index, IndexState(self.model, seq, len(index))
+        self.catch_up(store)
+        self.save()
 
     def ensure(self, store: Store, rebuild_limit: int | None = None) -> bool:
-        """Bring the index in step with the database: load the file when another process saved one
-        in step (`papertide index` run by cron), else rebuild from the stored vectors — unless
+        """Bring the index in step with the database: load the file if another process saved a newer
+        one, replay the log, and when that cannot do it rebuild from the stored vectors — unless
         there are more than `rebuild_limit` of them. Then return False and leave it as it is:
-        searches use it (papers encoded since are missing, a paper whose text changed keeps its
-        old vector) until `papertide index` repairs it, which `papertide check` reports."""
+        searches use it until `papertide index` rebuilds it, which `papertide check` reports."""
         if self.in_step(store):
             return True
         with self._lock:
-            generation = store.vector_generation()
             saved = self._saved_state()
-            if saved is not None and saved.generation == generation and saved != self.state:
+            if saved is not None and (self.state is None or saved.seq > self.state.seq):
                 self._load(saved)
-            if self.in_step(store):
+            if self.catch_up(store) and self.in_step(store):
                 return True
             if rebuild_limit is not None:
-                if self._left_stale_at == generation:
+                seq = store.vector_log_seq()
+                if self._left_stale_at == seq:
                     return False
                 if store.count_embeddings(self.model) > rebuild_limit:
-                    self._left_stale_at = generation  # count once per generation, not per search
+                    self._left_stale_at = seq  # count once per change, not once per search
                     return False
             self.rebuild(store)
             return True
 
-    def upsert(self, pks: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
-        keys = pks.astype(np.uint64)
-        present = keys[np.asarray(self.index.contains(keys), dtype=bool)]
-        if len(present):
-            self.index.remove(present)
-        self.index.add(keys, vectors)
-
-    def save(self, generation: int) -> None:
-        """Write the index and then its sidecar, each through a temporary file and a rename."""
+    def save(self) -> None:
+        """Write the index and then its sidecar, each through a temporary file and a rename (a reader
+        that loads the new file with the old sidecar replays entries it holds: harmless)."""
+        assert self.state is not None, "nothing to save before a build or a load"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         self.index.save(str(tmp))
         os.replace(tmp, self.path)
-        self.state = IndexState(self.model, generation, len(self.index))
         tmp_sidecar = self.sidecar.with_suffix(".json.tmp")
-        tmp_sidecar.write_text(json.dumps(self.state.__dict__))
+        tmp_sidecar.write_text(json.dumps(asdict(self.state)))
         os.replace(tmp_sidecar, self.sidecar)
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[list[int], list[float]]:
@@ -144,17 +159,19 @@ def index_papers(
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Encode every paper that has no vector yet, one committed batch at a time (a killed run
-    resumes where it stopped), keep the index in step, and return how many were encoded."""
+    resumes where it stopped: the next one replays the committed batches from the log), keep the
+    index in step, save it, prune the log, and return how many papers were encoded."""
     index.ensure(store)
     done = 0
-    generation = store.vector_generation()
     while batch := store.pending_embeddings(encoder.name, batch_size):
         pks = np.array([pk for pk, _, _ in batch], dtype=np.int64)
         vectors = encoder.encode([paper_text(title, abstract) for _, title, abstract in batch])
-        generation = store.save_embeddings(encoder.name, pks, vectors)
-        index.upsert(pks, vectors)
+        store.save_embeddings(encoder.name, pks, vectors)
+        if not index.catch_up(store):  # the log was pruned past us meanwhile (another long run)
+            index.rebuild(store)
         done += len(batch)
         if on_batch:
             on_batch(done)
-    index.save(generation)
+    index.save()
+    store.prune_vector_log()
     return done

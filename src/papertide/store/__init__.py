@@ -103,11 +103,25 @@ class Store(Protocol):
 
     def save_embeddings(
         self, model: str, pks: Sequence[int] | npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
-    ) -> int:
-        """Store vectors in one transaction; return the new value of the vectors counter."""
+    ) -> None:
+        """Store vectors in one transaction (each pk is logged for the ANN index to replay)."""
         ...
 
     def vector_generation(self) -> int: ...
+
+    def vector_log_seq(self) -> int:
+        """The last logged vector change; an ANN index holding it is in step."""
+        ...
+
+    def vector_log(self, after: int) -> tuple[int, int, list[int]]:
+        """(last seq, seq pruned through, pks whose vector changed after `after`), one snapshot."""
+        ...
+
+    def embeddings_of(
+        self, model: str, pks: Iterable[int]
+    ) -> Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]: ...
+
+    def prune_vector_log(self, keep: int = ...) -> None: ...
 
     def count_embeddings(self, model: str) -> int: ...
 

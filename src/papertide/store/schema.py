@@ -63,6 +63,16 @@ keyword_changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Every write of a paper's vector (new, replaced, dropped because its text changed, or gone with its
+# paper), by triggers (migration 0010): the ANN index beside the database replays it to catch up.
+vector_changes = sa.Table(
+    "vector_changes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pk", sa.Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 # Monotonic counters; `vectors` moves on every vector write, and the ANN index file records the
 # value it was built at, so an index out of step with the database is detected.
 counters = sa.Table(

@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -20,11 +18,13 @@ from ..ids import LOCAL_PREFIX, title_hash
 from ..model import Paper
 from ..search import Filters, Query
 from . import Change
+from .changelog import prune, pruned_through, take_order_lock
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
+from .embeddings import SqlEmbeddings
 from .keywords import Doc, KeywordIndex, Marks
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
-from .schema import counters, keyword_changes, paper_vectors, papers
+from .schema import counters, keyword_changes, papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
@@ -35,8 +35,6 @@ UPVOTE_DEPTH = 1000
 # Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
 # (the id and title-hash indexes stay: every batch looks papers up by them).
 _BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
-# PostgreSQL: the advisory lock that keeps new pks and keyword-log seqs in commit order (migration 0009).
-KEYWORD_LOG_LOCK = 7_303_265
 BROWSE_INDEXES = tuple(sorted((i for i in papers.indexes if i.name in _BROWSE_INDEX_NAMES), key=lambda i: str(i.name)))
 
 
@@ -131,9 +129,7 @@ _KEYWORD_MARKS = sa.select(
 # How far `keyword_changes` has been pruned (0: never). Entries are kept for the last
 # KEYWORD_LOG_KEEP changes: enough for any index that syncs now and then (another host's, on
 # PostgreSQL) to catch up from the log; one that falls further behind rebuilds.
-_KEYWORD_LOG_PRUNED = sa.select(
-    sa.func.coalesce(sa.select(counters.c.value).where(counters.c.name == "keyword_log_pruned").scalar_subquery(), 0)
-)
+_KEYWORD_LOG_PRUNED = pruned_through("keyword_log_pruned")
 KEYWORD_LOG_KEEP = 100_000
 _KEYWORD_COLUMNS = (
     papers.c.pk,
@@ -159,7 +155,7 @@ def _default_keyword_dir(engine: sa.Engine) -> Path | None:
     return None
 
 
-class SqlStore:
+class SqlStore(SqlEmbeddings):
     def __init__(self, url: str, keyword_dir: Path | None = None) -> None:
         self.url = url
         self.engine = sa.create_engine(url)
@@ -316,10 +312,9 @@ class SqlStore:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                # Before any row lock: the triggers take this lock too (migration 0009), and a writer
-                # holding a row while waiting for the lock could deadlock with one holding the lock.
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(KEYWORD_LOG_LOCK)))
+            # Before any row lock: the triggers take this lock too (migration 0009), and a writer
+            # holding a row while waiting for the lock could deadlock with one holding the lock.
+            take_order_lock(conn, self.dialect)
             bump_catalogue_version(conn)
             if updates:
                 values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
@@ -392,7 +387,7 @@ class SqlStore:
                 if not rebuild and have == target:
                     self.keywords.refresh()
                     return 0
-                pruned = conn.execute(_KEYWORD_LOG_PRUNED).scalar_one()
+                pruned = int(conn.execute(_KEYWORD_LOG_PRUNED).scalar_one())
                 if (
                     rebuild
                     or have is None
@@ -420,22 +415,7 @@ class SqlStore:
             return added
 
     def _prune_keyword_log(self, through: int) -> None:
-        """Drop the log's entries up to seq `through` and record how far it was pruned (an index
-        whose mark is below that can no longer catch up from the log, and rebuilds)."""
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                counters.update()
-                .where(counters.c.name == "keyword_log_pruned", counters.c.value < through)
-                .values(value=through)
-            ).rowcount
-            if moved == 1:  # recorded first, in the same transaction
-                conn.execute(keyword_changes.delete().where(keyword_changes.c.seq <= through))
-
-    def _snapshot(self) -> sa.Connection:
-        """A connection whose reads all see one snapshot: SQLite's read transaction does; PostgreSQL's
-        default level takes a new snapshot per statement, so ask for REPEATABLE READ."""
-        conn = self.engine.connect()
-        return conn.execution_options(isolation_level="REPEATABLE READ") if self.dialect == "postgresql" else conn
+        prune(self.engine, keyword_changes, "keyword_log_pruned", through)
 
     def _keyword_docs(self, conn: sa.Connection, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
         """Papers with pk in (after_pk, until_pk], in pk order, read a batch at a time."""
@@ -455,66 +435,10 @@ class SqlStore:
             yield from conn.execute(sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk.in_(pks[i : i + _CHUNK])))
 
     # --- vectors ----------------------------------------------------------------------------------
-    def pending_embeddings(self, model: str, limit: int) -> list[tuple[int, str, str]]:
-        """(pk, title, abstract) of papers that have no vector from `model` yet, oldest first."""
-        v = paper_vectors.c
-        stmt = (
-            sa.select(papers.c.pk, papers.c.title, papers.c.abstract)
-            .outerjoin(paper_vectors, sa.and_(v.pk == papers.c.pk, v.model == model))
-            .where(v.pk.is_(None))
-            .order_by(papers.c.pk)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
-
-    def save_embeddings(
-        self, model: str, pks: Sequence[int] | npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
-    ) -> int:
-        """Store vectors (replacing older ones) and return the new value of the vectors counter."""
-        rows = [
-            {"pk": int(pk), "model": model, "vector": vec.astype("<f4").tobytes()}
-            for pk, vec in zip(pks, vectors, strict=True)
-        ]
-        with self.engine.begin() as conn:
-            conn.execute(paper_vectors.delete().where(paper_vectors.c.pk.in_([r["pk"] for r in rows])))
-            conn.execute(paper_vectors.insert(), rows)
-            conn.execute(counters.update().where(counters.c.name == "vectors").values(value=counters.c.value + 1))
-            return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "vectors")).scalar_one())
-
     def catalogue_version(self) -> int:
         """A number that moves whenever papers, votes or vectors change (see bump_catalogue_version)."""
         with self.engine.connect() as conn:
             return int(conn.execute(_CATALOGUE_VERSION).scalar_one())
-
-    def vector_generation(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "vectors")).scalar_one())
-
-    def iter_embeddings(
-        self, model: str, batch_size: int = 10000
-    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]:
-        """(pks, vectors) in batches, for rebuilding the ANN index."""
-        last = 0
-        while True:
-            stmt = (
-                sa.select(paper_vectors.c.pk, paper_vectors.c.vector)
-                .where(paper_vectors.c.model == model, paper_vectors.c.pk > last)
-                .order_by(paper_vectors.c.pk)
-                .limit(batch_size)
-            )
-            with self.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
-            if not rows:
-                return
-            last = rows[-1][0]
-            pks = np.array([r[0] for r in rows], dtype=np.int64)
-            yield pks, np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
-
-    def count_embeddings(self, model: str) -> int:
-        stmt = sa.select(sa.func.count()).select_from(paper_vectors).where(paper_vectors.c.model == model)
-        with self.engine.connect() as conn:
-            return int(conn.execute(stmt).scalar_one())
 
     def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]:
         return self._pairs(_IDS_FOR_PKS, [int(p) for p in pks])
