@@ -205,10 +205,13 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # ar
 
 
 @pytest.fixture
-def live_app(store: SqlStore, local_server: LocalServer, smtp_sink: SmtpSink) -> Iterator[LiveApp]:
+def live_app(
+    request: pytest.FixtureRequest, store: SqlStore, local_server: LocalServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> Iterator[LiveApp]:
     """The app on a fresh database holding the 12-paper test corpus and five featured papers
     (hf/feed_2025-W45.json: Nov 3–5 2025 and Oct 20), a fixed clock (2025-11-05 09:00 UTC), the
-    arXiv stand-in; served over real HTTP on 127.0.0.1."""
+    arXiv stand-in; served over real HTTP on 127.0.0.1. Parametrized with "vectors" (indirect), the
+    papers are encoded first and search is hybrid."""
     from papertide.accounts import Accounts
     from papertide.ingest import ingest
     from papertide.sources.hf_daily import parse_hf_daily
@@ -229,9 +232,18 @@ def live_app(store: SqlStore, local_server: LocalServer, smtp_sink: SmtpSink) ->
         smtp_url=smtp_sink.url,
         mail_from="papertide <noreply@papertide.test>",
     )
+    semantic = None
+    if getattr(request, "param", None) == "vectors":
+        from papertide.catalogue import Semantic
+        from papertide.embed import MiniLM
+        from papertide.vectors import index_papers
+
+        semantic = Semantic.open(tmp_path, MiniLM(threads=1))
+        index_papers(store, semantic.encoder, semantic.index)
     app = create_app(
         store,
         config,
+        semantic=semantic,
         clock=clock,
         fetch=arxiv_fetcher(config.arxiv_url, delay=0.0, retries=0),
         accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),

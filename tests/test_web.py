@@ -231,6 +231,20 @@ def test_submit_features_a_recent_paper_today(live_app: LiveApp) -> None:
     assert dup.status_code == 409 and 'href="/papers/2510.25021"' in dup.text
 
 
+@pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+def test_with_vectors_search_is_hybrid_and_a_submission_is_encoded_at_once(live_app: LiveApp) -> None:
+    client = signed_up(live_app, "ada")
+    by_meaning = client.get(
+        "/api/papers/search", params={"q": "a machine hand that picks things up", "mode": "semantic"}
+    ).json()
+    assert [h["paper"]["id"] for h in by_meaning][:1] == ["c06"]
+    token = csrf_of(client, "/submit")
+    assert client.post("/submit", data={"arxiv_id": "2510.25021", "csrf": token}).status_code == 303
+    assert live_app.store.count_embeddings("all-MiniLM-L6-v2-int8") == 18  # 17 papers before, then this one
+    query = {"q": "one-step image generation distilled from an autoregressive model", "mode": "semantic"}
+    assert client.get("/api/papers/search", params=query).json()[0]["paper"]["id"] == "2510.25021"
+
+
 def test_submission_rules(live_app: LiveApp) -> None:
     client = signed_up(live_app, "ada")
     token = csrf_of(client, "/submit")

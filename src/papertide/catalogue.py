@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .embed import Encoder
+from .embed import Encoder, paper_text
 from .ingest import Summary, ingest
 from .model import Paper
 from .rank import reciprocal_rank_fusion
@@ -145,6 +145,21 @@ def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) ->
         ids = [i for i, k in zip(ids, keep, strict=True) if k]
         scores = [s for s, k in zip(scores, keep, strict=True) if k]
     return ids[:depth], scores[:depth]
+
+
+def encode_now(store: Store, semantic: Semantic, paper_ids: list[str]) -> int:
+    """Give these papers their vectors at once (a member's submission: a fraction of a second for
+    one), so semantic search and related papers find them before the next `papertide index`. Other
+    processes' indexes catch up from the vector log. Returns how many were encoded."""
+    papers = store.get_many(paper_ids)
+    pk_of = store.pks_for_ids(papers)
+    wanted = [p for i, p in papers.items() if i in pk_of]
+    if not wanted:
+        return 0
+    vectors = semantic.encoder.encode([paper_text(p.title, p.abstract) for p in wanted])
+    store.save_embeddings(semantic.encoder.name, [pk_of[p.id] for p in wanted], vectors)
+    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
+    return len(wanted)
 
 
 def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:

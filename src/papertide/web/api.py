@@ -239,6 +239,7 @@ def submit_paper(request: Request, body: Annotated[SubmitIn, Body()], x_csrf_tok
         if exc.existing_id:
             return error_response(request, 409, str(exc), existing_id=exc.existing_id)
         return error_response(request, 400, str(exc))
+    svc.encode_submitted(paper)
     return JSONResponse(paper_json(views.card(paper)), status_code=201)
 
 

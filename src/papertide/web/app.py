@@ -6,6 +6,7 @@ tests and the CLI decide what the app talks to; nothing here is a global.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -27,14 +28,16 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..accounts import Accounts, RateLimited, csrf_ok, csrf_token
-from ..catalogue import Semantic
+from ..catalogue import Semantic, encode_now
 from ..digest import MailConfig, Mailer
 from ..digest.mailer import SmtpMailer
-from ..model import Member
+from ..model import Member, Paper
 from ..store import Store
 from ..submissions import Fetch, arxiv_fetcher
 from .config import WebConfig
 from .views import Context
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE, ANON_COOKIE = "pt_session", "pt_anon"
@@ -121,6 +124,16 @@ class Services:
     page_cache: PageCache = field(default_factory=PageCache)
     # A new SMTP connection per account mail (request threads must not share one); None: no mail.
     mailer_factory: Callable[[], Mailer] | None = None
+
+    def encode_submitted(self, paper: Paper) -> None:
+        """A submitted paper gets its vector now when search has vectors; if encoding fails, the
+        submission stands and the next `papertide index` encodes it."""
+        if self.semantic is None:
+            return
+        try:
+            encode_now(self.store, self.semantic, [paper.id])
+        except Exception:  # the submission is committed: never fail the request for this
+            log.exception("could not encode submitted paper %s; `papertide index` will", paper.id)
 
     @property
     def mail(self) -> MailConfig:

@@ -185,6 +185,7 @@ def submit_paper(
             error=str(exc),
             existing_id=exc.existing_id,
         )
+    svc.encode_submitted(paper)
     return _redirect(request, f"/papers/{paper.id}")
 
 
