@@ -122,18 +122,27 @@ def test_out_of_step_index_is_detected_and_repaired(corpus: SqlStore, encoder: M
     assert {h.paper.id for h in hits} == {"c03", "c04"}  # c03 now carries the new vector
 
 
+def indexed_and_a_web_worker(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> tuple[Path, VectorIndex]:
+    """`papertide index` run once, and another process's view of the file it saved."""
+    path = tmp_path / "vectors.usearch"
+    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    return path, VectorIndex(path, encoder.dim, encoder.name)
+
+
+def new_abstract(corpus: SqlStore, paper_id: str) -> None:
+    paper = corpus.get(paper_id)
+    assert paper is not None
+    corpus.apply([(paper_id, paper.replace(abstract="A new abstract about sea turtles."))])
+
+
 def test_a_web_worker_catches_up_from_the_log_without_rebuilding(
     corpus: SqlStore, encoder: MiniLM, tmp_path: Path
 ) -> None:
-    path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
-    web_worker = VectorIndex(path, encoder.dim, encoder.name)
+    _, web_worker = indexed_and_a_web_worker(corpus, encoder, tmp_path)
     pks = corpus.pks_for_ids(["c03", "c11"])
     vector = encoder.encode(["quantum surface codes"])
     corpus.save_embeddings(encoder.name, [pks["c03"]], vector)  # another process; the file is not saved
-    paper = corpus.get("c11")
-    assert paper is not None
-    corpus.apply([("c11", paper.replace(abstract="A new abstract about sea turtles."))])  # its vector is dropped
+    new_abstract(corpus, "c11")  # its vector is dropped
     assert not web_worker.in_step(corpus)
     assert web_worker.ensure(corpus, rebuild_limit=0)  # in step again, and no rebuild was allowed
     assert web_worker.search(vector[0], 1) == ([pks["c03"]], [1.0])
@@ -143,12 +152,8 @@ def test_a_web_worker_catches_up_from_the_log_without_rebuilding(
 def test_a_worker_left_behind_the_pruned_log_loads_the_file_cron_saved(
     corpus: SqlStore, encoder: MiniLM, tmp_path: Path
 ) -> None:
-    path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
-    web_worker = VectorIndex(path, encoder.dim, encoder.name)
-    paper = corpus.get("c11")
-    assert paper is not None
-    corpus.apply([("c11", paper.replace(abstract="A new abstract about sea turtles."))])
+    path, web_worker = indexed_and_a_web_worker(corpus, encoder, tmp_path)
+    new_abstract(corpus, "c11")
     corpus.prune_vector_log(keep=0)  # the worker's mark is gone from the log, and no file is newer
     assert web_worker.ensure(corpus, rebuild_limit=10) is False  # 11 stored vectors: too many to rebuild here
     assert len(web_worker.index) == 12 and not web_worker.in_step(corpus)  # searched as it is meanwhile
@@ -199,9 +204,7 @@ def test_killed_indexing_resumes(corpus: SqlStore, encoder: MiniLM, tmp_path: Pa
 def test_changed_abstract_makes_the_vector_stale(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
     index_papers(corpus, encoder, index)
-    paper = corpus.get("c11")
-    assert paper is not None
-    corpus.apply([("c11", paper.replace(abstract="A new abstract about sea turtles."))])
+    new_abstract(corpus, "c11")
     assert [pk for pk, _, _ in corpus.pending_embeddings(encoder.name, 10)] == [corpus.pks_for_ids(["c11"])["c11"]]
     assert not index.in_step(corpus)
     assert index_papers(corpus, encoder, index) == 1

@@ -53,25 +53,24 @@ paper_vectors = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, little-endian
 )
 
-# Papers whose searchable fields changed, or that were deleted, written by triggers (migration 0008);
-# the keyword index beside the database re-reads them (new papers it finds by pk).
-keyword_changes = sa.Table(
-    "keyword_changes",
-    metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("pk", sa.Integer, nullable=False),
-    sqlite_autoincrement=True,
-)
 
-# Every write of a paper's vector (new, replaced, dropped because its text changed, or gone with its
-# paper), by triggers (migration 0010): the ANN index beside the database replays it to catch up.
-vector_changes = sa.Table(
-    "vector_changes",
-    metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("pk", sa.Integer, nullable=False),
-    sqlite_autoincrement=True,
-)
+def _change_log(name: str) -> sa.Table:
+    """A log written by triggers: `seq` never reused (AUTOINCREMENT on SQLite), the paper's `pk`."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("pk", sa.Integer, nullable=False),
+        sqlite_autoincrement=True,
+    )
+
+
+# Papers whose searchable fields changed, or that were deleted (triggers of migration 0008); the
+# keyword index beside the database re-reads them (new papers it finds by pk).
+keyword_changes = _change_log("keyword_changes")
+# Every write of a paper's vector: new, replaced, dropped because its text changed, or gone with its
+# paper (triggers of migration 0010); the ANN index beside the database replays it to catch up.
+vector_changes = _change_log("vector_changes")
 
 # Monotonic counters; `vectors` moves on every vector write, and the ANN index file records the
 # value it was built at, so an index out of step with the database is detected.
