@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -164,6 +165,7 @@ class LiveApp:
     clock: Clock
     arxiv: LocalServer
     mail: SmtpSink
+    app: Any = None  # the FastAPI app, for tests that change its services
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
@@ -249,7 +251,7 @@ def live_app(
         accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
     )
     url, stop = serve_in_thread(app)
-    yield LiveApp(url, store, clock, local_server, smtp_sink)
+    yield LiveApp(url, store, clock, local_server, smtp_sink, app)
     stop()
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from lxml import etree
+
+from papertide.catalogue import Semantic
 
 from conftest import LiveApp
 
@@ -243,6 +246,26 @@ def test_with_vectors_search_is_hybrid_and_a_submission_is_encoded_at_once(live_
     assert live_app.store.count_embeddings("all-MiniLM-L6-v2-int8") == 18  # 17 papers before, then this one
     query = {"q": "one-step image generation distilled from an autoregressive model", "mode": "semantic"}
     assert client.get("/api/papers/search", params=query).json()[0]["paper"]["id"] == "2510.25021"
+
+
+class BrokenEncoder:
+    name, dim = "all-MiniLM-L6-v2-int8", 384
+
+    def encode(self, texts: list[str]) -> object:
+        raise RuntimeError("the encoder broke")
+
+
+def test_a_submission_stands_when_encoding_it_fails(
+    live_app: LiveApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = live_app.app.state.services
+    services.semantic = Semantic.open(tmp_path, BrokenEncoder())  # search has vectors, but encoding breaks
+    client = signed_up(live_app, "ada")
+    token = csrf_of(client, "/submit")
+    assert client.post("/submit", data={"arxiv_id": "2510.25021", "csrf": token}).status_code == 303
+    assert live_app.store.get("2510.25021") is not None  # the submission stands
+    assert live_app.store.pending_embeddings("all-MiniLM-L6-v2-int8", 100)[-1][1].startswith("Distilled Decoding 2")
+    assert "could not encode submitted paper 2510.25021; `papertide index` will" in caplog.text
 
 
 def test_submission_rules(live_app: LiveApp) -> None:
