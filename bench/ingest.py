@@ -8,6 +8,10 @@ peak RSS from wait4(). Two baselines run on the same file in the same run:
 - parse only: papertide's snapshot parser with no database (the cost of reading the format);
 - bare insert: orjson + executemany into an SQLite table with no merge logic and no search index.
 Memory is flat when peak RSS stays the same as the file grows.
+
+With `--postgres ADMIN_URL` (a server where that user may CREATE DATABASE, e.g.
+postgresql+psycopg://papertide@127.0.0.1:5432/postgres) the same import also runs into a fresh
+PostgreSQL database (PAPERTIDE_DATABASE_URL, as an operator sets it), dropped afterwards.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ from papertide.sources.snapshot import parse_snapshot
 from gen_snapshot import write as write_snapshot
 
 
-def run_import(snapshot: Path, data_dir: Path) -> tuple[float, int, dict[str, int]]:
+def run_import(snapshot: Path, data_dir: Path, database_url: str | None = None) -> tuple[float, int, dict[str, int]]:
     """Seconds, peak RSS in kB, and the import summary of one `papertide import` process."""
     command = [sys.executable, "-m", "papertide.cli", "import", str(snapshot), "--data-dir", str(data_dir), "--json"]
+    env = {**os.environ, "PAPERTIDE_DATABASE_URL": database_url} if database_url else None
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -47,6 +52,28 @@ def run_import(snapshot: Path, data_dir: Path) -> tuple[float, int, dict[str, in
     if proc.returncode != 0:
         raise SystemExit(f"import failed with exit code {proc.returncode}")
     return elapsed, usage.ru_maxrss, orjson.loads(out)
+
+
+def postgres_import(admin_url: str, snapshot: Path, data_dir: Path) -> tuple[float, float]:
+    """(seconds, database MB) of `papertide import` into a fresh PostgreSQL database."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = "papertide_bench_ingest"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        elapsed, _, _ = run_import(snapshot, data_dir, url)
+        with admin.connect() as conn:
+            size = conn.exec_driver_sql(f"SELECT pg_database_size('{name}')").scalar_one()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+    return elapsed, size / 1e6
 
 
 def parse_only(snapshot: Path) -> float:
@@ -84,6 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per size (the median is reported)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))
     parser.add_argument("--workdir", type=Path, help="where the generated files go (default: a temp dir)")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="also import into a fresh PostgreSQL database")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="papertide-bench-"))
@@ -109,6 +137,14 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
         bare_s = bare_insert(snapshot, bare_db)
+        postgres: dict[str, float] = {}
+        if args.postgres:
+            pg_s, pg_mb = postgres_import(args.postgres, snapshot, workdir / f"data-{n}-postgres")
+            postgres = {
+                "postgres_import_s": round(pg_s, 2),
+                "postgres_per_s": round(n / pg_s),
+                "postgres_mb": round(pg_mb, 1),
+            }
         rows.append(
             {
                 "records": n,
@@ -120,6 +156,7 @@ def main() -> None:
                 "parse_only_per_s": round(n / parse_s),
                 "bare_insert_per_s": round(n / bare_s),
                 "runs": args.repeat,
+                **postgres,
             }
         )
     table = Table(title="papertide import: synthetic arXiv snapshot")
@@ -133,6 +170,7 @@ def main() -> None:
         "parse-only/s",
         "bare insert/s",
         "vs bare",
+        "PostgreSQL/s",
     ):
         table.add_column(column, justify="right")
     for row in rows:
@@ -146,6 +184,7 @@ def main() -> None:
             f"{row['parse_only_per_s']:,}",
             f"{row['bare_insert_per_s']:,}",
             f"{row['records_per_s'] / row['bare_insert_per_s']:.2f}x",
+            f"{row['postgres_per_s']:,}" if "postgres_per_s" in row else "-",
         )
     console.print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
