@@ -451,7 +451,7 @@ class SqlStore(SqlEmbeddings):
         for i in range(0, len(pks), _CHUNK):
             yield from conn.execute(sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk.in_(pks[i : i + _CHUNK])))
 
-    # --- vectors ----------------------------------------------------------------------------------
+    # --- versions and id maps ---------------------------------------------------------------------
     def catalogue_version(self) -> int:
         """A number that moves whenever papers, votes or vectors change (see bump_catalogue_version)."""
         with self.engine.connect() as conn:

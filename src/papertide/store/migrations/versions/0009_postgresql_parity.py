@@ -26,7 +26,7 @@ from alembic import op
 revision = "0009"
 down_revision = "0008"
 
-# Also in store/sql.py (KEYWORD_LOG_LOCK): the key of the advisory lock.
+# Also in store/changelog.py (CHANGE_LOG_LOCK): the key of the advisory lock.
 _LOCK = 7_303_265
 
 _FIELDS = ("title", "abstract", "author_names", "categories", "published", "code_url")

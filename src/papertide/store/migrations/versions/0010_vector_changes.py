@@ -21,7 +21,7 @@ from alembic import op
 revision = "0010"
 down_revision = "0009"
 
-_LOCK = 7_303_265  # 0009's, store/sql.py's CHANGE_LOG_LOCK
+_LOCK = 7_303_265  # 0009's; store/changelog.py's CHANGE_LOG_LOCK
 
 _SQLITE = [
     f"""CREATE TRIGGER paper_vectors_log_{event.lower()} AFTER {event} ON paper_vectors BEGIN
