@@ -1,15 +1,16 @@
 """Search latency over a large catalogue (keyword, and hybrid), against a linear scan of the same table.
 
     python bench/keyword_latency.py DATA_DIR [--queries 20] [--scan-queries 3] [--queries-file Q.jsonl]
-                                    [--clients 8] [--hybrid] [--out F]
+                                    [--clients 8] [--hybrid] [--database-url URL] [--out F]
 
 DATA_DIR is a papertide data directory, e.g. the one `bench/ingest.py --workdir W` leaves in
 `W/data-1000000-0` (1M synthetic snapshot records). The keyword index is first brought up to date
 (its build time is reported when it had work to do). Queries are one to three words of the
 generator's vocabulary, run through `catalogue.search(mode="keyword")` (tantivy BM25, top 10), one
 at a time and then from `--clients` threads at once. Baseline in the same run: a full scan of the
-papers table for rows whose title or abstract contains any query word (`instr`, no ranking), the
-work the index saves.
+papers table for rows whose title or abstract contains any query word (`instr`, PostgreSQL's
+`strpos`; no ranking), the work the index saves. `--database-url` points at another database
+(PostgreSQL) holding the catalogue; DATA_DIR then keeps the indexes (`keywords/`, vectors).
 
 With `--queries-file` (a BEIR queries.jsonl, e.g. SciFact's), the queries are real ones sampled
 from it instead; use it on a catalogue generated with `gen_snapshot.py --vocabulary` from the same
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -84,7 +86,7 @@ def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> ca
     if index.state is None or len(index.index) != wanted:
         start = time.perf_counter()
         with store.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT pk FROM papers ORDER BY pk LIMIT ?", (wanted,))
+            rows = conn.execute(sa.text("SELECT pk FROM papers ORDER BY pk LIMIT :n"), {"n": wanted})
             pks = np.array([r[0] for r in rows], dtype=np.uint64)
         index.index = index._empty()
         index.index.add(pks, clustered(len(pks), np.random.default_rng(0)))
@@ -118,9 +120,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--hybrid", action="store_true", help="also time hybrid search (synthetic vectors)")
     parser.add_argument("--vectors", type=int, help="synthetic vectors for only this many papers (a faster build)")
+    parser.add_argument("--database-url", help="the catalogue's database when not DATA_DIR's SQLite file")
     parser.add_argument("--out", type=Path, default=Path("bench/results/keyword_latency.json"))
     args = parser.parse_args()
-    store = SqlStore(f"sqlite:///{args.data_dir / 'papertide.sqlite3'}")
+    if args.database_url:  # e.g. PostgreSQL; the keyword index lives in DATA_DIR/keywords, as `serve` keeps it
+        store = SqlStore(args.database_url, keyword_dir=args.data_dir / "keywords")
+    else:
+        store = SqlStore(f"sqlite:///{args.data_dir / 'papertide.sqlite3'}")
     store.migrate()  # a data dir made by an older papertide
     papers = store.count()
     start = time.perf_counter()
@@ -139,12 +145,18 @@ def main() -> None:
         semantic = synthetic_semantic(store, args.data_dir, args.vectors)
         runs["hybrid"] = lambda q: catalogue.search(store, q, limit=10, mode="hybrid", semantic=semantic)
     scan_ms = []
+    contains = "instr" if store.dialect == "sqlite" else "strpos"  # (haystack, needle) in both
     with store.engine.connect() as conn:
         for q in queries[: args.scan_queries]:
             words = q.lower().split()
-            where = " OR ".join("instr(lower(title), ?) OR instr(lower(abstract), ?)" for _ in words)
+            where = " OR ".join(
+                f"{contains}(lower(title), :w{i}) > 0 OR {contains}(lower(abstract), :w{i}) > 0"
+                for i in range(len(words))
+            )
             start = time.perf_counter()
-            conn.exec_driver_sql(f"SELECT count(*) FROM papers WHERE {where}", tuple(w for w in words for _ in (1, 2)))
+            conn.execute(
+                sa.text(f"SELECT count(*) FROM papers WHERE {where}"), {f"w{i}": w for i, w in enumerate(words)}
+            )
             scan_ms.append((time.perf_counter() - start) * 1000)
     scan_p50 = round(statistics.median(scan_ms), 1)
     rows = []
