@@ -1,4 +1,5 @@
 import json
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -147,6 +148,35 @@ def test_a_web_worker_catches_up_from_the_log_without_rebuilding(
     assert web_worker.ensure(corpus, rebuild_limit=0)  # in step again, and no rebuild was allowed
     assert web_worker.search(vector[0], 1) == ([pks["c03"]], [1.0])
     assert not web_worker.index.contains(pks["c11"]) and len(web_worker.index) == 11
+
+
+def test_searches_go_on_while_the_index_catches_up(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
+    _, web_worker = indexed_and_a_web_worker(corpus, encoder, tmp_path)
+    pks = sorted(corpus.pks_for_ids([f"c{i:02d}" for i in range(1, 13)]).values())
+    rng = np.random.default_rng(0)
+    query = rng.standard_normal(384).astype(np.float32)
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def search_until_done() -> None:
+        try:
+            while not done.is_set():
+                found, _ = web_worker.search(query, 5)
+                assert len(found) == 5
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    readers = [threading.Thread(target=search_until_done) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for round_ in range(30):  # another process keeps rewriting vectors; this one keeps catching up
+        pk = pks[round_ % len(pks)]
+        corpus.save_embeddings(encoder.name, [pk], rng.standard_normal((1, 384)).astype(np.float32))
+        assert web_worker.ensure(corpus, rebuild_limit=0)
+    done.set()
+    for reader in readers:
+        reader.join()
+    assert failures == [] and web_worker.in_step(corpus) and len(web_worker.index) == 12
 
 
 def test_a_worker_left_behind_the_pruned_log_loads_the_file_cron_saved(

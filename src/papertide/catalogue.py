@@ -168,9 +168,9 @@ def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) ->
     if pk is None:
         raise CatalogueError(f"no paper {paper_id!r}")
     semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
-    if not semantic.index.index.contains(pk):
+    vector = semantic.index.vector_of(pk)
+    if vector is None:
         raise CatalogueError(f"paper {paper_id} has no vector yet: run `papertide index`")
-    vector = np.asarray(semantic.index.index.get(pk), dtype=np.float32)
     pks, sims = semantic.index.search(vector, limit + 1)
     id_of = store.ids_for_pks(pks)
     pairs = [(id_of[k], s) for k, s in zip(pks, sims, strict=True) if k != pk and k in id_of][:limit]

@@ -45,8 +45,11 @@ class VectorIndex:
         self.sidecar = path.with_suffix(".json")
         self.index = self._empty()
         self.state: IndexState | None = None
-        # One catch-up at a time; searches go on meanwhile (usearch allows concurrent reads and writes).
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one catch-up or rebuild at a time
+        # The graph is changed in place (catching up) only while no search is in it: usearch's
+        # guarantees for concurrent add/remove and search are thin (unum-cloud/usearch#441, #735).
+        # A rebuild makes a new graph and swaps it in, so searches go on during one.
+        self._in_use = threading.Lock()
         self._left_stale_at: int | None = None  # the log seq a too-large rebuild was left for
         saved = self._saved_state()
         if saved is not None:
@@ -90,12 +93,14 @@ class VectorIndex:
         if not pruned <= self.state.seq <= seq:  # entries gone, or a database older than the index
             return False
         keys = np.array(changed, dtype=np.uint64)
-        present = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
-        if len(present):
-            self.index.remove(present)
-        for pks, vectors in store.embeddings_of(self.model, changed):
-            self.index.add(pks.astype(np.uint64), vectors)
-        self.state = IndexState(self.model, seq, len(self.index))
+        stored = list(store.embeddings_of(self.model, changed))  # read before taking the graph
+        with self._in_use:
+            present = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+            if len(present):
+                self.index.remove(present)
+            for pks, vectors in stored:
+                self.index.add(pks.astype(np.uint64), vectors)
+            self.state = IndexState(self.model, seq, len(self.index))
         return True
 
     def rebuild(self, store: Store) -> None:
@@ -145,10 +150,19 @@ class VectorIndex:
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[list[int], list[float]]:
         """Keys and cosine similarities of the `k` nearest papers."""
-        if len(self.index) == 0 or k <= 0:
-            return [], []
-        matches = self.index.search(vector, min(k, len(self.index)))
+        with self._in_use:
+            index = self.index
+            if len(index) == 0 or k <= 0:
+                return [], []
+            matches = index.search(vector, min(k, len(index)))
         return [int(x) for x in matches.keys], [round(1.0 - float(d), 6) for d in matches.distances]
+
+    def vector_of(self, pk: int) -> npt.NDArray[np.float32] | None:
+        """The vector the index holds for paper `pk`, if any."""
+        with self._in_use:
+            if not self.index.contains(pk):
+                return None
+            return np.asarray(self.index.get(pk), dtype=np.float32)
 
 
 def index_papers(
