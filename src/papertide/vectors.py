@@ -141,10 +141,11 @@ class VectorIndex:
         that loads the new file with the old sidecar replays entries it holds: harmless)."""
         assert self.state is not None, "nothing to save before a build or a load"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        mine = f".{os.getpid()}-{threading.get_ident()}"  # two web workers may save at once
+        tmp = self.path.with_suffix(f"{mine}.tmp")
         self.index.save(str(tmp))
         os.replace(tmp, self.path)
-        tmp_sidecar = self.sidecar.with_suffix(".json.tmp")
+        tmp_sidecar = self.sidecar.with_suffix(f"{mine}.json.tmp")
         tmp_sidecar.write_text(json.dumps(asdict(self.state)))
         os.replace(tmp_sidecar, self.sidecar)
 
