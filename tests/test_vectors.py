@@ -187,6 +187,7 @@ def test_a_worker_left_behind_the_pruned_log_loads_the_file_cron_saved(
     corpus.prune_vector_log(keep=0)  # the worker's mark is gone from the log, and no file is newer
     assert web_worker.ensure(corpus, rebuild_limit=10) is False  # 11 stored vectors: too many to rebuild here
     assert len(web_worker.index) == 12 and not web_worker.in_step(corpus)  # searched as it is meanwhile
+    assert web_worker.ensure(corpus, rebuild_limit=10) is False  # asked again with nothing new: still as it is
     assert index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name)) == 1  # cron's run saves
     assert web_worker.ensure(corpus, rebuild_limit=0) is True and len(web_worker.index) == 12  # loaded
 

@@ -87,7 +87,7 @@ class VectorIndex:
     def catch_up(self, store: Store) -> bool:
         """Replay the vector log since this index's mark: the stored vector of each pk logged, or its
         removal. False when the log cannot bring it in step (then only a rebuild can)."""
-        if self.state is None:
+        if self.state is None or self.state.seq < 0:  # no file, or one from before the log
             return False
         seq, pruned, changed = store.vector_log(self.state.seq)
         if not pruned <= self.state.seq <= seq:  # entries gone, or a database older than the index
@@ -124,12 +124,12 @@ class VectorIndex:
             saved = self._saved_state()
             if saved is not None and (self.state is None or saved.seq > self.state.seq):
                 self._load(saved)
+            elif rebuild_limit is not None and self._left_stale_at == store.vector_log_seq():
+                return False  # nothing new since this index was left as it is: no need to read the log again
             if self.catch_up(store) and self.in_step(store):
                 return True
             if rebuild_limit is not None:
                 seq = store.vector_log_seq()
-                if self._left_stale_at == seq:
-                    return False
                 if store.count_embeddings(self.model) > rebuild_limit:
                     self._left_stale_at = seq  # count once per change, not once per search
                     return False
