@@ -17,6 +17,7 @@ def test_rrf_literal_scores() -> None:
 def test_rrf_weights_and_ties() -> None:
     assert reciprocal_rank_fusion([["x"], ["y"]], k=1) == (["x", "y"], [0.5, 0.5])  # tie: smaller id first
     assert reciprocal_rank_fusion([["x"], ["y"]], k=1, weights=[1.0, 3.0])[0] == ["y", "x"]
+    assert reciprocal_rank_fusion([[12], [3]], k=1) == ([3, 12], [0.5, 0.5])  # pks: numerically smaller first
 
 
 def test_rrf_of_nothing() -> None:

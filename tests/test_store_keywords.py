@@ -289,3 +289,20 @@ def dated(store: SqlStore) -> SqlStore:
 )
 def test_filters_and_orders(dated: SqlStore, text: str, kw: dict[str, object], expected: list[str]) -> None:
     assert found(dated, text, **kw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kw"),
+    [("graph", {}), ("graph", {"sort": "upvotes"}), ("cat:cs.LG", {}), ("graph", {"offset": 1, "sort": "newest"})],
+)
+def test_keyword_pks_are_keyword_search_by_pk(dated: SqlStore, text: str, kw: dict[str, object]) -> None:
+    pks, scores = dated.keyword_pks(parse_query(text), 10, **kw)  # type: ignore[arg-type]
+    ids, id_scores = dated.keyword_search(parse_query(text), 10, **kw)  # type: ignore[arg-type]
+    pk_of = dated.pks_for_ids(["old", "mid", "new", "undated"])
+    assert pks == [pk_of[i] for i in ids] and scores == id_scores and pks
+
+
+def test_papers_by_pk(dated: SqlStore) -> None:
+    pk_of = dated.pks_for_ids(["old", "new"])
+    found = dated.papers_by_pk([pk_of["new"], 10**9, pk_of["old"], pk_of["new"]])
+    assert {pk: p.id for pk, p in found.items()} == {pk_of["new"]: "new", pk_of["old"]: "old"}

@@ -96,55 +96,55 @@ def search(
     QueryError for an unusable query). Keyword mode filters and sorts in the index; the other modes
     filter and re-sort the fused candidates (the best FUSION_DEPTH of each retriever, or more)."""
     query, filters = parse_query(text), filters or Filters()
+    # Retrievers and fusion work on pks (the keys both indexes hold); papers are fetched once, at the end.
     if mode == "keyword":
-        ids, scores = store.keyword_search(query, limit=limit, offset=offset, filters=filters, sort=sort)
-        papers = store.get_many(ids)
-        return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i in papers]
+        pks, scores = store.keyword_pks(query, limit=limit, offset=offset, filters=filters, sort=sort)
+        papers = store.papers_by_pk(pks)
+        return [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
     if semantic is None:
         raise CatalogueError(f"{mode} search needs an encoder and a vector index")
     depth = max(offset + limit, FUSION_DEPTH) * (5 if filters.active else 1)
     if mode == "semantic":
-        ids, scores = _semantic_ids(store, query, semantic, depth)
+        pks, scores = _semantic_pks(store, query, semantic, depth)
     else:
-        by_meaning = semantic.helper.submit(_semantic_ids, store, query, semantic, depth)
-        by_words, _ = store.keyword_search(query, limit=depth, filters=filters)
-        ids, scores = reciprocal_rank_fusion([by_words, by_meaning.result()[0]], k=FUSION_K)
-    score_of = dict(zip(ids, scores, strict=True))
+        by_meaning = semantic.helper.submit(_semantic_pks, store, query, semantic, depth)
+        by_words, _ = store.keyword_pks(query, limit=depth, filters=filters)
+        pks, scores = reciprocal_rank_fusion([by_words, by_meaning.result()[0]], k=FUSION_K)
+    score_of = dict(zip(pks, scores, strict=True))
     if sort == "relevance" and not filters.active:  # the order is final: fetch only the page
-        page = ids[offset : offset + limit]
-        papers = store.get_many(page)
-        return [Hit(papers[i], score_of[i]) for i in page if i in papers]
-    papers = store.get_many(ids)
-    ranked = sort_papers([papers[i] for i in ids if i in papers and filters.admits(papers[i])], sort)
-    return [Hit(p, score_of[p.id]) for p in ranked[offset : offset + limit]]
+        page = pks[offset : offset + limit]
+        papers = store.papers_by_pk(page)
+        return [Hit(papers[pk], score_of[pk]) for pk in page if pk in papers]
+    papers = store.papers_by_pk(pks)
+    candidates = [pk for pk in pks if pk in papers and filters.admits(papers[pk])]
+    ranked = sort_papers([papers[pk] for pk in candidates], sort)
+    score_by_id = {papers[pk].id: score_of[pk] for pk in candidates}
+    return [Hit(p, score_by_id[p.id]) for p in ranked[offset : offset + limit]]
 
 
-def _semantic_ids(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[str], list[float]]:
+def _semantic_pks(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[int], list[float]]:
     if query.is_empty or not query.free_text.strip():  # e.g. only stop-words: nothing to look for
         return [], []
     semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
     filtered = bool(query.excluded or query.authors or query.categories)
     vector = semantic.query_vector(query.free_text)
-    pks, sims = semantic.index.search(vector, depth * 5 if filtered else depth)
-    id_of = store.ids_for_pks(pks)
-    ids = [id_of[pk] for pk in pks if pk in id_of]
-    scores = [s for pk, s in zip(pks, sims, strict=True) if pk in id_of]
+    pks, scores = semantic.index.search(vector, depth * 5 if filtered else depth)
     if filtered:
-        papers = store.get_many(ids)
+        papers = store.papers_by_pk(pks)
         keep = [
-            i in papers
+            pk in papers
             and matches_filters(
                 query,
-                papers[i].title,
-                papers[i].abstract,
-                " ".join(a.name for a in papers[i].authors),
-                papers[i].categories,
+                papers[pk].title,
+                papers[pk].abstract,
+                " ".join(a.name for a in papers[pk].authors),
+                papers[pk].categories,
             )
-            for i in ids
+            for pk in pks
         ]
-        ids = [i for i, k in zip(ids, keep, strict=True) if k]
+        pks = [pk for pk, k in zip(pks, keep, strict=True) if k]
         scores = [s for s, k in zip(scores, keep, strict=True) if k]
-    return ids[:depth], scores[:depth]
+    return pks[:depth], scores[:depth]
 
 
 def encode_now(store: Store, semantic: Semantic, paper_ids: list[str]) -> int:
@@ -171,11 +171,10 @@ def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) ->
     vector = semantic.index.vector_of(pk)
     if vector is None:
         raise CatalogueError(f"paper {paper_id} has no vector yet: run `papertide index`")
-    pks, sims = semantic.index.search(vector, limit + 1)
-    id_of = store.ids_for_pks(pks)
-    pairs = [(id_of[k], s) for k, s in zip(pks, sims, strict=True) if k != pk and k in id_of][:limit]
-    papers = store.get_many(i for i, _ in pairs)
-    return [Hit(papers[i], s) for i, s in pairs if i in papers]
+    found, sims = semantic.index.search(vector, limit + 1)
+    pairs = [(k, s) for k, s in zip(found, sims, strict=True) if k != pk][:limit]
+    papers = store.papers_by_pk(k for k, _ in pairs)
+    return [Hit(papers[k], s) for k, s in pairs if k in papers]
 
 
 def similar(store: Store, paper: Paper, semantic: Semantic | None, limit: int = 8) -> list[Hit]:

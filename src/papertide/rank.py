@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from .model import Paper
 
 Ranking = tuple[list[str], list[float]]
+# What fusion ranks: paper ids, or the pks the search indexes hold (search fuses those).
+Key = TypeVar("Key", str, int)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] = ()) -> Ranking:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[Key]], k: int = 60, weights: Sequence[float] = ()
+) -> tuple[list[Key], list[float]]:
     """Fuse ranked lists by reciprocal rank (Cormack et al., 2009): score(d) = sum w / (k + rank(d)).
 
     Ranks, not scores, are combined, so BM25 and cosine scales never have to be calibrated; `k`
-    damps the weight of the very top ranks. Ties go to the smaller id, for stable output.
+    damps the weight of the very top ranks. Ties go to the smaller key (for pks: the paper stored
+    first), for stable output.
     """
     weights = list(weights) or [1.0] * len(rankings)
-    scores: dict[str, float] = {}
+    scores: dict[Key, float] = {}
     for weight, ranking in zip(weights, rankings, strict=True):
         for rank, doc in enumerate(ranking, start=1):
             scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)

@@ -37,6 +37,10 @@ class Store(Protocol):
         """The stored papers among `ids`, by id."""
         ...
 
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]:
+        """The stored papers among `pks` (the row keys search indexes hold), by pk."""
+        ...
+
     def find_by_title_keys(self, keys: Iterable[str]) -> dict[str, list[Paper]]:
         """The stored papers whose normalised title is among `keys`, by key, oldest first."""
         ...
@@ -62,6 +66,12 @@ class Store(Protocol):
     ) -> tuple[list[str], list[float]]:
         """Ids and scores (higher is better) of the papers matching `query` and `filters`, in `sort`
         order (relevance: best first)."""
+        ...
+
+    def keyword_pks(
+        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
+    ) -> tuple[list[int], list[float]]:
+        """`keyword_search` by pk: what search fuses and pages before it fetches any paper."""
         ...
 
     def sync_keyword_index(

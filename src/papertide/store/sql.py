@@ -136,6 +136,7 @@ def _lookup(key: sa.Column[Any], *columns: sa.Column[Any]) -> sa.Select[Any]:
 _IDS_FOR_PKS = _lookup(papers.c.pk, papers.c.pk, papers.c.id)
 _PKS_FOR_IDS = _lookup(papers.c.id, papers.c.id, papers.c.pk)
 _PAPERS_BY_ID = _lookup(papers.c.id, *(papers.c[name] for name in PAPER_COLUMNS))
+_PAPERS_BY_PK = _lookup(papers.c.pk, papers.c.pk, *(papers.c[name] for name in PAPER_COLUMNS))
 
 _KEYWORD_MARKS = sa.select(
     sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0)).scalar_subquery(),
@@ -209,12 +210,18 @@ class SqlStore(SqlEmbeddings):
         return sa.select(*(papers.c[name] for name in PAPER_COLUMNS))
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, Paper] = {}
+        return self._papers(_PAPERS_BY_ID, "id", list(ids))
+
+    def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]:
+        return self._papers(_PAPERS_BY_PK, "pk", [int(p) for p in pks])
+
+    def _papers(self, lookup: sa.Select[Any], key: str, wanted: list[Any]) -> dict[Any, Paper]:
+        wanted = list(dict.fromkeys(wanted))
+        found: dict[Any, Paper] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), _CHUNK):
-                for row in conn.execute(_PAPERS_BY_ID, {"keys": wanted[i : i + _CHUNK]}).mappings():
-                    found[row["id"]] = row_to_paper(row)
+                for row in conn.execute(lookup, {"keys": wanted[i : i + _CHUNK]}).mappings():
+                    found[row[key]] = row_to_paper(row)
         return found
 
     def get(self, paper_id: str) -> Paper | None:
@@ -350,34 +357,38 @@ class SqlStore(SqlEmbeddings):
     def keyword_search(
         self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
     ) -> tuple[list[str], list[float]]:
+        pks, scores = self.keyword_pks(query, limit, offset, filters, sort)
+        id_of = self.ids_for_pks(pks)
+        found = [(id_of[pk], score) for pk, score in zip(pks, scores, strict=True) if pk in id_of]
+        return [i for i, _ in found], [score for _, score in found]
+
+    def keyword_pks(
+        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
+    ) -> tuple[list[int], list[float]]:
         if query.is_empty or limit <= 0:
             return [], []
         filters = filters or Filters()
         if not (query.terms or query.phrases or query.authors):  # only categories: list them, newest first
             where = sa.and_(_category_clause(query.categories), _filter_clause(filters))
             order = (*_SORT_ORDER.get(sort, _SORT_ORDER["newest"]), papers.c.pk.desc())
-            stmt = sa.select(papers.c.id, sa.literal(0.0)).where(where).order_by(*order).limit(limit).offset(offset)
+            stmt = sa.select(papers.c.pk).where(where).order_by(*order).limit(limit).offset(offset)
             with self.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
-            return [r[0] for r in rows], [float(r[1]) for r in rows]
+                found = list(conn.execute(stmt).scalars())
+            return found, [0.0] * len(found)
         self.sync_keyword_index(wait=False)
-        by_upvotes = sort == "upvotes" or bool(filters.min_upvotes)
-        if not by_upvotes:
-            pks, scores = self.keywords.search(query, limit, offset, filters, newest=sort == "newest")
-            id_of = self.ids_for_pks(pks)
-            found = [(id_of[pk], score) for pk, score in zip(pks, scores, strict=True) if pk in id_of]
-            return [i for i, _ in found], [score for _, score in found]
+        if not (sort == "upvotes" or filters.min_upvotes):
+            return self.keywords.search(query, limit, offset, filters, newest=sort == "newest")
         # Upvotes: the best UPVOTE_DEPTH matches, filtered (and ordered) by the database.
         pks, scores = self.keywords.search(query, UPVOTE_DEPTH, 0, filters)
         score_of = dict(zip(pks, scores, strict=True))
         votes = sa.func.coalesce(papers.c.upvotes, 0) + papers.c.member_votes
-        stmt = sa.select(papers.c.id, papers.c.pk, votes).where(papers.c.pk.in_(pks), _filter_clause(filters))
+        stmt = sa.select(papers.c.pk, votes).where(papers.c.pk.in_(pks), _filter_clause(filters))
         with self.engine.connect() as conn:
             rows = list(conn.execute(stmt))
         by_votes = sort == "upvotes"
-        rows.sort(key=lambda r: (-r[2] if by_votes else 0, -score_of[r[1]], r[1]))
-        page = rows[offset : offset + limit]
-        return [r[0] for r in page], [score_of[r[1]] for r in page]
+        rows.sort(key=lambda r: (-r[1] if by_votes else 0, -score_of[r[0]], r[0]))
+        page = [r[0] for r in rows[offset : offset + limit]]
+        return page, [score_of[pk] for pk in page]
 
     def keyword_marks(self) -> Marks:
         """How far the database has come: its highest paper pk and last keyword change."""
