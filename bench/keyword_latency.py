@@ -141,8 +141,10 @@ def main() -> None:
     else:
         queries = [" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(args.queries)]
     runs: dict[str, Callable[[str], object]] = {"keyword": lambda q: catalogue.search(store, q, limit=10)}
+    vectors = 0
     if args.hybrid:
         semantic = synthetic_semantic(store, args.data_dir, args.vectors)
+        vectors = len(semantic.index.index)
         runs["hybrid"] = lambda q: catalogue.search(store, q, limit=10, mode="hybrid", semantic=semantic)
     scan_ms = []
     contains = "instr" if store.dialect == "sqlite" else "strpos"  # (haystack, needle) in both
@@ -167,6 +169,7 @@ def main() -> None:
             {
                 "mode": mode,
                 "papers": papers,
+                "vectors": vectors if mode == "hybrid" else 0,
                 "queries": len(queries),
                 **figures,
                 "scan_p50_ms": scan_p50,

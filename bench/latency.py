@@ -8,10 +8,10 @@ little (cosine ~0.93), as a reader's query lands near the papers it is about. A 
 papers around 1,000 centres with isotropic noise: every point of a cluster is then nearly equidistant
 from a query, the exact top-10 is decided by differences smaller than f16 rounding, and recall@10
 measured the generator (0.11 at 1M), not the index. Indexed by papertide's own `VectorIndex`
-(usearch HNSW, f16). For each size: build time,
-index memory, ANN latency p50/p99 for one client and for 8 concurrent clients (threads; usearch
-releases the GIL), recall@10 against exact search, and the same queries by a numpy linear scan
-(one matrix-vector product per query) as the baseline.
+(usearch HNSW, f16). For each size: build time, index memory, ANN latency p50/p99 for one client
+and for 8 concurrent clients (threads; usearch holds the GIL while it searches one vector, so they
+take turns), recall@10 against exact search, and the same queries by a numpy linear scan (one
+matrix-vector product per query) as the baseline.
 """
 
 from __future__ import annotations

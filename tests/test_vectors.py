@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from papertide.ingest import ingest
 from papertide.search import Filters, QueryError
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
-from papertide.vectors import VectorIndex, index_papers
+from papertide.vectors import SharedLock, VectorIndex, index_papers
 
 from conftest import FIXTURES
 
@@ -282,3 +283,46 @@ def test_absurd_queries_never_crash(corpus: SqlStore, encoder: MiniLM, tmp_path:
     assert hits[0].paper.id == "c04"
     with pytest.raises(QueryError, match="query is too long"):
         catalogue.search(corpus, "x" * 10_000, mode=mode, semantic=semantic)
+
+
+def test_searches_share_the_graph_and_a_catch_up_has_it_alone() -> None:
+    lock = SharedLock()
+    order: list[str] = []
+    first_in, writer_waiting = threading.Event(), threading.Event()
+    release_first = threading.Event()
+
+    def search(name: str, entered: threading.Event | None = None, hold: threading.Event | None = None) -> None:
+        with lock.shared():
+            order.append(name)
+            if entered:
+                entered.set()
+            if hold:
+                assert hold.wait(5)
+
+    def catch_up() -> None:
+        writer_waiting.set()
+        with lock.exclusive():
+            order.append("catch-up")
+
+    first = threading.Thread(target=search, args=("search 1", first_in, release_first))
+    first.start()
+    assert first_in.wait(5)
+    second = threading.Thread(target=search, args=("search 2",))
+    second.start()
+    second.join(5)  # a second search does not wait for the first one
+    assert order == ["search 1", "search 2"]
+
+    writer = threading.Thread(target=catch_up)
+    writer.start()
+    assert writer_waiting.wait(5)
+    deadline = time.monotonic() + 5
+    while not lock._writers_waiting and time.monotonic() < deadline:
+        time.sleep(0.001)
+    third = threading.Thread(target=search, args=("search 3",))
+    third.start()
+    time.sleep(0.05)
+    assert order == ["search 1", "search 2"]  # the catch-up waits for search 1; search 3 waits behind it
+    release_first.set()
+    for thread in (first, writer, third):
+        thread.join(5)
+    assert order == ["search 1", "search 2", "catch-up", "search 3"]
