@@ -188,9 +188,10 @@ def similar(store: Store, paper: Paper, semantic: Semantic | None, limit: int = 
     words = tuple(dict.fromkeys(w for w in title_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
     if not words:
         return []
-    ids, scores = store.keyword_search(Query(terms=words[:12]), limit=limit + 1)
-    papers = store.get_many(ids)
-    return [Hit(papers[i], s) for i, s in zip(ids, scores, strict=True) if i != paper.id and i in papers][:limit]
+    pks, scores = store.keyword_pks(Query(terms=words[:12]), limit=limit + 1)
+    papers = store.papers_by_pk(pks)
+    hits = [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
+    return [h for h in hits if h.paper.id != paper.id][:limit]
 
 
 def byline(paper: Paper) -> str:

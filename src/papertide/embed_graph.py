@@ -6,8 +6,8 @@ pair over every attention score) and each GELU is five element-wise nodes. onnxr
 transformer fusions do not recognise this export, so they run one by one. Here the graph is rewritten
 once at load, in memory, into onnxruntime's fused `Attention` (packed Q/K/V projection, scaled
 softmax over a padding mask) and `BiasGelu` contrib operators. The arithmetic is the same (vectors
-agree to float rounding: tests/test_embed.py); measured in docs/PERFORMANCE.md: ~1.25× the abstracts
-per second and ~10% less per query.
+agree to float rounding: tests/test_embed_graph.py); measured in docs/PERFORMANCE.md: 1.21× the
+abstracts per second and ~10% less time per query.
 
 The IsNaN/Where pair only matters for a row whose keys are all masked; a padding mask never makes
 one, since every text keeps at least its [CLS] and [SEP] tokens.
