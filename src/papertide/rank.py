@@ -31,6 +31,37 @@ def reciprocal_rank_fusion(
     return [doc for doc, _ in ordered], [round(score, 8) for _, score in ordered]
 
 
+def min_max(scores: Sequence[float], over: int | None = None) -> list[float]:
+    """Scores rescaled to [0, 1]: the best 1, the worst of the first `over` (default: all) 0, any
+    below that 0 too; all 1 when they are equal."""
+    if not scores:
+        return []
+    top = scores[:over] if over else scores
+    low, high = min(top), max(top)
+    return [max(0.0, (s - low) / (high - low)) if high > low else 1.0 for s in scores]
+
+
+def convex_fusion(
+    rankings: Sequence[tuple[Sequence[Key], Sequence[float]]], weights: Sequence[float], depth: int | None = None
+) -> tuple[list[Key], list[float]]:
+    """Fuse scored lists, each best first, by a weighted sum of their min-max normalised scores (the
+    convex combination of Bruch et al., 2023, "An Analysis of Fusion Functions for Hybrid
+    Retrieval"). A candidate a list did not return gets 0 from it. Unlike reciprocal rank, a clear
+    lead counts: a paper far ahead in BM25 stays ahead when the dense list is lukewarm about all.
+
+    Each list is normalised over its first `depth` entries, so the top's scores do not change when a
+    caller looks deeper (the next page); entries below count 0. Ties, such as those zeros, go to the
+    better rank in any list, then to the smaller key, for stable output."""
+    fused: dict[Key, float] = {}
+    best_rank: dict[Key, int] = {}
+    for weight, (keys, scores) in zip(weights, rankings, strict=True):
+        for rank, (key, score) in enumerate(zip(keys, min_max(scores, depth), strict=True)):
+            fused[key] = fused.get(key, 0.0) + weight * score
+            best_rank[key] = min(rank, best_rank.get(key, rank))
+    ordered = sorted(fused, key=lambda key: (-round(fused[key], 9), best_rank[key], key))
+    return ordered, [round(fused[key], 6) for key in ordered]
+
+
 # --- trending ---------------------------------------------------------------------------------------
 # Hacker News' gravity: a paper's pull halves roughly every (2^(1/1.8) - 1) * (age + 2) hours, so a
 # day-old paper needs ~4x the votes of a fresh one to stay level with it.
