@@ -56,10 +56,13 @@ def convex_fusion(
     best_rank: dict[Key, int] = {}
     for weight, (keys, scores) in zip(weights, rankings, strict=True):
         for rank, (key, score) in enumerate(zip(keys, min_max(scores, depth), strict=True)):
-            fused[key] = fused.get(key, 0.0) + weight * score
-            best_rank[key] = min(rank, best_rank.get(key, rank))
-    ordered = sorted(fused, key=lambda key: (-round(fused[key], 9), best_rank[key], key))
-    return ordered, [round(fused[key], 6) for key in ordered]
+            if key in fused:  # plain branches: this runs for 200 candidates in every hybrid search
+                fused[key] += weight * score
+                best_rank[key] = min(best_rank[key], rank)
+            else:
+                fused[key], best_rank[key] = weight * score, rank
+    ordered = sorted([(-score, best_rank[key], key) for key, score in fused.items()])
+    return [key for _, _, key in ordered], [round(-score, 6) for score, _, _ in ordered]
 
 
 # --- trending ---------------------------------------------------------------------------------------
