@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -139,3 +140,20 @@ def test_subscribe_from_the_page_and_the_digest_renders(page: object, live_app: 
     page.set_content(digest_mail.get_body(("html",)).get_content())  # type: ignore[attr-defined,union-attr]
     assert page.inner_text("h2 >> nth=0") == "Yesterday's top papers"  # type: ignore[attr-defined]
     shot(page, "digest-email")
+
+
+def test_query_with_slot_markers_runs_no_script_for_a_member(page: object, live_app: LiveApp) -> None:
+    """Issue 16, finding 1: a crafted search link opened by a signed-in member."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    sign_up(page, "mallory")
+    hostile = "diffusion\x00vote:2511.00003\x00 autofocus onfocus=alert(1) y=\x00vote:2511.00001\x00"
+    page.goto("/search?" + urlencode({"q": hostile}))  # type: ignore[attr-defined]
+    page.wait_for_selector("ol.cards")  # type: ignore[attr-defined]
+    page.focus("header input[name=q]")  # type: ignore[attr-defined]
+    page.click("header input[name=q]")  # type: ignore[attr-defined]
+    assert dialogs == []
+    value = page.input_value("header input[name=q]")  # type: ignore[attr-defined]
+    assert "onfocus=alert(1)" in value  # shown as the text it is
+    # The votes the member can see are their own: nothing was voted by visiting the link.
+    assert live_app.store.community.voted_ids(1) == []

@@ -7,7 +7,6 @@ tests and the CLI decide what the app talks to; nothing here is a global.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -21,10 +20,10 @@ from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..accounts import Accounts, RateLimited, csrf_ok, csrf_token
@@ -220,52 +219,27 @@ def render(request: Request, template: str, status_code: int = 200, has_form: bo
     return finish(request, page)
 
 
-# --- pages shared between members ----------------------------------------------------------------------
-# A page a member sees differs from another member's only in their handle, their CSRF token and which
-# cards they voted for; it is rendered once with slots for those and filled in per request.
+# --- pages shared between readers ---------------------------------------------------------------------
+# What every reader sees alike (the view's data) is built once and cached; a member's page is then
+# rendered for them with their own handle, CSRF token and votes. Nothing per member is ever spliced
+# into rendered HTML: the template engine escapes every value in its place (an earlier version
+# filled slots by string replacement, and a query carrying the slot markers could inject markup).
 VOTED = Markup('class="vote-button voted" aria-pressed="true"')
 NOT_VOTED = Markup('class="vote-button" aria-pressed="false"')
-_VOTE_SLOT = re.compile("\x00vote:([^\x00]*)\x00")
-_HANDLE_SLOT, _CSRF_SLOT = "\x00handle\x00", "\x00csrf\x00"
 
 
-def vote_attrs(card: dict[str, Any], slots: bool = False) -> Markup:
-    """The vote button's attributes: voted or not, or a slot filled in per member."""
-    if slots:
-        return Markup(f"\x00vote:{escape(card['id'])}\x00")
+def vote_attrs(card: dict[str, Any]) -> Markup:
+    """The vote button's attributes, voted or not (constant markup: nothing from the card but a flag)."""
     return VOTED if card.get("voted") else NOT_VOTED
-
-
-@dataclass(frozen=True)
-class _SlotMember:
-    handle: str = _HANDLE_SLOT
 
 
 def shared_page(request: Request, template: str, build: Callable[[Context], dict[str, Any]]) -> Response:
     """`template` rendered with `build(context)`: for readers who are not signed in, the whole
-    page from the cache; for members, the shared page with their handle, token and votes put in."""
-    v = visitor(request)
-    if v.member is None:
+    page from the cache; for members, rendered for them from the cached view data (`Context.shared`
+    keeps what is common and marks their votes)."""
+    if visitor(request).member is None:
         return shared_for_anonymous(request, lambda: render(request, template, **build(context(request))))
-    svc = services(request)
-    key = (
-        "member-page",
-        template,
-        request.url.path,
-        request.url.query,
-        str(svc.store.catalogue_version()),
-        svc.clock().strftime("%Y%m%d%H%M"),
-    )
-    html = svc.page_cache.get(key)
-    if html is None:
-        ctx = Context(svc.store, svc.clock(), None, svc.semantic, svc.page_cache)
-        html = svc.templates.get_template(template).render(
-            page_context(request, build(ctx), _SlotMember(), _CSRF_SLOT) | {"vote_slots": True}
-        )
-        svc.page_cache.put(key, html)
-    mine = svc.store.community.voted_among(v.member.id, [m.group(1) for m in _VOTE_SLOT.finditer(html)])
-    html = _VOTE_SLOT.sub(lambda m: VOTED if m.group(1) in mine else NOT_VOTED, html)
-    return HTMLResponse(html.replace(_HANDLE_SLOT, v.member.handle).replace(_CSRF_SLOT, v.csrf(svc.config.secret)))
+    return render(request, template, **build(context(request)))
 
 
 def page_context(request: Request, data: dict[str, Any], me: object, csrf: str) -> dict[str, Any]:
