@@ -88,6 +88,14 @@ def test_unreadable_file_is_exit_1_with_file_and_line(run) -> None:
     assert orjson.loads(run("stats", "--json").stdout)["papers"] == 0
 
 
+def test_a_file_in_no_known_format_is_refused_and_nothing_is_imported(run, tmp_path: Path) -> None:
+    saved_with_headers = tmp_path / "feed.xml"
+    saved_with_headers.write_bytes(b"HTTP/1.1 200 OK\r\n\r\n" + (FIXTURES / "arxiv/query_page1.xml").read_bytes())
+    result = run("import", str(saved_with_headers), code=1)
+    assert "HTTP status line" in result.output and "--format" in result.output
+    assert orjson.loads(run("stats", "--json").stdout)["papers"] == 0
+
+
 def test_usage_errors_exit_2(run) -> None:
     run("import", str(FIXTURES / "pages/pairs.txt"), "--format", "pdf", code=2)
     run("import", "/no/such/file.jsonl", code=2)

@@ -21,6 +21,7 @@ from typing import Any
 
 from .ids import is_local_id
 from .model import Paper
+from .sources.formats import SOURCE_RANK
 
 BIBLIOGRAPHIC = (
     "title",
@@ -40,7 +41,6 @@ BIBLIOGRAPHIC = (
     "organization",
 )
 KEEP_FIRST = ("featured_date", "submitted_by")
-SOURCE_RANK = {"page": 0, "jsonl": 1, "hf-daily": 2, "arxiv": 3, "oai": 3, "snapshot": 3}
 
 
 class Outcome(enum.Enum):

@@ -1,48 +1,45 @@
-"""Reading a local file in any supported format, detected from its first bytes when not given."""
+"""Reading a local file in any registered format (sources/formats.py), detected from its first
+bytes when not given. gzip is recognised by its magic bytes, whatever the file is called, and a
+UTF-8 byte-order mark is dropped before any parser sees the data."""
 
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
-import orjson
-
 from . import Item, SourceError
-from .arxiv_atom import parse_atom
-from .hf_daily import parse_hf_daily
-from .jsonl import parse_jsonl
-from .oai import parse_oai
-from .pages import parse_page
-from .snapshot import parse_snapshot
+from .formats import HEAD_BYTES, NAMES, by_name, detect
 
-FORMATS = ("auto", "arxiv-atom", "oai", "snapshot", "hf-daily", "page", "jsonl")
-_SNAPSHOT_KEYS = {"versions", "authors_parsed", "update_date", "journal-ref"}
+FORMATS = NAMES  # "auto" and every registered format's name
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 
 
-def _open(path: Path) -> IO[bytes]:
-    return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
+def open_input(path: Path) -> IO[bytes]:
+    """`path` for reading: decompressed when it is gzip, positioned after a byte-order mark."""
+    with path.open("rb") as probe:
+        is_gzip = probe.read(2) == _GZIP_MAGIC
+    stream = cast(io.BufferedReader, gzip.open(path, "rb")) if is_gzip else path.open("rb")  # noqa: SIM115 (returned open)
+    try:
+        if stream.peek(3)[:3] == _BOM:
+            stream.read(3)
+    except (OSError, EOFError) as exc:
+        stream.close()
+        raise SourceError(f"{path}: cannot be read: {exc}") from exc
+    return cast(IO[bytes], stream)
 
 
 def detect_format(path: Path) -> str:
-    with _open(path) as f:
-        head = f.read(65536).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
-        if b"http://www.w3.org/2005/Atom" in head:
-            return "arxiv-atom"
-        if b"http://www.openarchives.org/OAI/2.0/" in head:
-            return "oai"
-        raise SourceError(f"{path}: XML that is neither an arXiv Atom feed nor an OAI-PMH response")
-    if head.startswith(b"["):
-        return "hf-daily"
-    if head.startswith(b"{"):
+    """The name of the format `path` holds; SourceError when no format's marks are there."""
+    with open_input(path) as f:
         try:
-            first = orjson.loads(head.split(b"\n", 1)[0])
-        except orjson.JSONDecodeError:
-            return "jsonl"
-        return "snapshot" if isinstance(first, dict) and _SNAPSHOT_KEYS & first.keys() else "jsonl"
-    return "page"
+            head = f.read(HEAD_BYTES)
+        except (OSError, EOFError) as exc:
+            raise SourceError(f"{path}: cannot be read: {exc}") from exc
+    return detect(head, str(path)).name
 
 
 def read_path(
@@ -53,29 +50,27 @@ def read_path(
 ) -> Iterator[Item]:
     """The records of one file. Line formats stream (constant memory); documents are read whole.
     `on_bytes` is told how many bytes were consumed, for a progress bar."""
-    if fmt == "auto":
-        fmt = detect_format(path)
+    chosen = by_name(detect_format(path) if fmt == "auto" else fmt)
     where = str(path)
-    if fmt in ("snapshot", "jsonl"):
-        with _open(path) as f:
-            lines = _counted(f, on_bytes) if on_bytes else f
-            parse = parse_snapshot if fmt == "snapshot" else parse_jsonl
-            yield from parse(lines, where)
-        return
-    with _open(path) as f:
-        data = f.read()
+    with open_input(path) as f:
+        try:
+            if chosen.parse_lines is not None:
+                lines = _counted(f, on_bytes) if on_bytes else f
+                seen = 0
+                for seen, item in enumerate(chosen.parse_lines(lines, where), 1):  # noqa: B007
+                    yield item
+                if not seen:
+                    raise SourceError(f"{where}: the file is empty")
+                return
+            data = f.read()
+        except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
+            raise SourceError(f"{where}: cannot be read to the end: {exc}") from exc
     if on_bytes:
         on_bytes(len(data))
-    if fmt == "arxiv-atom":
-        yield from parse_atom(data, where).items
-    elif fmt == "oai":
-        yield from parse_oai(data, where).items
-    elif fmt == "hf-daily":
-        yield from parse_hf_daily(data, where)
-    elif fmt == "page":
-        yield from parse_page(data, where, capture_year=capture_year)
-    else:
-        raise SourceError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if not data.strip():
+        raise SourceError(f"{where}: the file is empty")
+    assert chosen.parse_document is not None
+    yield from chosen.parse_document(data, where, capture_year)
 
 
 def _counted(f: IO[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ Each entry: {"paper": {"id": "2310.01234", "title", "summary", "authors": [{"nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -30,9 +31,16 @@ def _name(value: Any, *keys: str) -> str | None:
     return None
 
 
+def _is_bare_paper(value: Any) -> bool:
+    """A paper object as `/api/papers/{id}` answers it (no `paper` wrapper)."""
+    return isinstance(value, dict) and "id" in value and "title" in value and ("summary" in value or "upvotes" in value)
+
+
 def _entry(entry: Any, where: str) -> Item:
+    if _is_bare_paper(entry) and not isinstance(entry.get("paper"), dict):
+        entry = {"paper": entry}
     if not isinstance(entry, dict) or not isinstance(entry.get("paper"), dict):
-        return Rejected(where, None, "entry has no 'paper' object")
+        return Rejected(where, None, "entry has neither a 'paper' object nor a paper's id, title and summary")
     paper = entry["paper"]
     raw_id = paper.get("id")
     title = clean_text(paper.get("title") or entry.get("title"))
@@ -66,8 +74,12 @@ def _entry(entry: Any, where: str) -> Item:
         or _name(paper.get("organization"), "fullname", "name"),
         published=published,
         featured_date=featured,
-        submitted_by=_name(entry.get("submittedBy"), "name", "fullname")
-        or _name(paper.get("submittedOnDailyBy"), "name", "fullname"),
+        # The submitter's handle: `name` in an entry's `submittedBy`, `user` in a paper's
+        # `submittedOnDailyBy` (whose `fullname` is the display name, kept only when no handle is given).
+        submitted_by=_name(entry.get("submittedBy"), "name", "user")
+        or _name(paper.get("submittedOnDailyBy"), "user", "name")
+        or _name(entry.get("submittedBy"), "fullname")
+        or _name(paper.get("submittedOnDailyBy"), "fullname"),
         upvotes=upvotes if isinstance(upvotes, int) and upvotes >= 0 else None,
         code_url=paper.get("githubRepo") or find_code_url(abstract),
         project_url=paper.get("projectPage") or None,
@@ -75,11 +87,32 @@ def _entry(entry: Any, where: str) -> Item:
     )
 
 
+_ENTRY_KEYS = re.compile(rb'"(paper|summary|upvotes|submittedOnDailyAt)"\s*:')
+
+
+def looks_like_hf_daily(head: bytes) -> bool:
+    """A file's first bytes show HF's JSON: a list whose first element is an entry or a bare paper,
+    or one paper object (an `/api/papers/{id}` answer)."""
+    if head.startswith(b"["):
+        first = head[1:].lstrip(b" \t\r\n")
+        if first.startswith(b"]"):
+            return True
+        return first.startswith(b"{") and bool(_ENTRY_KEYS.search(head[:4096]))
+    if head.startswith(b"{"):
+        try:
+            return _is_bare_paper(orjson.loads(head))
+        except orjson.JSONDecodeError:
+            return False
+    return False
+
+
 def parse_hf_daily(data: bytes, where: str = "daily_papers") -> list[Item]:
     try:
-        entries = orjson.loads(data)
+        entries = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
         raise SourceError(f"{where}: not valid JSON: {exc}") from exc
+    if _is_bare_paper(entries):
+        entries = [entries]
     if not isinstance(entries, list):
         raise SourceError(f"{where}: expected a JSON list of daily-paper entries")
     return [_entry(e, f"{where}[{i}]") for i, e in enumerate(entries)]

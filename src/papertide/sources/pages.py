@@ -37,7 +37,7 @@ _AUTHORS = re.compile(r"^•?\s*(?P<n>\d+) authors?$")
 
 def _decode(data: bytes, where: str) -> list[str]:
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SourceError(f"{where}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x})") from exc
@@ -126,10 +126,37 @@ def _parse_cards(lines: list[str], where: str, year: int) -> list[Item]:
     return items
 
 
+# The site's own header lines: the marks by which a file is known to be a captured result page.
+_MARKS = ("get trending papers in your email inbox", "daily papers", "byak and the research community")
+
+
+def _has_header(lines: list[str]) -> bool:
+    first = [line.casefold() for line in lines if line][:12]
+    return any(line.startswith(_MARKS) or line.removeprefix("subscribe").startswith(_MARKS) for line in first)
+
+
+def looks_like_page(head: bytes) -> bool:
+    """Whether a file's first bytes show a result page's header (format detection)."""
+    try:
+        lines = [clean_text(line) for line in head.decode("utf-8-sig", "replace").splitlines()]
+    except ValueError:
+        return False
+    return not head.lstrip().startswith(b"<") and _has_header(lines)
+
+
 def parse_page(
     data: bytes, where: str = "page", capture_year: int | None = None, today: date | None = None
 ) -> list[Item]:
+    """The papers of a captured result page; SourceError for a file that is not one (no header of
+    the site, or markup: an HTML error page saved by mistake is not a paper)."""
     lines = _decode(data, where)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise SourceError(f"{where}: markup (HTML or XML), not the text of a captured result page")
+    if not _has_header(lines):
+        raise SourceError(
+            f"{where}: not a captured result page: none of the site's header lines "
+            "('Get trending papers in your email inbox', 'Daily Papers') opens it"
+        )
     if "·" in lines or "daily papers" in (line.casefold() for line in lines):
         year = capture_year or _capture_year(lines) or (today or date.today()).year
         return _parse_cards(lines, where, year)

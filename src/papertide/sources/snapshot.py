@@ -19,16 +19,24 @@ from ..model import Author, Paper
 from . import Item, Rejected, clean_text, find_code_url
 from .oai import rfc2822, split_author_string
 
+# Keys only the snapshot's records have (format detection).
+SNAPSHOT_KEYS = frozenset({"versions", "authors_parsed", "update_date", "journal-ref"})
+
+
+def _parsed_author(parts: list[str]) -> Author:
+    if len(parts) < 3:
+        return Author(clean_text(" ".join(reversed(parts))))
+    name = clean_text(" ".join(filter(None, (parts[1], parts[0], parts[2]))))
+    affiliation = "; ".join(clean_text(p) for p in parts[3:] if p.strip())
+    return Author(name, affiliation or None)
+
 
 def _authors(record: dict[str, Any]) -> tuple[Author, ...]:
     parsed = record.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
-        # [keyname, forenames, suffix, (affiliation...)] -> "Forenames Keyname Suffix"
-        return tuple(
-            Author(" ".join(filter(None, (a[1], a[0], a[2]))) if len(a) >= 3 else " ".join(reversed(a)))
-            for a in parsed
-            if isinstance(a, list) and a
-        )
+        # [keyname, forenames, suffix, affiliation...] -> "Forenames Keyname Suffix" (affiliation)
+        names = [a for a in parsed if isinstance(a, list) and a and all(isinstance(x, str) for x in a)]
+        return tuple(_parsed_author(a) for a in names)
     return tuple(Author(n) for n in split_author_string(record.get("authors") or ""))
 
 
