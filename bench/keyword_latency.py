@@ -43,8 +43,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from papertide import catalogue
+from papertide.index.vectors import IndexState, VectorIndex
 from papertide.store.sql import SqlStore
-from papertide.vectors import IndexState, VectorIndex
 
 from gen_snapshot import WORDS
 

@@ -31,7 +31,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide.vectors import VectorIndex
+from papertide.index.vectors import VectorIndex
 
 DIM = 384
 

@@ -33,11 +33,11 @@ from rich.table import Table
 
 from papertide import catalogue, rank
 from papertide.embed import MiniLM
-from papertide.ingest import ingest
-from papertide.search import parse_query
+from papertide.imports import ingest
+from papertide.index.vectors import VectorIndex, index_papers
+from papertide.query import parse_query
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
-from papertide.vectors import VectorIndex, index_papers
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "scifact"
 

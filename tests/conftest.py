@@ -215,7 +215,7 @@ def live_app(
     arXiv stand-in; served over real HTTP on 127.0.0.1. Parametrized with "vectors" (indirect), the
     papers are encoded first and search is hybrid."""
     from papertide.accounts import Accounts
-    from papertide.ingest import ingest
+    from papertide.imports import ingest
     from papertide.sources.hf_daily import parse_hf_daily
     from papertide.sources.jsonl import parse_jsonl
     from papertide.submissions import arxiv_fetcher
@@ -238,7 +238,7 @@ def live_app(
     if getattr(request, "param", None) == "vectors":
         from papertide.catalogue import Semantic
         from papertide.embed import MiniLM
-        from papertide.vectors import index_papers
+        from papertide.index.vectors import index_papers
 
         semantic = Semantic.open(tmp_path, MiniLM(threads=1))
         index_papers(store, semantic.encoder, semantic.index)

@@ -10,7 +10,7 @@ import pytest
 from papertide.accounts import Accounts
 from papertide.digest import MailConfig, due, run_worker, send_all, signature_ok
 from papertide.digest.mailer import SmtpMailer
-from papertide.ingest import ingest
+from papertide.imports import ingest
 from papertide.model import Member, Subscription
 from papertide.sources.hf_daily import parse_hf_daily
 from papertide.store.sql import SqlStore

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 import pgserver
 from papertide.ids import title_key
 from papertide.model import Author, Paper
-from papertide.search import parse_query
+from papertide.query import parse_query
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import metadata, papers
 from papertide.store.sql import SqlStore

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 import tantivy
 
 import pgserver
+from papertide.index.keywords import MARKS_FILE, Marks, category_terms, query_string
 from papertide.model import Paper
-from papertide.search import Filters, parse_query
+from papertide.query import Filters, parse_query
 from papertide.store import Change, sql
-from papertide.store.keywords import MARKS_FILE, Marks, category_terms, query_string
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import counters, keyword_changes, papers
 from papertide.store.sql import SqlStore

@@ -13,14 +13,14 @@ import numpy as np
 import numpy.typing as npt
 
 from .embed import Encoder, paper_text
-from .ingest import Summary, ingest
+from .imports import Summary, ingest
+from .index.vectors import VectorIndex
 from .model import Paper
+from .query import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers
+from .query import split_words as title_words
 from .rank import convex_fusion
-from .search import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers
-from .search import split_words as title_words
 from .sources.jsonl import parse_jsonl
 from .store import Store
-from .vectors import VectorIndex
 
 DEMO_CORPUS = "demo_papers.jsonl"
 

@@ -17,15 +17,15 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from . import catalogue
-from .config import Settings
-from .ingest import Summary, ingest
-from .search import SORTS, Filters, QueryError
+from .imports import Summary, ingest
+from .index.vectors import index_papers
+from .query import SORTS, Filters, QueryError
+from .settings import Settings
 from .sources import Item, SourceError, arxiv_atom, hf_daily, oai
 from .sources.files import FORMATS, read_path
 from .sources.http import PoliteClient
 from .sources.parallel import read_paths_in_process
 from .store import Store, open_store
-from .vectors import index_papers
 
 # Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
 # that process, ~0.3 s, costs more than it saves) and, into an empty catalogue, bulk-loaded.

@@ -15,8 +15,8 @@ import orjson
 
 from . import digest
 from .cli import err, main, out, with_store
-from .config import Settings
 from .digest.mailer import SmtpMailer
+from .settings import Settings
 from .store import Store
 from .web.config import ConfigError, WebConfig
 

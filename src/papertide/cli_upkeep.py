@@ -9,9 +9,9 @@ import click
 import orjson
 
 from .cli import err, main, out, sync_keywords, with_store
-from .config import Settings
+from .index.vectors import VectorIndex
+from .settings import Settings
 from .store import Store
-from .vectors import VectorIndex
 
 
 @main.command()

@@ -9,7 +9,7 @@ import click
 
 from . import catalogue
 from .cli import _encode_pending, _print_hits, main, out, sync_keywords, with_store
-from .config import Settings
+from .settings import Settings
 from .store import Store
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .ids import InvalidId, parse_arxiv_id
-from .ingest import ingest
+from .imports import ingest
 from .model import Member, Paper
 from .sources import Rejected, SourceError, arxiv_atom
 from .sources.http import PoliteClient

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 
-from .. import feed
+from .. import listings as feed
 from ..model import Member, Paper, Subscription
 from ..store import Store
 from ..store.digests import FINAL

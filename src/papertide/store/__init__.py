@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import Paper
-from ..search import Filters, Query
+from ..query import Filters, Query
 
 if TYPE_CHECKING:
     from .community import SqlCommunity

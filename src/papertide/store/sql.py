@@ -15,14 +15,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ..ids import LOCAL_PREFIX, title_hash
+from ..index.keywords import Doc, KeywordIndex, Marks
 from ..model import Paper
-from ..search import Filters, Query
+from ..query import Filters, Query
 from . import Change
 from .changelog import prune, pruned_through, take_order_lock
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
 from .embeddings import SqlEmbeddings
-from .keywords import Doc, KeywordIndex, Marks
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, keyword_changes, papers
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from .. import feed
-from ..search import Filters, QueryError
+from .. import listings as feed
+from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .app import api_member, context, error_response, services, shared_for_anonymous

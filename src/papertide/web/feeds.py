@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from lxml import etree
 
-from ..search import QueryError
+from ..query import QueryError
 from . import views
 from .app import context, error_response, services
 

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from .. import feed
+from .. import listings as feed
 from ..accounts import AccountError, RateLimited
 from ..model import Member
-from ..search import Filters, QueryError
+from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .account_pages import send_verification

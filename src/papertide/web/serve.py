@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from ..catalogue import Semantic
-from ..config import Settings
+from ..settings import Settings
 from ..store import open_store
 from .app import create_app
 from .config import WebConfig

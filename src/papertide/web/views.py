@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from .. import catalogue, feed
+from .. import catalogue
+from .. import listings as feed
 from ..catalogue import Semantic
 from ..ids import is_local_id
 from ..model import Member, Paper
-from ..search import SORTS, Filters, QueryError, parse_query
+from ..query import SORTS, Filters, QueryError, parse_query
 from ..store import Store
 from ..text import readable
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papertide.ids import local_id
-from papertide.ingest import ingest
+from papertide.imports import ingest
 from papertide.model import Paper
 from papertide.sources import Rejected, SourceError
 from papertide.sources.arxiv_atom import parse_atom

@@ -9,11 +9,11 @@ import pytest
 
 from papertide import catalogue
 from papertide.embed import MiniLM
-from papertide.ingest import ingest
-from papertide.search import Filters, QueryError
+from papertide.imports import ingest
+from papertide.index.vectors import SharedLock, VectorIndex, index_papers
+from papertide.query import Filters, QueryError
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
-from papertide.vectors import SharedLock, VectorIndex, index_papers
 
 from conftest import FIXTURES
 

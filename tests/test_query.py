@@ -1,6 +1,6 @@
 import pytest
 
-from papertide.search import MAX_QUERY_CHARS, Query, QueryError, parse_query
+from papertide.query import MAX_QUERY_CHARS, Query, QueryError, parse_query
 
 
 def test_words_drop_stop_words_and_case() -> None:

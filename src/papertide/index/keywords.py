@@ -30,7 +30,7 @@ from pathlib import Path
 
 import tantivy
 
-from ..search import Filters, Query
+from ..query import Filters, Query
 
 # Bump when the fields or the text analysis change: an index of another format is rebuilt.
 FORMAT = 2

@@ -27,8 +27,8 @@ import numpy.typing as npt
 import onnxruntime  # noqa: F401
 from usearch.index import Index
 
-from .embed import Encoder, paper_text
-from .store import Store
+from ..embed import Encoder, paper_text
+from ..store import Store
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from papertide import feed
-from papertide.ingest import ingest
+from papertide import listings as feed
+from papertide.imports import ingest
 from papertide.sources.hf_daily import parse_hf_daily
 from papertide.store.sql import SqlStore
 
