@@ -3,7 +3,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_ingest import ALL_FIXTURES
+from test_imports import ALL_FIXTURES
 
 from papertide.sources import Rejected, SourceError
 from papertide.sources.files import read_path
