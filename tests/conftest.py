@@ -73,7 +73,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
     with pgserver.fresh_database(admin_url) as url:
-        s = SqlStore(url, keyword_dir=tmp_path / "keywords")
+        s = SqlStore(url)
         yield s
         s.close()
 
@@ -166,6 +166,7 @@ class LiveApp:
     arxiv: LocalServer
     mail: SmtpSink
     app: Any = None  # the FastAPI app, for tests that change its services
+    pt: Any = None  # the Papertide the app serves
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
@@ -214,18 +215,28 @@ def live_app(
     (hf/feed_2025-W45.json: Nov 3–5 2025 and Oct 20), a fixed clock (2025-11-05 09:00 UTC), the
     arXiv stand-in; served over real HTTP on 127.0.0.1. Parametrized with "vectors" (indirect), the
     papers are encoded first and search is hybrid."""
+    from papertide import Papertide
     from papertide.accounts import Accounts
-    from papertide.imports import ingest
     from papertide.sources.hf_daily import parse_hf_daily
     from papertide.sources.jsonl import parse_jsonl
     from papertide.submissions import arxiv_fetcher
     from papertide.web.app import create_app
     from papertide.web.config import WebConfig
 
-    ingest(store, parse_jsonl(fixture_bytes("jsonl/small_corpus.jsonl").splitlines(keepends=True), where="corpus"))
-    ingest(store, parse_hf_daily(fixture_bytes("hf/feed_2025-W45.json")))
-    arxiv_stand_in(local_server)
     clock = Clock(datetime(2025, 11, 5, 9, 0))
+    vectors = getattr(request, "param", None) == "vectors"
+    if vectors:
+        from papertide.embed import MiniLM
+
+        encoder: object = MiniLM(threads=1)
+    else:
+        encoder = None
+    pt = Papertide(store, tmp_path, encoder=encoder, clock=clock)  # type: ignore[arg-type]
+    pt.import_records(parse_jsonl(fixture_bytes("jsonl/small_corpus.jsonl").splitlines(keepends=True), where="corpus"))
+    pt.import_records(parse_hf_daily(fixture_bytes("hf/feed_2025-W45.json")))
+    if vectors:
+        pt.index()
+    arxiv_stand_in(local_server)
     config = WebConfig.from_env(
         {},
         dev=True,
@@ -234,24 +245,15 @@ def live_app(
         smtp_url=smtp_sink.url,
         mail_from="papertide <noreply@papertide.test>",
     )
-    semantic = None
-    if getattr(request, "param", None) == "vectors":
-        from papertide.catalogue import Semantic
-        from papertide.embed import MiniLM
-        from papertide.index.vectors import index_papers
-
-        semantic = Semantic.open(tmp_path, MiniLM(threads=1))
-        index_papers(store, semantic.encoder, semantic.index)
     app = create_app(
-        store,
+        pt,
         config,
-        semantic=semantic,
         clock=clock,
         fetch=arxiv_fetcher(config.arxiv_url, delay=0.0, retries=0),
         accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
     )
     url, stop = serve_in_thread(app)
-    yield LiveApp(url, store, clock, local_server, smtp_sink, app)
+    yield LiveApp(url, store, clock, local_server, smtp_sink, app, pt)
     stop()
 
 

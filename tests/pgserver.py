@@ -76,7 +76,7 @@ def create_template(admin_url: str) -> None:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {TEMPLATE}")
         conn.exec_driver_sql(f"CREATE DATABASE {TEMPLATE}")
     engine.dispose()
-    store = SqlStore(database_url(admin_url, TEMPLATE), keyword_dir=Path(tempfile.mkdtemp()) / "unused")
+    store = SqlStore(database_url(admin_url, TEMPLATE))
     store.migrate()
     store.close()
 

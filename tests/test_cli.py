@@ -68,11 +68,17 @@ def test_every_command_has_help(command: list[str]) -> None:
 @pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_import_twice_then_stats(run) -> None:
     first = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
-    assert orjson.loads(first.stdout) == {"new": 4, "updated": 0, "unchanged": 1, "rejected": 0, "rejections": []}
+    summary = orjson.loads(first.stdout)
+    files = summary.pop("files")
+    assert summary == {"new": 4, "updated": 0, "unchanged": 1, "rejected": 0, "rejections": []}
+    assert [(f["file"].rsplit("/", 1)[1], f["run"], f["new"], f["error"]) for f in files] == [
+        ("query_page1.xml", 1, 2, None),
+        ("pairs.txt", 2, 2, None),
+    ]
     second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(second.stdout)["unchanged"] == 5
     facts = orjson.loads(run("stats", "--json").stdout)
-    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0010")
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0011")
 
 
 def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
@@ -226,7 +232,7 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
 @pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0010" in run("check").output
+    assert "ok: 3 papers, schema 0011" in run("check").output
 
 
 def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -> None:
@@ -234,7 +240,7 @@ def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -
     store = SqlStore(f"sqlite:///{tmp_path / 'data' / 'papertide.sqlite3'}")
     store.start_bulk_load()  # as an import killed before its end leaves the database
     assert "index ix_papers_published unbuilt" in run("check", code=1).output
-    assert "ok: 3 papers, schema 0010" in run("check", "--repair").output
+    assert "ok: 3 papers, schema 0011" in run("check", "--repair").output
     assert not store.bulk_load_unfinished()
     store.close()
 
@@ -301,12 +307,14 @@ def test_search_batch(run, tmp_path: Path) -> None:
 
 def test_serve_refuses_a_missing_secret_outside_dev_mode(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("PAPERTIDE_SECRET", raising=False)
+    run("init")
     result = run("serve", "--port", "1", code=1)
     assert "PAPERTIDE_SECRET is not set" in result.output
 
 
 def test_digest_send_needs_an_smtp_url(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("PAPERTIDE_SMTP_URL", raising=False)
+    run("init")
     result = run("digest", "send", "--dev", code=1)
     assert "PAPERTIDE_SMTP_URL is not set" in result.output
     assert "sent 0 · empty 0" in run("digest", "send", "--dev", "--dry-run").output

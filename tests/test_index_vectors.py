@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papertide import catalogue
 from papertide.embed import MiniLM
 from papertide.imports import ingest
-from papertide.index.vectors import SharedLock, VectorIndex, index_papers
+from papertide.index.keywords import KeywordIndex
+from papertide.index.vectors import SharedLock, VectorIndex, encode_pending
 from papertide.query import Filters, QueryError
+from papertide.retrieval import MODES, Semantic, related
+from papertide.retrieval import search as retrieval_search
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 
@@ -36,6 +38,13 @@ class Counting:
         return self.encoder.encode(texts)
 
 
+def search(store: SqlStore, text: str, **kw: object) -> list:  # type: ignore[type-arg]
+    """retrieval.search over a keyword index caught up with `store` (in memory)."""
+    keywords = KeywordIndex(None)
+    keywords.catch_up(store)
+    return retrieval_search(store, keywords, text, **kw)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def corpus(store: SqlStore) -> SqlStore:
     ingest(store, read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
@@ -57,15 +66,15 @@ class CrashAfter:
 
 def test_index_then_search_by_meaning(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    assert index_papers(corpus, encoder, index, batch_size=5) == 12
-    assert index_papers(corpus, encoder, index) == 0  # nothing left to do
-    semantic = catalogue.Semantic(encoder, index)
-    hits = catalogue.search(corpus, "folding of amino acid chains", limit=3, mode="semantic", semantic=semantic)
+    assert encode_pending(corpus, encoder, index, batch_size=5) == 12
+    assert encode_pending(corpus, encoder, index) == 0  # nothing left to do
+    semantic = Semantic(encoder, index)
+    hits = search(corpus, "folding of amino acid chains", limit=3, mode="semantic", semantic=semantic)
     assert hits[0].paper.id == "c02"
     assert hits[0].score > hits[1].score > hits[2].score
 
 
-@pytest.mark.parametrize("mode", catalogue.MODES)
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -79,47 +88,52 @@ def test_unambiguous_query_ranks_first_in_every_mode(
     corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str, query: str, expected: str
 ) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    hits = catalogue.search(corpus, query, limit=5, mode=mode, semantic=catalogue.Semantic(encoder, index))
+    encode_pending(corpus, encoder, index)
+    hits = search(corpus, query, limit=5, mode=mode, semantic=Semantic(encoder, index))
     assert hits[0].paper.id == expected
 
 
 def test_semantic_hits_obey_filters(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    semantic = catalogue.Semantic(encoder, index)
-    hits = catalogue.search(corpus, "diffusion models cat:cs.CV", limit=5, mode="semantic", semantic=semantic)
+    encode_pending(corpus, encoder, index)
+    semantic = Semantic(encoder, index)
+    hits = search(corpus, "diffusion models cat:cs.CV", limit=5, mode="semantic", semantic=semantic)
     assert [h.paper.id for h in hits] == ["c12"]
-    hits = catalogue.search(corpus, "diffusion -video", limit=12, mode="hybrid", semantic=semantic)
+    hits = search(corpus, "diffusion -video", limit=12, mode="hybrid", semantic=semantic)
     assert "c12" not in [h.paper.id for h in hits] and hits[0].paper.id == "c01"
 
 
 def test_related_excludes_itself(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    hits = catalogue.related(corpus, "c01", catalogue.Semantic(encoder, index), limit=3)
+    encode_pending(corpus, encoder, index)
+    hits = related(corpus, "c01", Semantic(encoder, index), limit=3)
     assert "c01" not in [h.paper.id for h in hits]
     assert hits[0].paper.id == "c12"  # the other diffusion paper
 
 
 def test_index_survives_restart(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
     reopened = VectorIndex(path, encoder.dim, encoder.name)
+    assert not reopened.in_step(corpus)  # nothing is read from disk until it is needed
+    reopened.refresh()
     assert reopened.in_step(corpus) and len(reopened.index) == 12
 
 
 def test_out_of_step_index_is_detected_and_repaired(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
     # Another writer stores a vector but never saves the index file.
     pk = corpus.pks_for_ids(["c03"])["c03"]
     corpus.save_embeddings(encoder.name, [pk], encoder.encode(["quantum surface codes"]))
     stale = VectorIndex(path, encoder.dim, encoder.name)
     assert not stale.in_step(corpus)
-    hits = catalogue.search(
-        corpus, "quantum surface codes", limit=2, mode="semantic", semantic=catalogue.Semantic(encoder, stale)
-    )
+    # A search reads the index as it is (it never writes) ...
+    hits = search(corpus, "quantum surface codes", limit=2, mode="semantic", semantic=Semantic(encoder, stale))
+    assert not stale.in_step(corpus) and [h.paper.id for h in hits][:1] == ["c04"]
+    # ... and whoever writes brings it in step (a CLI command, the web server's background task).
+    assert stale.catch_up(corpus)
+    hits = search(corpus, "quantum surface codes", limit=2, mode="semantic", semantic=Semantic(encoder, stale))
     assert stale.in_step(corpus)
     assert {h.paper.id for h in hits} == {"c03", "c04"}  # c03 now carries the new vector
 
@@ -127,8 +141,10 @@ def test_out_of_step_index_is_detected_and_repaired(corpus: SqlStore, encoder: M
 def indexed_and_a_web_worker(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> tuple[Path, VectorIndex]:
     """`papertide index` run once, and another process's view of the file it saved."""
     path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
-    return path, VectorIndex(path, encoder.dim, encoder.name)
+    encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    worker = VectorIndex(path, encoder.dim, encoder.name)
+    worker.refresh()  # as its first search does
+    return path, worker
 
 
 def new_abstract(corpus: SqlStore, paper_id: str) -> None:
@@ -146,7 +162,7 @@ def test_a_web_worker_catches_up_from_the_log_without_rebuilding(
     corpus.save_embeddings(encoder.name, [pks["c03"]], vector)  # another process; the file is not saved
     new_abstract(corpus, "c11")  # its vector is dropped
     assert not web_worker.in_step(corpus)
-    assert web_worker.ensure(corpus, rebuild_limit=0)  # in step again, and no rebuild was allowed
+    assert web_worker.catch_up(corpus, rebuild_limit=0)  # in step again, and no rebuild was allowed
     assert web_worker.search(vector[0], 1) == ([pks["c03"]], [1.0])
     assert not web_worker.index.contains(pks["c11"]) and len(web_worker.index) == 11
 
@@ -173,7 +189,7 @@ def test_searches_go_on_while_the_index_catches_up(corpus: SqlStore, encoder: Mi
     for round_ in range(30):  # another process keeps rewriting vectors; this one keeps catching up
         pk = pks[round_ % len(pks)]
         corpus.save_embeddings(encoder.name, [pk], rng.standard_normal((1, 384)).astype(np.float32))
-        assert web_worker.ensure(corpus, rebuild_limit=0)
+        assert web_worker.catch_up(corpus, rebuild_limit=0)
     done.set()
     for reader in readers:
         reader.join()
@@ -186,33 +202,33 @@ def test_a_worker_left_behind_the_pruned_log_loads_the_file_cron_saved(
     path, web_worker = indexed_and_a_web_worker(corpus, encoder, tmp_path)
     new_abstract(corpus, "c11")
     corpus.prune_vector_log(keep=0)  # the worker's mark is gone from the log, and no file is newer
-    assert web_worker.ensure(corpus, rebuild_limit=10) is False  # 11 stored vectors: too many to rebuild here
+    assert web_worker.catch_up(corpus, rebuild_limit=10) is False  # 11 stored vectors: too many to rebuild here
     assert len(web_worker.index) == 12 and not web_worker.in_step(corpus)  # searched as it is meanwhile
-    assert web_worker.ensure(corpus, rebuild_limit=10) is False  # asked again with nothing new: still as it is
-    assert index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name)) == 1  # cron's run saves
-    assert web_worker.ensure(corpus, rebuild_limit=0) is True and len(web_worker.index) == 12  # loaded
+    assert web_worker.catch_up(corpus, rebuild_limit=10) is False  # asked again with nothing new: still as it is
+    assert encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name)) == 1  # cron's run saves
+    assert web_worker.catch_up(corpus, rebuild_limit=0) is True and len(web_worker.index) == 12  # loaded
 
 
 def test_an_index_saved_before_the_vector_log_is_searched_until_rebuilt(
     corpus: SqlStore, encoder: MiniLM, tmp_path: Path
 ) -> None:
     path = tmp_path / "vectors.usearch"
-    index_papers(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
     path.with_suffix(".json").write_text(json.dumps({"model": encoder.name, "generation": 5, "count": 12}))
     upgraded = VectorIndex(path, encoder.dim, encoder.name)
-    assert upgraded.ensure(corpus, rebuild_limit=0) is False and len(upgraded.index) == 12  # still searchable
-    assert index_papers(corpus, encoder, upgraded) == 0  # `papertide index` after the upgrade rebuilds it
+    assert upgraded.catch_up(corpus, rebuild_limit=0) is False and len(upgraded.index) == 12  # still searchable
+    assert encode_pending(corpus, encoder, upgraded) == 0  # `papertide index` after the upgrade rebuilds it
     assert upgraded.state is not None and upgraded.state.seq == 12 and upgraded.in_step(corpus)
 
 
 def test_a_query_is_encoded_once_for_its_pages_and_sorts(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     counting = Counting(encoder)
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    semantic = catalogue.Semantic(counting, index, cache_size=2)
+    encode_pending(corpus, encoder, index)
+    semantic = Semantic(counting, index, cache_size=2)
 
     def ids(query: str, **kw: object) -> list[str]:
-        return [h.paper.id for h in catalogue.search(corpus, query, mode="hybrid", semantic=semantic, **kw)]  # type: ignore[arg-type]
+        return [h.paper.id for h in search(corpus, query, mode="hybrid", semantic=semantic, **kw)]  # type: ignore[arg-type]
 
     first = ids("quantum surface codes", limit=2)
     assert ids("quantum surface codes", limit=2, offset=2) and ids("quantum surface codes", sort="newest")
@@ -225,33 +241,33 @@ def test_a_query_is_encoded_once_for_its_pages_and_sorts(corpus: SqlStore, encod
 def test_killed_indexing_resumes(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     path = tmp_path / "vectors.usearch"
     with pytest.raises(KeyboardInterrupt):
-        index_papers(corpus, CrashAfter(encoder, 3), VectorIndex(path, encoder.dim, encoder.name), batch_size=4)
+        encode_pending(corpus, CrashAfter(encoder, 3), VectorIndex(path, encoder.dim, encoder.name), batch_size=4)
     assert corpus.count_embeddings(encoder.name) == 8  # two whole batches were committed
     index = VectorIndex(path, encoder.dim, encoder.name)
     assert not index.in_step(corpus)
-    assert index_papers(corpus, encoder, index, batch_size=4) == 4
+    assert encode_pending(corpus, encoder, index, batch_size=4) == 4
     assert index.in_step(corpus) and len(index.index) == 12
 
 
 def test_changed_abstract_makes_the_vector_stale(corpus: SqlStore, encoder: MiniLM, tmp_path: Path) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
+    encode_pending(corpus, encoder, index)
     new_abstract(corpus, "c11")
     assert [pk for pk, _, _ in corpus.pending_embeddings(encoder.name, 10)] == [corpus.pks_for_ids(["c11"])["c11"]]
     assert not index.in_step(corpus)
-    assert index_papers(corpus, encoder, index) == 1
+    assert encode_pending(corpus, encoder, index) == 1
     vector = np.asarray(index.index.get(corpus.pks_for_ids(["c11"])["c11"]), dtype=np.float32)
     assert float(vector @ encoder.encode(["sea turtles"])[0]) > 0.3
 
 
-@pytest.mark.parametrize("mode", catalogue.MODES)
+@pytest.mark.parametrize("mode", MODES)
 def test_filters_sorting_and_paging_in_every_mode(corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    semantic = catalogue.Semantic(encoder, index)
+    encode_pending(corpus, encoder, index)
+    semantic = Semantic(encoder, index)
 
     def ids(query: str, **kw: object) -> list[str]:
-        return [h.paper.id for h in catalogue.search(corpus, query, mode=mode, semantic=semantic, **kw)]  # type: ignore[arg-type]
+        return [h.paper.id for h in search(corpus, query, mode=mode, semantic=semantic, **kw)]  # type: ignore[arg-type]
 
     learning = "learning neural networks models"
     # Published dates in the fixture are 2024-01-<number>; only c05..c09 fall in the window.
@@ -270,19 +286,19 @@ def test_filters_sorting_and_paging_in_every_mode(corpus: SqlStore, encoder: Min
     assert ids(learning, limit=3) + ids(learning, limit=3, offset=3) == whole and len(whole) == 6
 
 
-@pytest.mark.parametrize("mode", catalogue.MODES)
+@pytest.mark.parametrize("mode", MODES)
 def test_absurd_queries_never_crash(corpus: SqlStore, encoder: MiniLM, tmp_path: Path, mode: str) -> None:
     index = VectorIndex(tmp_path / "vectors.usearch", encoder.dim, encoder.name)
-    index_papers(corpus, encoder, index)
-    semantic = catalogue.Semantic(encoder, index)
+    encode_pending(corpus, encoder, index)
+    semantic = Semantic(encoder, index)
     for text in ["", "   ", "the of and", "\x00\x07\x1b", "-only -exclusions"]:
-        assert catalogue.search(corpus, text, mode=mode, semantic=semantic) == [], text
+        assert search(corpus, text, mode=mode, semantic=semantic) == [], text
     for text in ["author:", "cat:", "NEAR( * OR ^", "\u202e\ufeffscore"]:  # read as plain words: no crash
-        assert len(catalogue.search(corpus, text, mode=mode, semantic=semantic)) <= 10
-    hits = catalogue.search(corpus, '"surface codes', mode=mode, semantic=semantic)  # unbalanced quote
+        assert len(search(corpus, text, mode=mode, semantic=semantic)) <= 10
+    hits = search(corpus, '"surface codes', mode=mode, semantic=semantic)  # unbalanced quote
     assert hits[0].paper.id == "c04"
     with pytest.raises(QueryError, match="query is too long"):
-        catalogue.search(corpus, "x" * 10_000, mode=mode, semantic=semantic)
+        search(corpus, "x" * 10_000, mode=mode, semantic=semantic)
 
 
 def test_searches_share_the_graph_and_a_catch_up_has_it_alone() -> None:

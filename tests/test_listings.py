@@ -32,11 +32,15 @@ def test_period_shifts() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"day": "2025-02-30"}, "not a valid date"),
-        ({"week": "2025-44"}, "is not like 2025-W44"),
-        ({"week": "2025-W54"}, "not a valid date"),
-        ({"month": "2025-13"}, "not a valid date"),
-        ({"month": "October"}, "is not like 2025-10"),
+        ({"day": "2025-02-30"}, "'2025-02-30' is not a day of the calendar"),
+        ({"week": "2025-44"}, "'2025-44' is not a week like 2025-W44"),
+        ({"week": "2025-W54"}, "2025 has weeks 1 to 52"),
+        ({"week": "2020-W54"}, "2020 has weeks 1 to 53"),
+        ({"month": "2025-13"}, "the month must be between 01 and 12"),
+        ({"month": "October"}, "'October' is not a month like 2025-10"),
+        ({"day": "9999-12-31"}, "the year must be between 1900 and 2199"),
+        ({"week": "0001-W01"}, "the year must be between 1900 and 2199"),
+        ({"month": "0001-01"}, "the year must be between 1900 and 2199"),
         ({"day": "2025-10-01", "month": "2025-10"}, "give one of"),
     ],
 )

@@ -3,11 +3,11 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_imports import ALL_FIXTURES
 
 from papertide.sources import Rejected, SourceError
 from papertide.sources.files import read_path
 from papertide.sources.parallel import pack, read_paths_in_process, unpack
+from test_imports import ALL_FIXTURES
 
 from conftest import FIXTURES, children_of, gone
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from lxml import etree
 
-from papertide.catalogue import Semantic
+from papertide import Papertide
 
 from conftest import LiveApp
 
@@ -121,8 +122,8 @@ def test_unknown_paper_member_and_bad_period_are_clear_errors(live_app: LiveApp)
         assert c.get("/u/nobody").status_code == 404
         bad = c.get("/papers", params={"week": "2025-45"})
         api = c.get("/api/daily_papers", params={"date": "2025-13-40"})
-    assert bad.status_code == 400 and "is not like 2025-W44" in bad.text
-    assert api.status_code == 400 and api.json()["error"].startswith("not a valid date")
+    assert bad.status_code == 400 and "week: &#39;2025-45&#39; is not a week like 2025-W44" in bad.text
+    assert api.status_code == 400 and api.json()["error"] == "date: '2025-13-40' is not a day of the calendar"
 
 
 def test_sign_up_sign_out_sign_in(live_app: LiveApp) -> None:
@@ -258,14 +259,16 @@ class BrokenEncoder:
 def test_a_submission_stands_when_encoding_it_fails(
     live_app: LiveApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    services = live_app.app.state.services
-    services.semantic = Semantic.open(tmp_path, BrokenEncoder())  # search has vectors, but encoding breaks
+    # Search has vectors (one stored), but the encoder breaks.
+    pk = live_app.store.pks_for_ids(["c01"])["c01"]
+    live_app.store.save_embeddings(BrokenEncoder.name, [pk], np.zeros((1, 384), dtype=np.float32))
+    live_app.app.state.services.pt = Papertide(live_app.store, tmp_path, encoder=BrokenEncoder())
     client = signed_up(live_app, "ada")
     token = csrf_of(client, "/submit")
     assert client.post("/submit", data={"arxiv_id": "2510.25021", "csrf": token}).status_code == 303
     assert live_app.store.get("2510.25021") is not None  # the submission stands
     assert live_app.store.pending_embeddings("all-MiniLM-L6-v2-int8", 100)[-1][1].startswith("Distilled Decoding 2")
-    assert "could not encode submitted paper 2510.25021; `papertide index` will" in caplog.text
+    assert "could not index submitted paper 2510.25021 now; `papertide index` will encode it" in caplog.text
 
 
 def test_submission_rules(live_app: LiveApp) -> None:

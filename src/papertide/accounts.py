@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .model import Member
-from .store.community import Conflict, SqlCommunity
+from .store import Community, Conflict
 
 HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 # Deliberately loose: one @, something on each side, a dot in the domain. The verification mail
@@ -83,7 +83,7 @@ def csrf_ok(secret: str, session_key: str, token: str | None) -> bool:
 
 @dataclass
 class Accounts:
-    community: SqlCommunity
+    community: Community
     clock: Callable[[], datetime]
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     session_ttl: timedelta = timedelta(days=30)

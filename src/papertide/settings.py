@@ -17,12 +17,6 @@ class Settings:
     data_dir: Path
     database_url: str
 
-    @property
-    def keyword_dir(self) -> Path | None:
-        """Where the keyword index lives: beside an SQLite file by default (None: the store's
-        default), in the data directory for another database."""
-        return None if self.database_url.startswith("sqlite") else self.data_dir / "keywords"
-
     @classmethod
     def load(cls, data_dir: str | Path | None = None) -> Settings:
         """`data_dir` (the CLI's --data-dir) wins over $PAPERTIDE_DATA, which wins over the default;

@@ -19,17 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import escape
 
-from .. import listings as feed
+from .. import listings
+from ..cards import Card, card
 from ..model import Member, Paper, Subscription
-from ..store import Store
-from ..store.digests import FINAL
+from ..store import FINAL_DELIVERIES, Store
 from .mailer import PermanentFailure, TemporaryFailure
 from .mime import Outgoing, alternative, header_value
 
@@ -164,7 +163,7 @@ class Composer:
         # Strictly the week before the digest: a catalogue that stopped growing sends nothing
         # rather than the same old list again (the web page anchors at the latest day instead).
         at = min(self.now, datetime.combine(day + timedelta(days=1), datetime.min.time()))
-        return [p for p, _ in feed.trending(self.store, at, 2 * PER_SECTION, anchor_to_latest=False)]
+        return [p for p, _ in listings.trending(self.store, at, 2 * PER_SECTION, anchor_to_latest=False)]
 
 
 # --- rendering ----------------------------------------------------------------------------------------
@@ -176,45 +175,32 @@ _ENV = Environment(
 )
 
 
-_UNSUBSCRIBE, _WEB_VIEW = "\x00unsubscribe\x00", "\x00web-view\x00"
-
-
 def render(digest: Digest, config: MailConfig, shared: dict[Any, Any] | None = None) -> dict[str, Any]:
-    """The digest's subject, text and HTML bodies and links. `shared` (one dict per run) keeps
-    what many digests have in common: each paper's card, and the bodies rendered once per set of
-    sections with the member's own links filled in afterwards."""
-    from ..web.views import card  # the same cards as the web pages
-
+    """The digest's subject, text and HTML bodies and links, rendered for its member (their own
+    signed links are template values like any other: escaped in place, never spliced into the
+    rendered text). `shared` (one dict per run) keeps each paper's card, built once for everyone."""
     cache = shared if shared is not None else {}
+
+    def card_of(paper: Paper) -> Card:
+        if ("card", paper.id) not in cache:
+            cache[("card", paper.id)] = card(paper)
+        return cast(Card, cache[("card", paper.id)])
+
     links = {
         "unsubscribe_url": unsubscribe_url(config, digest.member.id),
         "web_view_url": web_view_url(config, digest.member.id, digest.day),
     }
     day_label = f"{digest.day:%A, %B} {digest.day.day}, {digest.day.year}"
-    key = (digest.day, digest.frequency, tuple((s.key, tuple(p.id for p in s.papers)) for s in digest.sections))
-    if key not in cache:
-
-        def card_of(paper: Paper) -> dict[str, Any]:
-            if ("card", paper.id) not in cache:
-                cache[("card", paper.id)] = card(paper)
-            return cache[("card", paper.id)]
-
-        context = {
-            "site": config.site_name,
-            "base_url": config.base_url,
-            "day_label": day_label,
-            "sections": [
-                {"title": s.title, "cards": [card_of(p) for p in s.papers]} for s in digest.sections if s.papers
-            ],
-            "unsubscribe_url": _UNSUBSCRIBE,
-            "web_view_url": _WEB_VIEW,
-            "settings_url": f"{config.base_url}/settings/digest",
-        }
-        cache[key] = (_ENV.get_template("digest.txt").render(context), _ENV.get_template("digest.html").render(context))
-    text, html = cache[key]
-    for placeholder, name in ((_UNSUBSCRIBE, "unsubscribe_url"), (_WEB_VIEW, "web_view_url")):
-        text = text.replace(placeholder, links[name])
-        html = html.replace(placeholder, str(escape(links[name])))
+    context = {
+        "site": config.site_name,
+        "base_url": config.base_url,
+        "day_label": day_label,
+        "sections": [{"title": s.title, "cards": [card_of(p) for p in s.papers]} for s in digest.sections if s.papers],
+        "settings_url": f"{config.base_url}/settings/digest",
+        **links,
+    }
+    text = _ENV.get_template("digest.txt").render(context)
+    html = _ENV.get_template("digest.html").render(context)
     kind = "weekly" if digest.frequency == "weekly" else "daily"
     return {"subject": f"{config.site_name}: your {kind} papers for {day_label}", "text": text, "html": html, **links}
 
@@ -285,7 +271,7 @@ def send_all(
             continue
         if dry_run:
             digest = composer.compose(member, sub, target)
-            if digests.delivery_status(member.id, target) in FINAL:
+            if digests.delivery_status(member.id, target) in FINAL_DELIVERIES:
                 report.done_before += 1
             elif not digest.empty:
                 report.would_send.append(f"{member.email} {target} {render(digest, config, shared)['subject']}")

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathlib import Path
 import tantivy
 
 from ..query import Filters, Query
+from ..store import Doc, KeywordFeed, Marks
 
 # Bump when the fields or the text analysis change: an index of another format is rebuilt.
 FORMAT = 2
@@ -44,25 +46,9 @@ TITLE_REPEATS = 3
 FIELD_BOOSTS = {"authors": 3.0}
 TEXT_FIELDS = ["text", "authors"]
 _WRITER_HEAP = 256_000_000  # bytes the writer buffers before it writes a segment (split by threads)
-
-
-@dataclass(frozen=True)
-class Marks:
-    """How far the index has come: papers up to `max_pk`, changes up to `seq`."""
-
-    max_pk: int
-    seq: int
-
-
-@dataclass(frozen=True)
-class Doc:
-    pk: int
-    title: str
-    abstract: str
-    author_names: str
-    categories: tuple[str, ...]
-    published: datetime | None
-    has_code: bool
+# The keyword change log keeps its last KEYWORD_LOG_KEEP entries: enough for any index that catches
+# up now and then (another host's, on PostgreSQL); one that falls further behind rebuilds.
+KEYWORD_LOG_KEEP = 100_000
 
 
 @dataclass(frozen=True)
@@ -238,7 +224,7 @@ class KeywordIndex:
         self._record(_State(FORMAT, self.state.build, opstamp, marks.max_pk, marks.seq), self.index)
         return added
 
-    def rebuild(self, docs: Iterable[Doc], marks: Marks) -> int:
+    def _rebuild(self, docs: Iterable[Doc], marks: Marks) -> int:
         """Index `docs` into a new directory and swap it in."""
         fresh_path = None if self.path is None else self.path.with_name(self.path.name + ".new")
         if fresh_path is not None:
@@ -273,6 +259,72 @@ class KeywordIndex:
         index.reload()
         with self._lock:
             self.index, self.state = index, state
+
+    # --- keeping in step with the database (the policy; the store gives a snapshot of its feed) ---
+    def in_step(self, feed: KeywordFeed) -> bool:
+        """Whether the committed index holds every paper and logged change the database has now."""
+        return self.refresh() == feed.keyword_marks()
+
+    def catch_up(
+        self, feed: KeywordFeed, *, wait: bool = True, on_progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Bring the index up to the database and return how many papers were (re)indexed: add the
+        papers above the pk mark, re-read those logged after the seq mark; rebuild instead when it
+        cannot (no index, the log pruned past its mark, tantivy's commit not the one the marks
+        describe). Without `wait`, a process that finds another one writing returns 0 at once."""
+        return self._sync(feed, rebuild=False, wait=wait, on_progress=on_progress)
+
+    def rebuild(self, feed: KeywordFeed, on_progress: Callable[[int], None] | None = None) -> int:
+        """Index every paper anew into a fresh directory and swap it in."""
+        return self._sync(feed, rebuild=True, wait=True, on_progress=on_progress)
+
+    def _sync(
+        self, feed: KeywordFeed, *, rebuild: bool, wait: bool, on_progress: Callable[[int], None] | None
+    ) -> int:
+        if not rebuild and self.in_step(feed):
+            return 0
+        with self.writing(wait) as mine:
+            if not mine:
+                self.refresh()
+                return 0
+            with feed.keyword_snapshot() as snapshot:  # the rows as of `target`
+                target, have = snapshot.target, self.marks()
+                if not rebuild and have == target:
+                    self.refresh()
+                    return 0
+                if (
+                    rebuild
+                    or have is None
+                    or not (snapshot.pruned <= have.seq <= target.seq)
+                    or not self.writer_in_step()
+                ):
+                    added = self._rebuild(_counting(snapshot.docs(0), on_progress), target)
+                else:
+                    changed = snapshot.changed_since(have.seq)
+                    older = [pk for pk in changed if pk <= have.max_pk]  # newer ones come with docs()
+                    docs = itertools.chain(snapshot.docs(have.max_pk), snapshot.docs_of(older))
+                    added = self.update(_counting(docs, on_progress), changed, target)
+            if target.seq - KEYWORD_LOG_KEEP > snapshot.pruned:
+                feed.prune_keyword_log(KEYWORD_LOG_KEEP)
+            return added
+
+    def problems(self, feed: KeywordFeed) -> list[str]:
+        """What is wrong with the index. Lagging behind the database is not wrong (whoever writes
+        next catches it up); holding other papers than its marks say is."""
+        have, target = self.marks(), feed.keyword_marks()
+        repair = "(`papertide check --repair` rebuilds it)"
+        if have is not None and have.seq > target.seq:
+            return [
+                f"the keyword index has seen changes the database has not (#{have.seq} > #{target.seq}): "
+                f"was the database restored from a backup? {repair}"
+            ]
+        if have != target:
+            return []
+        self.refresh()
+        held, papers_now = self.count(), feed.count()
+        if held != papers_now:
+            return [f"the keyword index holds {held} papers, the catalogue {papers_now} {repair}"]
+        return []
 
     # --- reading ----------------------------------------------------------------------------------
     def count(self) -> int:
@@ -328,3 +380,14 @@ def _filter_queries(index: tantivy.Index, query: Query, filters: Filters) -> lis
     if filters.has_code:
         out.append(tantivy.Query.term_query(schema, "has_code", 1))
     return out
+
+
+def _counting(docs: Iterable[Doc], on_progress: Callable[[int], None] | None) -> Iterator[Doc]:
+    """`docs`, calling `on_progress(n)` every 1,000 papers and at the end."""
+    n = 0
+    for n, doc in enumerate(docs, 1):
+        if on_progress and n % 1000 == 0:
+            on_progress(n)
+        yield doc
+    if on_progress:
+        on_progress(n)

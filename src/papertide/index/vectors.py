@@ -28,7 +28,7 @@ import onnxruntime  # noqa: F401
 from usearch.index import Index
 
 from ..embed import Encoder, paper_text
-from ..store import Store
+from ..store import VectorStore
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,8 @@ class VectorIndex:
         # threads over 200k vectors here.) A rebuild makes a new graph and swaps it in.
         self._in_use = SharedLock()
         self._left_stale_at: int | None = None  # the log seq a too-large rebuild was left for
-        saved = self._saved_state()
-        if saved is not None:
-            self._load(saved)
+        # The file is read when first needed (`refresh`, `catch_up`): a command that never searches
+        # by meaning never loads a graph that may take a gigabyte.
 
     def _saved_state(self) -> IndexState | None:
         """What the file on disk holds (another process may have saved it since), if it is ours."""
@@ -119,13 +118,13 @@ class VectorIndex:
         # ef_search 256: recall@10 0.9775 at 1M (0.9205 at 128) for 2.0 ms p50 in bench/latency.py.
         return Index(ndim=self.dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=256)
 
-    def in_step(self, store: Store) -> bool:
+    def in_step(self, store: VectorStore) -> bool:
         # Runs before every semantic search, so it reads one row (the log's last seq), not a count.
         return (
             self.state is not None and self.state.seq == store.vector_log_seq() and len(self.index) == self.state.count
         )
 
-    def catch_up(self, store: Store) -> bool:
+    def replay_log(self, store: VectorStore) -> bool:
         """Replay the vector log since this index's mark: the stored vector of each pk logged, or its
         removal. False when the log cannot bring it in step (then only a rebuild can)."""
         if self.state is None or self.state.seq < 0:  # no file, or one from before the log
@@ -144,17 +143,27 @@ class VectorIndex:
             self.state = IndexState(self.model, seq, len(self.index))
         return True
 
-    def rebuild(self, store: Store) -> None:
+    def rebuild(self, store: VectorStore) -> None:
         """Build the index anew from every stored vector, then replay what changed meanwhile."""
         index = self._empty()
         seq = store.vector_log_seq()  # read first: whatever is written while we read is replayed
         for pks, vectors in store.iter_embeddings(self.model):
             index.add(pks.astype(np.uint64), vectors)
         self.index, self.state = index, IndexState(self.model, seq, len(index))
-        self.catch_up(store)
+        self.replay_log(store)
         self.save()
 
-    def ensure(self, store: Store, rebuild_limit: int | None = None) -> bool:
+    def refresh(self) -> None:
+        """Load the file another process saved since, if it is newer than what this one holds (a
+        read of the disk: what searches may do; catching up from the log is for writers)."""
+        saved = self._saved_state()
+        if saved is not None and (self.state is None or saved.seq > self.state.seq):
+            with self._lock:
+                saved = self._saved_state()
+                if saved is not None and (self.state is None or saved.seq > self.state.seq):
+                    self._load(saved)
+
+    def catch_up(self, store: VectorStore, rebuild_limit: int | None = None) -> bool:
         """Bring the index in step with the database: load the file if another process saved a newer
         one, replay the log, and when that cannot do it rebuild from the stored vectors — unless
         there are more than `rebuild_limit` of them. Then return False and leave it as it is:
@@ -167,7 +176,7 @@ class VectorIndex:
                 self._load(saved)
             elif rebuild_limit is not None and self._left_stale_at == store.vector_log_seq():
                 return False  # nothing new since this index was left as it is: no need to read the log again
-            if self.catch_up(store) and self.in_step(store):
+            if self.replay_log(store) and self.in_step(store):
                 return True
             if rebuild_limit is not None:
                 seq = store.vector_log_seq()
@@ -176,6 +185,18 @@ class VectorIndex:
                     return False
             self.rebuild(store)
             return True
+
+    def problems(self, store: VectorStore) -> list[str]:
+        """The index, unless it can catch up from the vector log (as writers do)."""
+        if store.count_embeddings(self.model) == 0 or self.catch_up(store, rebuild_limit=0):
+            return []
+        state = self.state
+        held = "no file" if state is None else f"{len(self.index)} vectors through change #{state.seq}"
+        return [
+            f"the vector index ({held}) cannot catch up with the database's {store.count_embeddings(self.model)} "
+            f"vectors through change #{store.vector_log_seq()} (`papertide index` or `papertide check --repair` "
+            "rebuilds it; searches meanwhile use it as it is)"
+        ]
 
     def save(self) -> None:
         """Write the index and then its sidecar, each through a temporary file and a rename (a reader
@@ -207,8 +228,8 @@ class VectorIndex:
             return np.asarray(self.index.get(pk), dtype=np.float32)
 
 
-def index_papers(
-    store: Store,
+def encode_pending(
+    store: VectorStore,
     encoder: Encoder,
     index: VectorIndex,
     batch_size: int = 256,
@@ -217,13 +238,13 @@ def index_papers(
     """Encode every paper that has no vector yet, one committed batch at a time (a killed run
     resumes where it stopped: the next one replays the committed batches from the log), keep the
     index in step, save it, prune the log, and return how many papers were encoded."""
-    index.ensure(store)
+    index.catch_up(store)
     done = 0
     while batch := store.pending_embeddings(encoder.name, batch_size):
         pks = np.array([pk for pk, _, _ in batch], dtype=np.int64)
         vectors = encoder.encode([paper_text(title, abstract) for _, title, abstract in batch])
         store.save_embeddings(encoder.name, pks, vectors)
-        if not index.catch_up(store):  # the log was pruned past us meanwhile (another long run)
+        if not index.replay_log(store):  # the log was pruned past us meanwhile (another long run)
             index.rebuild(store)
         done += len(batch)
         if on_batch:

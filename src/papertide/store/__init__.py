@@ -1,86 +1,114 @@
-"""The catalogue's storage, behind one narrow interface.
+"""The catalogue's storage, behind small interfaces split by concern.
 
-`Store` is what the rest of papertide may ask of a database; `open_store` picks the backend from a
-URL (SQLite file by default). The contract tests in `tests/test_store.py` hold every backend to it.
+- `PaperStore`: the papers themselves (read, write in atomic batches, browse by featured day).
+- `KeywordFeed` and `VectorStore`: what the derived indexes beside the database read to stay in step
+  (the change logs, the stored vectors); `papertide.index` holds the indexes and their catch-up policy.
+- `Community` (members, sessions, votes, submissions, rate limits) and `Digests` (subscriptions,
+  the delivery log).
+`Store` is all of them over one database; `open_store` picks the backend from a URL (an SQLite file
+by default, or PostgreSQL). Nothing outside this package names an implementation class: the
+contract tests in `tests/test_store*.py` hold every backend to these Protocols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from ..model import Paper
-from ..query import Filters, Query
+from ..model import Member, Paper, Subscription
+from ..query import Filters
 
-if TYPE_CHECKING:
-    from .community import SqlCommunity
-    from .digests import SqlDigests
-
-__all__ = ["Change", "Store", "open_store"]
+__all__ = [
+    "FINAL_DELIVERIES",
+    "Change",
+    "Community",
+    "Conflict",
+    "Digests",
+    "Doc",
+    "ImportLog",
+    "ImportRun",
+    "KeywordFeed",
+    "KeywordSnapshot",
+    "Marks",
+    "PaperStore",
+    "Store",
+    "VectorStore",
+    "open_store",
+]
 
 # (id the paper is stored under now, or None for a new paper; the paper as it should be stored)
 Change = tuple[str | None, Paper]
+Vectors = npt.NDArray[np.float32]
+Keys = npt.NDArray[np.int64]
+
+# A delivery in one of these states is finished: a rerun never sends it again.
+FINAL_DELIVERIES = ("sent", "empty", "failed")
 
 
-class Store(Protocol):
+@dataclass(frozen=True)
+class ImportRun:
+    """One imported file or fetch, as the import log records it."""
+
+    id: int
+    source: str
+    format: str
+    status: str  # running, done, failed, undone
+    started_at: datetime
+    finished_at: datetime | None
+    new: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None = None
+
+
+class Conflict(Exception):
+    """A row that must be unique already exists; `field` says which (e.g. "email", "handle")."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} already taken")
+        self.field = field
+
+
+class PaperStore(Protocol):
     url: str
-    # Members, sessions, votes, submissions: SQL on every backend (see store/community.py).
-    community: SqlCommunity
-    digests: SqlDigests
+
+    def get(self, paper_id: str) -> Paper | None: ...
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among `ids`, by id."""
         ...
 
     def papers_by_pk(self, pks: Iterable[int]) -> dict[int, Paper]:
-        """The stored papers among `pks` (the row keys search indexes hold), by pk."""
+        """The stored papers among `pks` (the row keys the indexes hold), by pk."""
         ...
 
     def find_by_title_keys(self, keys: Iterable[str]) -> dict[str, list[Paper]]:
         """The stored papers whose normalised title is among `keys`, by key, oldest first."""
         ...
 
-    def apply(self, changes: Sequence[Change]) -> None:
-        """Insert or rewrite papers, all of them or none (one transaction). The keyword index beside
-        the database catches up later (`sync_keyword_index`, or the next keyword search)."""
+    def apply(self, changes: Sequence[Change], run: int | None = None) -> None:
+        """Insert or rewrite papers, all of them or none (one transaction); with `run`, record
+        each as added or changed (with its previous version) by that import run."""
         ...
 
-    def start_bulk_load(self) -> None:
-        """Before a large import into an empty catalogue: set aside what is cheaper built once at the
-        end (see SqlStore.start_bulk_load)."""
+    def remove(self, pks: Sequence[int]) -> int:
+        """Delete these papers (their votes, submissions and vectors go with them); how many were."""
         ...
 
-    def finish_bulk_load(self) -> None:
-        """Build whatever a bulk load left for the end; nothing when it is all built."""
+    def restore(self, pk: int, paper: Paper) -> None:
+        """Rewrite paper `pk` as `paper` (undoing an import run's change)."""
         ...
 
-    def bulk_load_unfinished(self) -> bool: ...
-
-    def keyword_search(
-        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
-    ) -> tuple[list[str], list[float]]:
-        """Ids and scores (higher is better) of the papers matching `query` and `filters`, in `sort`
-        order (relevance: best first)."""
+    def changed_after(self, pks: Sequence[int], moment: datetime) -> set[int]:
+        """Those among `pks` whose record was written after `moment`."""
         ...
-
-    def keyword_pks(
-        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
-    ) -> tuple[list[int], list[float]]:
-        """`keyword_search` by pk: what search fuses and pages before it fetches any paper."""
-        ...
-
-    def sync_keyword_index(
-        self, *, wait: bool = True, rebuild: bool = False, on_progress: Callable[[int], None] | None = None
-    ) -> int:
-        """Bring the keyword index up to date with the papers (or rebuild it); how many were indexed."""
-        ...
-
-    def get(self, paper_id: str) -> Paper | None: ...
 
     def featured_between(self, start: date, end: date, limit: int = 1000) -> list[Paper]:
         """Papers featured on days in [start, end), most upvoted first."""
@@ -90,34 +118,108 @@ class Store(Protocol):
         """(the latest featured day before `day`, the earliest after it, the latest of all)."""
         ...
 
+    def category_listing(
+        self, categories: Sequence[str], filters: Filters, sort: str, limit: int, offset: int = 0
+    ) -> list[int]:
+        """Pks of the papers in all of `categories` (cat:cs means any cs.*) passing `filters`,
+        newest first (or most upvoted with sort "upvotes")."""
+        ...
+
+    def votes_passing(self, pks: Sequence[int], filters: Filters) -> dict[int, int]:
+        """{pk: upvotes} of those among `pks` that pass `filters` (upvotes live in the database)."""
+        ...
+
     def count(self) -> int: ...
 
     def catalogue_version(self) -> int:
-        """A number that moves whenever papers or votes change (cached pages check it)."""
+        """A number that moves whenever papers, votes or vectors change (cached pages check it)."""
         ...
-
-    def schema_revision(self) -> str | None:
-        """The migration the database is at."""
-        ...
-
-    def stats(self) -> dict[str, object]: ...
 
     def iter_papers(self, batch_size: int = 1000) -> Iterable[Paper]:
         """Every paper, in insertion order."""
         ...
 
-    # --- vectors for semantic search (see papertide.vectors) ---
+    def pks_for_ids(self, ids: Iterable[str]) -> dict[str, int]: ...
+
+    def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]: ...
+
+    def start_bulk_load(self) -> None:
+        """Before a large import into an empty catalogue: drop what is cheaper built once at the end."""
+        ...
+
+    def finish_bulk_load(self) -> None:
+        """Build whatever a bulk load left for the end; nothing when it is all built."""
+        ...
+
+    def bulk_load_unfinished(self) -> bool: ...
+
+    def stats(self) -> dict[str, object]: ...
+
+
+@dataclass(frozen=True)
+class Marks:
+    """How far the keyword index has come: papers up to `max_pk`, logged changes up to `seq`."""
+
+    max_pk: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A paper's searchable fields, as the keyword index takes them."""
+
+    pk: int
+    title: str
+    abstract: str
+    author_names: str
+    categories: tuple[str, ...]
+    published: datetime | None
+    has_code: bool
+
+
+class KeywordSnapshot(Protocol):
+    """The papers as of one moment: what a keyword index catches up to."""
+
+    target: Marks  # the highest pk and the last logged change in this snapshot
+    pruned: int  # the log's entries up to this seq are gone
+
+    def docs(self, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
+        """Papers with pk in (after_pk, until_pk], in pk order."""
+        ...
+
+    def changed_since(self, seq: int) -> list[int]:
+        """Pks logged (changed or deleted) after `seq`, up to the target."""
+        ...
+
+    def docs_of(self, pks: Sequence[int]) -> Iterator[Doc]:
+        """The papers among `pks` that still exist."""
+        ...
+
+
+class KeywordFeed(Protocol):
+    def count(self) -> int: ...
+
+    def keyword_marks(self) -> Marks:
+        """The highest paper pk and the last keyword change now (one cheap statement)."""
+        ...
+
+    def keyword_snapshot(self) -> AbstractContextManager[KeywordSnapshot]:
+        """A consistent snapshot of the papers and the keyword change log."""
+        ...
+
+    def prune_keyword_log(self, keep: int) -> None:
+        """Drop all but the last `keep` entries of the keyword change log."""
+        ...
+
+
+class VectorStore(Protocol):
     def pending_embeddings(self, model: str, limit: int) -> list[tuple[int, str, str]]:
         """(pk, title, abstract) of papers with no vector from `model` yet, oldest first."""
         ...
 
-    def save_embeddings(
-        self, model: str, pks: Sequence[int] | npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
-    ) -> None:
+    def save_embeddings(self, model: str, pks: Sequence[int] | Keys, vectors: Vectors) -> None:
         """Store vectors in one transaction (each pk is logged for the ANN index to replay)."""
         ...
-
-    def vector_generation(self) -> int: ...
 
     def vector_log_seq(self) -> int:
         """The last logged vector change; an ANN index holding it is in step."""
@@ -127,34 +229,147 @@ class Store(Protocol):
         """(last seq, seq pruned through, pks whose vector changed after `after`), one snapshot."""
         ...
 
-    def embeddings_of(
-        self, model: str, pks: Iterable[int]
-    ) -> Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]: ...
+    def embeddings_of(self, model: str, pks: Iterable[int]) -> Iterable[tuple[Keys, Vectors]]: ...
+
+    def iter_embeddings(self, model: str, batch_size: int = 10000) -> Iterable[tuple[Keys, Vectors]]: ...
 
     def prune_vector_log(self, keep: int = ...) -> None: ...
 
     def count_embeddings(self, model: str) -> int: ...
 
-    def iter_embeddings(
-        self, model: str, batch_size: int = 10000
-    ) -> Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]: ...
 
-    def ids_for_pks(self, pks: Iterable[int]) -> dict[int, str]: ...
+class Community(Protocol):
+    """Members, sessions, single-use links, votes, submissions and rate-limit counters."""
 
-    def pks_for_ids(self, ids: Iterable[str]) -> dict[str, int]: ...
+    def create_member(self, handle: str, email: str, password_hash: str, now: datetime) -> Member:
+        """Raises Conflict naming the field ("email" or "handle") that is taken."""
+        ...
+
+    def member_by_email(self, email: str) -> Member | None: ...
+
+    def member_by_handle(self, handle: str) -> Member | None: ...
+
+    def member_by_id(self, member_id: int) -> Member | None: ...
+
+    def update_member(self, member_id: int, **values: object) -> None: ...
+
+    def create_token(self, token_hash: str, member_id: int, purpose: str, expires_at: datetime) -> None: ...
+
+    def consume_token(self, token_hash: str, purpose: str, now: datetime) -> int | None:
+        """The member a valid, unused, unexpired token belongs to, marking it used (once only)."""
+        ...
+
+    def spend_tokens(self, member_id: int, purpose: str, now: datetime) -> int:
+        """Mark every outstanding token of the member for `purpose` used; how many were."""
+        ...
+
+    def create_session(self, token_hash: str, member_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+    def session_member(self, token_hash: str, now: datetime) -> Member | None: ...
+
+    def end_session(self, token_hash: str) -> None: ...
+
+    def end_member_sessions(self, member_id: int) -> None: ...
+
+    def set_vote(self, member_id: int, paper_pk: int, want: bool | None, now: datetime) -> tuple[bool, int]:
+        """Vote (True), withdraw (False) or toggle (None); (voted now, member votes now)."""
+        ...
+
+    def voted(self, member_id: int, paper_pks: Iterable[int]) -> set[int]: ...
+
+    def voted_among(self, member_id: int, paper_ids: Iterable[str]) -> set[str]: ...
+
+    def voted_ids(self, member_id: int, limit: int = 100) -> list[str]: ...
+
+    def add_submission(self, paper_pk: int, member_id: int, now: datetime) -> bool: ...
+
+    def submissions_since(self, member_id: int, since: datetime) -> int: ...
+
+    def submitted_ids(self, member_id: int, limit: int = 100) -> list[str]: ...
+
+    def rate_hit(self, key: str, now: datetime, window_start: datetime, limit: int) -> bool: ...
+
+    def rate_count(self, key: str, window_start: datetime) -> int:
+        """Attempts counted for `key` since `window_start` (without counting one more)."""
+        ...
+
+    def members_engaged_with(self, pks: Sequence[int]) -> dict[int, str]:
+        """{pk: why} for the papers among `pks` that members voted for or submitted."""
+        ...
+
+
+class ImportLog(Protocol):
+    """Import runs (a file or a fetch each) and the papers each added or changed."""
+
+    def start(self, source: str, fmt: str, now: datetime) -> int: ...
+
+    def finish(
+        self, run: int, status: str, counts: dict[str, int], now: datetime, error: str | None = None
+    ) -> None: ...
+
+    def runs(self, limit: int = 50) -> list[ImportRun]: ...
+
+    def run(self, run: int) -> ImportRun | None: ...
+
+    def changes(self, run: int) -> dict[int, Paper | None]:
+        """{pk: the paper before the run, or None when the run added it}."""
+        ...
+
+    def touched_later(self, run: int, pks: list[int]) -> set[int]:
+        """Those among `pks` that a later run (not undone) added or changed."""
+        ...
+
+
+class Digests(Protocol):
+    """Digest subscriptions and the delivery log that makes sending exactly-once."""
+
+    def subscription(self, member_id: int) -> Subscription | None: ...
+
+    def save_subscription(self, sub: Subscription, now: datetime) -> None: ...
+
+    def unsubscribe(self, member_id: int, now: datetime) -> bool: ...
+
+    def iter_subscribers(self, batch_size: int = 500) -> Iterator[tuple[Member, Subscription]]: ...
+
+    def mark_bounced(self, member_id: int) -> None: ...
+
+    def claim(self, member_id: int, day: date, message_id: str, now: datetime) -> bool: ...
+
+    def finish(self, member_id: int, day: date, status: str, now: datetime, error: str | None = None) -> None: ...
+
+    def delivery_status(self, member_id: int, day: date) -> str | None: ...
+
+    def delivery_counts(self, day: date) -> dict[str, int]: ...
+
+
+class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
+    """One database: the papers, the change feeds of the derived indexes, the community, digests."""
+
+    @property
+    def community(self) -> Community: ...
+
+    @property
+    def digests(self) -> Digests: ...
+
+    @property
+    def import_log(self) -> ImportLog: ...
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at."""
+        ...
 
     def check(self) -> list[str]:
-        """Problems found in the database (empty when consistent)."""
+        """Problems found in the database itself (empty when consistent)."""
         ...
 
     def close(self) -> None: ...
 
 
-def open_store(url: str, *, migrate: bool = True, keyword_dir: Path | None = None) -> Store:
-    """The store at `url`; its keyword index in `keyword_dir` (default: beside an SQLite file)."""
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """The store at `url` (sqlite:///path or postgresql+psycopg://...), migrated to the code's schema."""
     from .sql import SqlStore
 
-    store = SqlStore(url, keyword_dir)
+    store = SqlStore(url)
     if migrate:
         store.migrate()
     return store

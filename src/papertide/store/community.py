@@ -8,13 +8,14 @@ on the unique keys (a second identical vote or submission is a conflict, never a
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..model import Member
+from . import Conflict
 from .schema import counters, member_tokens, members, papers, rate_events, sessions, submissions, votes
 
 _BUMP = counters.update().where(counters.c.name == "catalogue").values(value=counters.c.value + 1)
@@ -23,14 +24,6 @@ _BUMP = counters.update().where(counters.c.name == "catalogue").values(value=cou
 def bump_catalogue_version(conn: sa.Connection) -> None:
     """Move the catalogue counter inside the writing transaction (it becomes visible with the change)."""
     conn.execute(_BUMP)
-
-
-class Conflict(Exception):
-    """A row that must be unique already exists; `field` says which (e.g. "email", "handle")."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(f"{field} already taken")
-        self.field = field
 
 
 def _member(row: Any) -> Member:
@@ -110,6 +103,12 @@ class SqlCommunity:
             if conn.execute(member_tokens.update().where(valid).values(used_at=now)).rowcount != 1:
                 return None
             return int(conn.execute(sa.select(t.member_id).where(t.token_hash == token_hash)).scalar_one())
+
+    def spend_tokens(self, member_id: int, purpose: str, now: datetime) -> int:
+        t = member_tokens.c
+        outstanding = sa.and_(t.member_id == member_id, t.purpose == purpose, t.used_at.is_(None))
+        with self.engine.begin() as conn:
+            return int(conn.execute(member_tokens.update().where(outstanding).values(used_at=now)).rowcount)
 
     # --- sessions ---------------------------------------------------------------------------------
     def create_session(self, token_hash: str, member_id: int, now: datetime, expires_at: datetime) -> None:
@@ -227,6 +226,18 @@ class SqlCommunity:
         """Ids of the member's submissions, latest first."""
         return self._member_paper_ids(submissions, member_id, limit)
 
+    def members_engaged_with(self, pks: Sequence[int]) -> dict[int, str]:
+        wanted = [int(pk) for pk in pks]
+        found: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                for (pk,) in conn.execute(sa.select(votes.c.paper_pk).where(votes.c.paper_pk.in_(chunk)).distinct()):
+                    found[pk] = "members voted for it"
+                for (pk,) in conn.execute(sa.select(submissions.c.paper_pk).where(submissions.c.paper_pk.in_(chunk))):
+                    found[pk] = "a member submitted it"
+        return found
+
     # --- rate limits ------------------------------------------------------------------------------
     def rate_hit(self, key: str, now: datetime, window_start: datetime, limit: int) -> bool:
         """Count an attempt at `key` unless `limit` attempts happened since `window_start`;
@@ -242,3 +253,10 @@ class SqlCommunity:
             if random.random() < 0.01:  # now and then, forget every key's old attempts (no window is a day)
                 conn.execute(rate_events.delete().where(rate_events.c.at < now - timedelta(days=1)))
             return True
+
+    def rate_count(self, key: str, window_start: datetime) -> int:
+        stmt = sa.select(sa.func.count()).select_from(rate_events).where(
+            rate_events.c.key == key, rate_events.c.at >= window_start
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())

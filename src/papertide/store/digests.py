@@ -13,11 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..model import Member, Subscription
+from . import FINAL_DELIVERIES
 from .community import _member
 from .schema import deliveries, members, subscriptions
-
-# A delivery in one of these states is finished: a rerun never sends it again.
-FINAL = ("sent", "empty", "failed")
 
 
 def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:
@@ -120,7 +118,7 @@ class SqlDigests:
         claim = insert.on_conflict_do_update(
             index_elements=[deliveries.c.member_id, deliveries.c.digest_date],
             set_={"status": "sending", "attempts": deliveries.c.attempts + 1, "updated_at": now},
-            where=deliveries.c.status.not_in(FINAL),
+            where=deliveries.c.status.not_in(FINAL_DELIVERIES),
         ).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked for
         with self.engine.begin() as conn:
             return bool(conn.execute(claim).rowcount == 1)

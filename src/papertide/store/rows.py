@@ -63,7 +63,7 @@ def paper_values(paper: Paper, now: datetime | str) -> tuple[Any, ...]:
         paper.author_count,
         paper.organization,
         paper.primary_category,
-        " ".join(paper.categories),
+        orjson.dumps(list(paper.categories)).decode(),
         paper.published,
         paper.updated,
         paper.featured_date,
@@ -97,7 +97,7 @@ def row_to_paper(row: Mapping[Any, Any]) -> Paper:
         author_count=row["author_count"],
         organization=row["organization"],
         primary_category=row["primary_category"],
-        categories=tuple(row["categories"].split()),
+        categories=categories_of(row["categories"]),
         published=row["published"],
         updated=row["updated"],
         featured_date=row["featured_date"],
@@ -111,3 +111,8 @@ def row_to_paper(row: Mapping[Any, Any]) -> Paper:
         source=row["source"],
         member_votes=row["member_votes"],
     )
+
+
+def categories_of(text: str | None) -> tuple[str, ...]:
+    """The categories column (a JSON list) as a tuple."""
+    return tuple(orjson.loads(text)) if text else ()

@@ -28,7 +28,7 @@ papers = sa.Table(
     sa.Column("author_count", sa.Integer),
     sa.Column("organization", sa.Text),
     sa.Column("primary_category", sa.String(32), index=True),
-    sa.Column("categories", sa.Text, nullable=False, server_default=""),  # space-separated
+    sa.Column("categories", sa.Text, nullable=False, server_default=""),  # JSON list of arXiv category ids
     sa.Column("published", sa.DateTime, index=True),
     sa.Column("updated", sa.DateTime),
     sa.Column("featured_date", sa.Date, index=True),
@@ -170,4 +170,31 @@ deliveries = sa.Table(
     sa.Column("message_id", sa.String(200), nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# --- import runs, so that one can be listed and undone (migration 0011) ------------------------------
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.Text, nullable=False),  # a file's path, or the remote query
+    sa.Column("format", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed, undone
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("new", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sqlite_autoincrement=True,
+)
+
+# A paper a run added (`previous` NULL) or changed (`previous`: the paper before, as export JSON).
+import_changes = sa.Table(
+    "import_changes",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, primary_key=True, index=True),
+    sa.Column("previous", sa.Text),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,23 +15,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ..ids import LOCAL_PREFIX, title_hash
-from ..index.keywords import Doc, KeywordIndex, Marks
 from ..model import Paper
-from ..query import Filters, Query
-from . import Change
+from ..query import Filters
+from . import Change, Doc, Marks
 from .changelog import prune, pruned_through, take_order_lock
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
 from .embeddings import SqlEmbeddings
-from .rows import PAPER_COLUMNS, ROW_COLUMNS, paper_to_row, paper_values, row_to_paper, utc_now
+from .import_log import SqlImportLog, record_changes
+from .rows import PAPER_COLUMNS, ROW_COLUMNS, categories_of, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, keyword_changes, papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
-_KEYWORD_BATCH = 5000  # papers read per query while the keyword index catches up
-# How deep keyword search looks when upvotes filter or order the matches: upvotes move with every
-# vote, so they live in the database, not in the keyword index.
-UPVOTE_DEPTH = 1000
 # Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
 # (the id and title-hash indexes stay: every batch looks papers up by them).
 _BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
@@ -88,12 +84,12 @@ def _copy_new_papers(conn: sa.Connection, new: Sequence[Paper]) -> None:
 
 
 def _category_clause(categories: Sequence[str]) -> sa.ColumnElement[bool]:
-    padded = sa.literal(" ") + papers.c.categories + sa.literal(" ")
     clauses = []
     for cat in categories:
-        # cat:cs.LG is exact; cat:cs means any cs.* category.
-        pattern = f"% {cat} %" if "." in cat else f"% {cat}.%"
-        clauses.append(sa.or_(padded.like(pattern), papers.c.categories == cat))
+        # The column is a JSON list of ids: cat:cs.LG is exact; cat:cs means cs itself or any cs.*.
+        quoted = cat.replace("\\", "").replace('"', "").replace("%", "").replace("_", "\\_")
+        exact = papers.c.categories.like(f'%"{quoted}"%', escape="\\")
+        clauses.append(exact if "." in cat else sa.or_(exact, papers.c.categories.like(f'%"{quoted}.%', escape="\\")))
     return sa.and_(*clauses)
 
 
@@ -137,16 +133,14 @@ _IDS_FOR_PKS = _lookup(papers.c.pk, papers.c.pk, papers.c.id)
 _PKS_FOR_IDS = _lookup(papers.c.id, papers.c.id, papers.c.pk)
 _PAPERS_BY_ID = _lookup(papers.c.id, *(papers.c[name] for name in PAPER_COLUMNS))
 _PAPERS_BY_PK = _lookup(papers.c.pk, papers.c.pk, *(papers.c[name] for name in PAPER_COLUMNS))
+_PAPERS_BY_ID_WITH_PK = _lookup(papers.c.id, papers.c.pk, *(papers.c[name] for name in PAPER_COLUMNS))
 
 _KEYWORD_MARKS = sa.select(
     sa.select(sa.func.coalesce(sa.func.max(papers.c.pk), 0)).scalar_subquery(),
     sa.select(sa.func.coalesce(sa.func.max(keyword_changes.c.seq), 0)).scalar_subquery(),
 )
-# How far `keyword_changes` has been pruned (0: never). Entries are kept for the last
-# KEYWORD_LOG_KEEP changes: enough for any index that syncs now and then (another host's, on
-# PostgreSQL) to catch up from the log; one that falls further behind rebuilds.
 _KEYWORD_LOG_PRUNED = pruned_through("keyword_log_pruned")
-KEYWORD_LOG_KEEP = 100_000
+_KEYWORD_BATCH = 5000  # papers read per query while the keyword index catches up
 _KEYWORD_COLUMNS = (
     papers.c.pk,
     papers.c.title,
@@ -160,25 +154,57 @@ _KEYWORD_COLUMNS = (
 
 def _keyword_doc(row: sa.Row[Any]) -> Doc:
     pk, title, abstract, authors, categories, published, has_code = tuple(row)
-    return Doc(pk, title, abstract or "", authors or "", tuple((categories or "").split()), published, bool(has_code))
+    return Doc(pk, title, abstract or "", authors or "", categories_of(categories), published, bool(has_code))
 
 
-def _default_keyword_dir(engine: sa.Engine) -> Path | None:
-    """`<database file>-keywords` beside an SQLite file (as its -wal is); None: in memory."""
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return Path(database).with_name(Path(database).name + "-keywords")
-    return None
+class _KeywordSnapshot:
+    """The papers and the keyword log as of one read transaction (see KeywordSnapshot)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.target = Marks(*conn.execute(_KEYWORD_MARKS).one())
+        self.pruned = int(conn.execute(_KEYWORD_LOG_PRUNED).scalar_one())
+
+    def docs(self, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
+        last = after_pk
+        until = self.target.max_pk if until_pk is None else until_pk
+        while True:
+            stmt = (
+                sa.select(*_KEYWORD_COLUMNS)
+                .where(papers.c.pk > last, papers.c.pk <= until)
+                .order_by(papers.c.pk)
+                .limit(_KEYWORD_BATCH)
+            )
+            rows = self.conn.execute(stmt).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_keyword_doc(r) for r in rows)
+
+    def changed_since(self, seq: int) -> list[int]:
+        stmt = (
+            sa.select(keyword_changes.c.pk)
+            .where(keyword_changes.c.seq > seq, keyword_changes.c.seq <= self.target.seq)
+            .distinct()
+        )
+        return [r[0] for r in self.conn.execute(stmt)]
+
+    def docs_of(self, pks: Sequence[int]) -> Iterator[Doc]:
+        wanted = list(pks)
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            rows = self.conn.execute(sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk.in_(chunk)))
+            yield from (_keyword_doc(r) for r in rows)
 
 
 class SqlStore(SqlEmbeddings):
-    def __init__(self, url: str, keyword_dir: Path | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
-        self.keywords = KeywordIndex(keyword_dir or _default_keyword_dir(self.engine))
         self.community = SqlCommunity(self.engine)
         self.digests = SqlDigests(self.engine)
+        self.import_log = SqlImportLog(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":
@@ -330,7 +356,7 @@ class SqlStore(SqlEmbeddings):
         }
 
     # --- writing ----------------------------------------------------------------------------------
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], run: int | None = None) -> None:
         updates = [{**paper_to_row(p), "old_id": old} for old, p in changes if old is not None]
         new = [p for old, p in changes if old is None]
         with self.engine.begin() as conn:
@@ -338,6 +364,8 @@ class SqlStore(SqlEmbeddings):
             # holding a row while waiting for the lock could deadlock with one holding the lock.
             take_order_lock(conn, self.dialect)
             bump_catalogue_version(conn)
+            if run is not None and updates:  # what each paper was, before this run changed it
+                record_changes(conn, run, self._papers_in(conn, [u["old_id"] for u in updates]), previous=True)
             if updates:
                 values: dict[str, Any] = {k: sa.bindparam(k) for k in updates[0] if k != "old_id"}
                 stmt = papers.update().where(papers.c.id == sa.bindparam("old_id")).values(values)
@@ -352,115 +380,81 @@ class SqlStore(SqlEmbeddings):
             elif new:
                 now_dt = utc_now()
                 conn.execute(papers.insert(), [{**paper_to_row(p), "ingested_at": now_dt} for p in new])
+            if run is not None and new:
+                added = conn.execute(_PKS_FOR_IDS, {"keys": [p.id for p in new]}).all()
+                record_changes(conn, run, {pk: None for _, pk in added}, previous=False)
 
-    # --- keyword search ---------------------------------------------------------------------------
-    def keyword_search(
-        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
-    ) -> tuple[list[str], list[float]]:
-        pks, scores = self.keyword_pks(query, limit, offset, filters, sort)
-        id_of = self.ids_for_pks(pks)
-        found = [(id_of[pk], score) for pk, score in zip(pks, scores, strict=True) if pk in id_of]
-        return [i for i, _ in found], [score for _, score in found]
+    def _papers_in(self, conn: sa.Connection, ids: list[str]) -> dict[int, Paper]:
+        found: dict[int, Paper] = {}
+        for i in range(0, len(ids), _CHUNK):
+            for row in conn.execute(_PAPERS_BY_ID_WITH_PK, {"keys": ids[i : i + _CHUNK]}).mappings():
+                found[row["pk"]] = row_to_paper(row)
+        return found
 
-    def keyword_pks(
-        self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, sort: str = "relevance"
-    ) -> tuple[list[int], list[float]]:
-        if query.is_empty or limit <= 0:
-            return [], []
-        filters = filters or Filters()
-        if not (query.terms or query.phrases or query.authors):  # only categories: list them, newest first
-            where = sa.and_(_category_clause(query.categories), _filter_clause(filters))
-            order = (*_SORT_ORDER.get(sort, _SORT_ORDER["newest"]), papers.c.pk.desc())
-            stmt = sa.select(papers.c.pk).where(where).order_by(*order).limit(limit).offset(offset)
-            with self.engine.connect() as conn:
-                found = list(conn.execute(stmt).scalars())
-            return found, [0.0] * len(found)
-        self.sync_keyword_index(wait=False)
-        if not (sort == "upvotes" or filters.min_upvotes):
-            return self.keywords.search(query, limit, offset, filters, newest=sort == "newest")
-        # Upvotes: the best UPVOTE_DEPTH matches, filtered (and ordered) by the database.
-        pks, scores = self.keywords.search(query, UPVOTE_DEPTH, 0, filters)
-        score_of = dict(zip(pks, scores, strict=True))
-        votes = sa.func.coalesce(papers.c.upvotes, 0) + papers.c.member_votes
-        stmt = sa.select(papers.c.pk, votes).where(papers.c.pk.in_(pks), _filter_clause(filters))
+    def restore(self, pk: int, paper: Paper) -> None:
+        """Rewrite paper `pk` as `paper` (undoing an import run's change; its id may differ)."""
+        with self.engine.begin() as conn:
+            take_order_lock(conn, self.dialect)
+            bump_catalogue_version(conn)
+            conn.execute(papers.update().where(papers.c.pk == pk).values(paper_to_row(paper)))
+
+    def remove(self, pks: Sequence[int]) -> int:
+        wanted = [int(pk) for pk in pks]
+        removed = 0
+        with self.engine.begin() as conn:
+            take_order_lock(conn, self.dialect)
+            bump_catalogue_version(conn)
+            for i in range(0, len(wanted), _CHUNK):
+                removed += conn.execute(papers.delete().where(papers.c.pk.in_(wanted[i : i + _CHUNK]))).rowcount
+        return removed
+
+    def changed_after(self, pks: Sequence[int], moment: datetime) -> set[int]:
+        """Those among `pks` whose record was written after `moment`."""
+        wanted = [int(pk) for pk in pks]
+        found: set[int] = set()
         with self.engine.connect() as conn:
-            rows = list(conn.execute(stmt))
-        by_votes = sort == "upvotes"
-        rows.sort(key=lambda r: (-r[1] if by_votes else 0, -score_of[r[0]], r[0]))
-        page = [r[0] for r in rows[offset : offset + limit]]
-        return page, [score_of[pk] for pk in page]
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = sa.select(papers.c.pk).where(
+                    papers.c.pk.in_(wanted[i : i + _CHUNK]), papers.c.changed_at > moment
+                )
+                found.update(r[0] for r in conn.execute(stmt))
+        return found
 
+    # --- what search and browsing ask of the database ---------------------------------------------
+    def category_listing(
+        self, categories: Sequence[str], filters: Filters, sort: str, limit: int, offset: int = 0
+    ) -> list[int]:
+        where = sa.and_(_category_clause(categories), _filter_clause(filters))
+        order = (*_SORT_ORDER.get(sort, _SORT_ORDER["newest"]), papers.c.pk.desc())
+        stmt = sa.select(papers.c.pk).where(where).order_by(*order).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def votes_passing(self, pks: Sequence[int], filters: Filters) -> dict[int, int]:
+        votes = sa.func.coalesce(papers.c.upvotes, 0) + papers.c.member_votes
+        wanted = [int(pk) for pk in pks]
+        found: dict[int, int] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = sa.select(papers.c.pk, votes).where(
+                    papers.c.pk.in_(wanted[i : i + _CHUNK]), _filter_clause(filters)
+                )
+                found.update((pk, int(n)) for pk, n in conn.execute(stmt))
+        return found
+
+    # --- the keyword index's feed -----------------------------------------------------------------
     def keyword_marks(self) -> Marks:
-        """How far the database has come: its highest paper pk and last keyword change."""
         with self.engine.connect() as conn:
             max_pk, seq = conn.execute(_KEYWORD_MARKS).one()
         return Marks(int(max_pk), int(seq))
 
-    def sync_keyword_index(
-        self, *, wait: bool = True, rebuild: bool = False, on_progress: Callable[[int], None] | None = None
-    ) -> int:
-        """Bring the keyword index up to the database (or rebuild it) and return how many papers were
-        (re)indexed. Without `wait`, a process that finds another one writing the index returns
-        at once and searches what is committed."""
-        # The hot path of every keyword search: one marks row from the database, one small file read.
-        if not rebuild and self.keywords.refresh() == self.keyword_marks():
-            return 0
-        with self.keywords.writing(wait) as mine:
-            if not mine:
-                self.keywords.refresh()
-                return 0
-            with self._snapshot() as conn:  # the rows as of `target`
-                target = Marks(*conn.execute(_KEYWORD_MARKS).one())
-                have = self.keywords.marks()
-                if not rebuild and have == target:
-                    self.keywords.refresh()
-                    return 0
-                pruned = int(conn.execute(_KEYWORD_LOG_PRUNED).scalar_one())
-                if (
-                    rebuild
-                    or have is None
-                    or not (pruned <= have.seq <= target.seq)
-                    or not self.keywords.writer_in_step()
-                ):
-                    # (also when the log was pruned past this index's mark: another host's index, long idle)
-                    added = self.keywords.rebuild(_counting(self._keyword_docs(conn, 0), on_progress), target)
-                else:
-                    changed = [
-                        r[0]
-                        for r in conn.execute(
-                            sa.select(keyword_changes.c.pk)
-                            .where(keyword_changes.c.seq > have.seq, keyword_changes.c.seq <= target.seq)
-                            .distinct()
-                        )
-                    ]
-                    docs = itertools.chain(
-                        self._keyword_docs(conn, have.max_pk, target.max_pk),
-                        (_keyword_doc(r) for r in self._keyword_rows(conn, changed) if r[0] <= have.max_pk),
-                    )
-                    added = self.keywords.update(_counting(docs, on_progress), changed, target)
-            if target.seq - KEYWORD_LOG_KEEP > pruned:
-                self._prune_keyword_log(target.seq - KEYWORD_LOG_KEEP)
-            return added
+    @contextlib.contextmanager
+    def keyword_snapshot(self) -> Iterator[_KeywordSnapshot]:
+        with self._snapshot() as conn:
+            yield _KeywordSnapshot(conn)
 
-    def _prune_keyword_log(self, through: int) -> None:
-        prune(self.engine, keyword_changes, "keyword_log_pruned", through)
-
-    def _keyword_docs(self, conn: sa.Connection, after_pk: int, until_pk: int | None = None) -> Iterator[Doc]:
-        """Papers with pk in (after_pk, until_pk], in pk order, read a batch at a time."""
-        last = after_pk
-        while True:
-            stmt = sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk > last).order_by(papers.c.pk).limit(_KEYWORD_BATCH)
-            if until_pk is not None:
-                stmt = stmt.where(papers.c.pk <= until_pk)
-            rows = conn.execute(stmt).all()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from (_keyword_doc(r) for r in rows)
-
-    def _keyword_rows(self, conn: sa.Connection, pks: list[int]) -> Iterator[sa.Row[Any]]:
-        for i in range(0, len(pks), _CHUNK):
-            yield from conn.execute(sa.select(*_KEYWORD_COLUMNS).where(papers.c.pk.in_(pks[i : i + _CHUNK])))
+    def prune_keyword_log(self, keep: int) -> None:
+        prune(self.engine, keyword_changes, "keyword_log_pruned", self.keyword_marks().seq - keep)
 
     # --- versions and id maps ---------------------------------------------------------------------
     def catalogue_version(self) -> int:
@@ -520,39 +514,9 @@ class SqlStore(SqlEmbeddings):
                 f"an interrupted bulk import left {', '.join(f'index {name}' for name in missing)} unbuilt "
                 "(the next import, or `papertide check --repair`, builds them)"
             )
-        problems.extend(self._keyword_index_problems())
         if self.schema_revision() != self.head_revision():
             problems.append(f"schema at {self.schema_revision()}, code expects {self.head_revision()}")
         return problems
 
-    def _keyword_index_problems(self) -> list[str]:
-        """What is wrong with the keyword index. Lagging behind the database is not wrong: the next
-        keyword search (or import) catches up. Holding other papers than its marks say is."""
-        have, target = self.keywords.marks(), self.keyword_marks()
-        repair = "(`papertide check --repair` rebuilds it)"
-        if have is not None and have.seq > target.seq:
-            return [
-                f"the keyword index has seen changes the database has not (#{have.seq} > #{target.seq}): "
-                f"was the database restored from a backup? {repair}"
-            ]
-        if have != target:
-            return []
-        self.keywords.refresh()
-        held, papers_now = self.keywords.count(), self.count()
-        if held != papers_now:
-            return [f"the keyword index holds {held} papers, the catalogue {papers_now} {repair}"]
-        return []
-
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _counting(docs: Iterable[Doc], on_progress: Callable[[int], None] | None) -> Iterator[Doc]:
-    """`docs`, calling `on_progress(n)` every 1,000 papers and at the end."""
-    n = 0
-    for n, doc in enumerate(docs, 1):
-        if on_progress and n % 1000 == 0:
-            on_progress(n)
-        yield doc
-    if on_progress:
-        on_progress(n)

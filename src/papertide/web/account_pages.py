@@ -18,7 +18,7 @@ from ..accounts import AccountError, RateLimited, normalise_email
 from ..digest.mailer import MailError
 from ..digest.mime import Outgoing
 from ..model import Member, Subscription
-from .app import (
+from .context import (
     FORM_EXPIRED,
     CsrfField,
     EmailField,

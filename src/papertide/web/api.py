@@ -3,18 +3,19 @@ that clients written for it can point here. Errors are `{"error": message}` with
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, TypeAdapter
 
-from .. import listings as feed
-from ..query import Filters, QueryError
+from .. import listings
+from ..cards import Card, card
+from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
-from .app import api_member, context, error_response, services, shared_for_anonymous
+from .context import api_member, context, error_response, services, shared_for_anonymous
+from .params import Search, period_params, search_params
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -69,6 +70,9 @@ class ErrorOut(BaseModel):
     error: str
 
 
+_PAPER = TypeAdapter(PaperOut)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut},
     401: {"model": ErrorOut},
@@ -79,36 +83,46 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def paper_json(card: dict[str, Any]) -> dict[str, Any]:
+def paper_out(c: Card) -> PaperOut:
     """A card in the API's field names (Hugging Face's, camel case)."""
-    org = card["organization"]
-    return {
-        "id": card["id"],
-        "title": card["title"],
-        "summary": card["abstract"],
-        "authors": [{"name": n} for n in card["authors"]],
-        "publishedAt": card["published"],
-        "submittedOnDailyAt": card["featured_date"],
-        "upvotes": card["upvotes"],
-        "githubRepo": card["code_url"],
-        "projectPage": card["project_url"],
-        "organization": {"name": org, "fullname": org} if org else None,
-        "categories": card["categories"],
-        "submittedOnDailyBy": {"name": card["submitted_by"]} if card["submitted_by"] else None,
-    }
+    org = c.organization
+    return PaperOut(
+        id=c.id,
+        title=c.title,
+        summary=c.abstract,
+        authors=[Author(name=n) for n in c.authors],
+        publishedAt=c.published,
+        submittedOnDailyAt=c.featured_date,
+        upvotes=c.upvotes,
+        githubRepo=c.code_url,
+        projectPage=c.project_url,
+        organization={"name": org, "fullname": org} if org else None,
+        categories=list(c.categories),
+        submittedOnDailyBy={"name": c.submitted_by} if c.submitted_by else None,
+    )
 
 
-def daily_entry(card: dict[str, Any]) -> dict[str, Any]:
-    paper = paper_json(card)
-    return {
-        "paper": paper,
-        "publishedAt": card["featured_date"],
-        "title": paper["title"],
-        "summary": paper["summary"],
-        "numComments": 0,
-        "submittedBy": paper["submittedOnDailyBy"],
-        "organization": paper["organization"],
-    }
+def daily_entry(c: Card) -> DailyEntry:
+    paper = paper_out(c)
+    return DailyEntry(
+        paper=paper,
+        publishedAt=c.featured_date,
+        title=paper.title,
+        summary=paper.summary,
+        numComments=0,
+        submittedBy=paper.submittedOnDailyBy,
+        organization=paper.organization,
+    )
+
+
+_DAILY = TypeAdapter(list[DailyEntry])
+_HITS = TypeAdapter(list[SearchHit])
+
+
+def as_json(adapter: TypeAdapter[Any], value: Any, status_code: int = 200) -> Response:
+    """`value` serialised by its pydantic model: the schema the OpenAPI document shows is the one
+    that writes the response."""
+    return Response(adapter.dump_json(value), status_code=status_code, media_type="application/json")
 
 
 Param = Annotated[str | None, Query(max_length=20)]
@@ -127,13 +141,13 @@ def daily_papers(
     """Papers featured on a day (`date=2025-10-29`), ISO week (`week=2025-W44`) or month
     (`month=2025-10`); without one, today or the latest day with papers. `p` is the page (from 0)."""
     try:
-        period = feed.parse_period(date, week, month)
-    except feed.PeriodError as exc:
+        period = period_params(date, week, month)
+    except listings.PeriodError as exc:
         return error_response(request, 400, str(exc))
 
     def build() -> Response:
-        data = views.daily_view(context(request), period, sort)
-        return JSONResponse([daily_entry(c) for c in data["papers"][p * limit : (p + 1) * limit]])
+        view = views.daily_view(context(request), period, sort)
+        return as_json(_DAILY, [daily_entry(i.card) for i in view.papers[p * limit : (p + 1) * limit]])
 
     return shared_for_anonymous(request, build)
 
@@ -142,34 +156,31 @@ def daily_papers(
 def trending(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Any:
     """Papers of the last week ranked by votes / (age_hours + 2)^1.8."""
     return shared_for_anonymous(
-        request, lambda: JSONResponse([daily_entry(c) for c in views.trending_view(context(request), limit)["papers"]])
+        request,
+        lambda: as_json(_DAILY, [daily_entry(i.card) for i in views.trending_view(context(request), limit).papers]),
     )
 
 
 @router.get("/papers/search", response_model=list[SearchHit], responses=ERRORS)
 def search(
     request: Request,
-    q: Annotated[str, Query(max_length=10_000)],
+    asked: Annotated[Search, Depends(search_params)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    p: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 1,
-    mode: Annotated[str | None, Query(pattern="^(hybrid|keyword|semantic)$")] = None,
-    sort: Annotated[str, Query(pattern="^(relevance|newest|upvotes)$")] = "relevance",
-    since: date | None = None,
-    until: date | None = None,
-    has_code: bool = False,
-    min_upvotes: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> Any:
-    """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG."""
+    """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG; `mode`
+    hybrid, keyword or semantic; `sort` relevance, newest or upvotes; `since`/`until` (first
+    published, YYYY-MM-DD); `has_code`; `min_upvotes`; page `p` from 1."""
 
     def build() -> Response:
-        data = views.search_view(
-            context(request), q, mode, sort, Filters(since, until, has_code, min_upvotes), p, limit
+        view = views.search_view(
+            context(request), asked.q, asked.mode, asked.sorted_by("relevance"), asked.filters, asked.page, limit
         )
-        return JSONResponse(
+        return as_json(
+            _HITS,
             [
-                {"paper": paper_json(c), "title": c["title"], "summary": c["abstract"], "score": c["score"]}
-                for c in data["papers"]
-            ]
+                SearchHit(paper=paper_out(i.card), title=i.card.title, summary=i.card.abstract, score=i.score)
+                for i in view.papers
+            ],
         )
 
     try:
@@ -188,7 +199,7 @@ def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) 
         return error_response(request, 404, f"no paper {paper_id}")
     voted, _ = svc.store.community.set_vote(member.id, pk, want, svc.clock())
     paper = svc.store.get(paper_id)
-    return {"id": paper_id, "voted": voted, "upvotes": paper.votes if paper else 0}
+    return VoteOut(id=paper_id, voted=voted, upvotes=paper.votes if paper else 0)
 
 
 CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)]
@@ -220,7 +231,7 @@ def paper(request: Request, paper_id: str) -> Any:
         found = services(request).store.get(paper_id)
         if found is None:
             return error_response(request, 404, f"no paper {paper_id}")
-        return JSONResponse(paper_json(views.card(found)))
+        return as_json(_PAPER, paper_out(card(found)))
 
     return shared_for_anonymous(request, build)
 
@@ -239,8 +250,8 @@ def submit_paper(request: Request, body: Annotated[SubmitIn, Body()], x_csrf_tok
         if exc.existing_id:
             return error_response(request, 409, str(exc), existing_id=exc.existing_id)
         return error_response(request, 400, str(exc))
-    svc.encode_submitted(paper)
-    return JSONResponse(paper_json(views.card(paper)), status_code=201)
+    svc.after_submission(paper)
+    return as_json(_PAPER, paper_out(card(paper)), status_code=201)
 
 
 __all__ = ["router"]

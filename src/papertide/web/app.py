@@ -1,293 +1,61 @@
 """The web application: FastAPI routes over the library, Jinja2 pages, JSON API, Atom feeds.
 
-`create_app` takes every dependency (store, clock, arXiv fetcher, semantic search, accounts) so
+`create_app` takes every dependency (the catalogue, clock, arXiv fetcher, accounts, mailer) so
 tests and the CLI decide what the app talks to; nothing here is a global.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from functools import partial
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..accounts import Accounts, RateLimited, csrf_ok, csrf_token
-from ..catalogue import Semantic, encode_now
-from ..digest import MailConfig, Mailer
+from .. import listings
+from ..accounts import Accounts
+from ..digest import Mailer
 from ..digest.mailer import SmtpMailer
-from ..model import Member, Paper
-from ..store import Store
+from ..library import Papertide
+from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
+from . import account_pages, api, feeds, pages
 from .config import WebConfig
-from .views import Context
+from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).parent
-SESSION_COOKIE, ANON_COOKIE = "pt_session", "pt_anon"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass
-class Visitor:
-    """Who is asking: a member (signed in) or not. `key` binds CSRF tokens to this browser: the
-    session token, else an anonymous cookie handed out only with pages that hold a form."""
-
-    member: Member | None
-    session_token: str | None
-    key: str
-    new_anon: bool = False
-
-    def csrf(self, secret: str) -> str:
-        return csrf_token(secret, self.key) if self.key else ""
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def visitor(request: Request) -> Visitor:
-    """The visitor of this request, resolved once per request."""
-    cached = getattr(request.state, "visitor", None)
-    if cached is not None:
-        return cached
-    token = request.cookies.get(SESSION_COOKIE)
-    member = services(request).accounts.session_member(token)
-    if member is None:
-        token = None
-    found = Visitor(member, token, token or request.cookies.get(ANON_COOKIE, ""))
-    request.state.visitor = found
-    return found
-
-
-def ensure_csrf_key(request: Request) -> Visitor:
-    """Give an anonymous visitor without one the cookie a form's CSRF token is bound to."""
-    v = visitor(request)
-    if not v.key:
-        v.key, v.new_anon = secrets.token_urlsafe(24), True
-    return v
-
-
-class PageCache:
-    """What every reader sees alike — whole pages for readers who are not signed in, view data for
-    members (their votes are marked per request) — keyed with the catalogue version and the
-    minute, so nothing outlives a change. Bounded; least recently used goes first."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> Any:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[Any, ...], value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-@dataclass
-class Services:
-    store: Store
-    config: WebConfig
-    clock: Callable[[], datetime]
-    fetch: Fetch
-    accounts: Accounts
-    templates: Jinja2Templates
-    semantic: Semantic | None = None
-    page_cache: PageCache = field(default_factory=PageCache)
-    # A new SMTP connection per account mail (request threads must not share one); None: no mail.
-    mailer_factory: Callable[[], Mailer] | None = None
-
-    def encode_submitted(self, paper: Paper) -> None:
-        """A submitted paper gets its vector now when search has vectors; if encoding fails, the
-        submission stands and the next `papertide index` encodes it."""
-        if self.semantic is None:
-            return
-        try:
-            encode_now(self.store, self.semantic, [paper.id])
-        except Exception:  # the submission is committed: never fail the request for this
-            log.exception("could not encode submitted paper %s; `papertide index` will", paper.id)
-
-    @property
-    def mail(self) -> MailConfig:
-        c = self.config
-        return MailConfig(secret=c.secret, base_url=c.base_url, sender=c.mail_from, site_name=c.site_name)
-
-
-def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Response:
-    """`build()`'s response, served from the page cache to readers who are not signed in."""
-    if request.cookies.get(SESSION_COOKIE):  # maybe a member: the page shows their votes
-        return build()
-    svc = services(request)
-    key = (request.url.path, request.url.query, str(svc.store.catalogue_version()), svc.clock().strftime("%Y%m%d%H%M"))
-    hit = svc.page_cache.get(key)
-    if hit is not None:
-        return Response(hit[0], status_code=hit[1], media_type=hit[2])
-    response = build()
-    if response.status_code == 200 and "set-cookie" not in response.headers and hasattr(response, "body"):
-        svc.page_cache.put(key, (bytes(response.body), 200, response.headers.get("content-type", "")))
-    return response
-
-
-def context(request: Request) -> Context:
-    svc = services(request)
-    return Context(svc.store, svc.clock(), visitor(request).member, svc.semantic, svc.page_cache)
-
-
-# Form fields every account form shares (bounded: a form post never carries megabytes).
-CsrfField = Annotated[str, Form(max_length=200)]
-EmailField = Annotated[str, Form(max_length=400)]
-PasswordField = Annotated[str, Form(max_length=2000)]
-NextField = Annotated[str, Form(max_length=2000)]
-
-
-FORM_EXPIRED = "the form expired or came from another site; reload and try again"
-HEADER_MISSING = "missing or wrong X-CSRF-Token header"
-
-
-def client_key(request: Request) -> str:
-    """The rate-limit subject for the client's address."""
-    return f"ip:{request.client.host if request.client else '?'}"
-
-
-def api_member(request: Request, csrf: str | None, action: str) -> Member | Response:
-    """The signed-in member for an API write (session cookie + X-CSRF-Token), after the rate limit
-    for `action`; else the error response to send."""
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, f"sign in to {action}")
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, HEADER_MISSING)
-    try:
-        services(request).accounts.limit(action, client_key(request), f"member:{v.member.id}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    return v.member
-
-
-def csrf_valid(request: Request, token: str | None) -> bool:
-    return csrf_ok(services(request).config.secret, visitor(request).key, token)
-
-
-def set_cookie(response: Response, svc: Services, name: str, value: str, max_age: int | None = None) -> None:
-    response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="lax", secure=svc.config.secure_cookies, path="/"
-    )
-
-
-def finish(request: Request, response: Response) -> Response:
-    """Give a first-time visitor the anonymous cookie their forms' CSRF tokens are bound to."""
-    v = visitor(request)
-    if v.new_anon:
-        set_cookie(response, services(request), ANON_COOKIE, v.key, max_age=30 * 86400)
-    return response
-
-
-def render(request: Request, template: str, status_code: int = 200, has_form: bool = False, **data: Any) -> Response:
-    """Render `template` with `data`; `has_form`: the page holds a form for anonymous visitors too
-    (sign-in, sign-up), so it needs a CSRF token (and is never shared between visitors)."""
-    svc = services(request)
-    v = ensure_csrf_key(request) if has_form else visitor(request)
-    values = page_context(request, data, v.member, v.csrf(svc.config.secret))
-    page = svc.templates.TemplateResponse(request, template, values, status_code=status_code)
-    return finish(request, page)
-
-
-# --- pages shared between readers ---------------------------------------------------------------------
-# What every reader sees alike (the view's data) is built once and cached; a member's page is then
-# rendered for them with their own handle, CSRF token and votes. Nothing per member is ever spliced
-# into rendered HTML: the template engine escapes every value in its place (an earlier version
-# filled slots by string replacement, and a query carrying the slot markers could inject markup).
-VOTED = Markup('class="vote-button voted" aria-pressed="true"')
-NOT_VOTED = Markup('class="vote-button" aria-pressed="false"')
-
-
-def vote_attrs(card: dict[str, Any]) -> Markup:
-    """The vote button's attributes, voted or not (constant markup: nothing from the card but a flag)."""
-    return VOTED if card.get("voted") else NOT_VOTED
-
-
-def shared_page(request: Request, template: str, build: Callable[[Context], dict[str, Any]]) -> Response:
-    """`template` rendered with `build(context)`: for readers who are not signed in, the whole
-    page from the cache; for members, rendered for them from the cached view data (`Context.shared`
-    keeps what is common and marks their votes)."""
-    if visitor(request).member is None:
-        return shared_for_anonymous(request, lambda: render(request, template, **build(context(request))))
-    return render(request, template, **build(context(request)))
-
-
-def page_context(request: Request, data: dict[str, Any], me: object, csrf: str) -> dict[str, Any]:
-    svc = services(request)
-    return {
-        "request": request,
-        "data": data,
-        "me": me,
-        "csrf": csrf,
-        "site": svc.config.site_name,
-        "path": request.url.path,
-        "full_path": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
-    }
-
-
-def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
-
-
-def error_response(request: Request, status: int, message: str, **extra: Any) -> Response:
-    if wants_json(request):
-        return JSONResponse({"error": message, **extra}, status_code=status)
-    if request.url.path.startswith("/feeds/"):
-        return Response(message, status_code=status, media_type="text/plain; charset=utf-8")
-    return render(request, "error.html", status_code=status, status=status, message=message, **extra)
-
-
-def with_page(request: Request, page: int) -> str:
-    """The current query string with `p` set to `page` (search result pages)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "p"]
-    return urlencode([*params, ("p", str(page))])
-
-
-def signin_redirect(next_path: str) -> str:
-    return f"/signin?next={quote(next_path, safe='/')}"
-
 
 def create_app(
-    store: Store,
+    pt: Papertide,
     config: WebConfig,
     *,
     clock: Callable[[], datetime] = utc_now,
     fetch: Fetch | None = None,
-    semantic: Semantic | None = None,
     accounts: Accounts | None = None,
     mailer_factory: Callable[[], Mailer] | None = None,
+    catch_up_every: float | None = None,
 ) -> FastAPI:
-    from . import account_pages, api, feeds, pages
+    """The app over `pt`. `catch_up_every` (seconds; the server sets it) starts a background task
+    that brings the indexes up to what other processes wrote (a cron import, `papertide index`),
+    so that searches, which only read, see it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if catch_up_every:
+            threading.Thread(target=_keep_in_step, args=(pt, catch_up_every, stop), daemon=True).start()
+        yield
+        stop.set()
 
     app = FastAPI(
         title=f"{config.site_name} API",
@@ -295,19 +63,19 @@ def create_app(
         description="Daily papers, trending, search and paper records; shaped like Hugging Face's papers API.",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["quote"] = quote
     templates.env.globals["with_page"] = with_page
     templates.env.globals["vote_attrs"] = vote_attrs
     app.state.services = Services(
-        store=store,
+        pt=pt,
         config=config,
         clock=clock,
         fetch=fetch or arxiv_fetcher(config.arxiv_url, delay=config.arxiv_delay),
-        accounts=accounts or Accounts(store.community, clock),
+        accounts=accounts or Accounts(pt.store.community, clock),
         templates=templates,
-        semantic=semantic,
         mailer_factory=mailer_factory or (partial(SmtpMailer, config.smtp_url) if config.smtp_url else None),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -330,7 +98,24 @@ def create_app(
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
         return error_response(request, 400, f"{where}: {first.get('msg', 'invalid')}")
 
+    @app.exception_handler(QueryError)
+    @app.exception_handler(listings.PeriodError)
+    async def bad_parameter(request: Request, exc: Exception) -> Response:
+        return error_response(request, 400, str(exc))
+
     return app
 
 
-__all__ = ["PageCache", "Services", "Visitor", "create_app", "shared_page"]
+def _keep_in_step(pt: Papertide, every: float, stop: threading.Event) -> None:
+    """The server's writer of last resort for the derived indexes: what another process committed
+    (keywords, vectors) is caught up every `every` seconds; a failure is logged, never fatal."""
+    while not stop.wait(every):
+        try:
+            pt.catch_up(wait=False)
+        except Exception:
+            log.exception("catching the indexes up failed; trying again in %.0f s", every)
+
+
+
+
+__all__ = ["create_app"]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from .. import listings as feed
+from .. import listings
 from ..accounts import AccountError, RateLimited
 from ..model import Member
 from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .account_pages import send_verification
-from .app import (
+from .context import (
     ANON_COOKIE,
     FORM_EXPIRED,
     SESSION_COOKIE,
@@ -36,9 +35,9 @@ from .app import (
     signin_redirect,
     visitor,
 )
+from .params import Search, Short, period_params, search_params
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str | None, Query(max_length=10_000)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,11 +54,15 @@ def _redirect(request: Request, target: str) -> Response:
 @router.get("/")
 @router.get("/papers")
 def daily_page(
-    request: Request, date: Text = None, week: Text = None, month: Text = None, sort: str = "upvotes"
+    request: Request,
+    date: Short = None,
+    week: Short = None,
+    month: Short = None,
+    sort: Short = "upvotes",
 ) -> Response:
     try:
-        period = feed.parse_period(date, week, month)
-    except feed.PeriodError as exc:
+        period = period_params(date, week, month)
+    except listings.PeriodError as exc:
         return error_response(request, 400, str(exc))
     chosen = sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
     return shared_page(request, "daily.html", lambda ctx: views.daily_view(ctx, period, chosen))
@@ -71,40 +74,37 @@ def trending_page(request: Request) -> Response:
 
 
 @router.get("/search")
-def search_page(
-    request: Request,
-    q: Text = "",
-    mode: str | None = None,
-    sort: str = "relevance",
-    since: date | None = None,
-    until: date | None = None,
-    has_code: bool = False,
-    min_upvotes: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
-    p: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 1,
-) -> Response:
-    filters = Filters(since, until, has_code, min_upvotes)
-    form = {"since": since, "until": until, "has_code": has_code, "min_upvotes": min_upvotes}
-    if not (q or "").strip():
-        return render(request, "search.html", q="", papers=[], form=form, sort=sort, mode=mode, page=1)
+def search_page(request: Request) -> Response:
+    try:
+        asked = search_params(**_search_args(request))
+    except QueryError as exc:
+        return render(request, "search.html", status_code=400, data=_no_results(request), error=str(exc))
+    if not asked.q:
+        return render(request, "search.html", data=_no_results(request, asked))
     try:
         return shared_page(
             request,
             "search.html",
-            lambda ctx: {**views.search_view(ctx, q or "", mode, sort, filters, p), "form": form},
+            lambda ctx: views.search_view(
+                ctx, asked.q, asked.mode, asked.sorted_by("relevance"), asked.filters, asked.page
+            ),
         )
     except QueryError as exc:
-        return render(
-            request,
-            "search.html",
-            status_code=400,
-            q=q,
-            papers=[],
-            form=form,
-            error=str(exc),
-            sort=sort,
-            mode=mode,
-            page=1,
-        )
+        return render(request, "search.html", status_code=400, data=_no_results(request, asked), error=str(exc))
+
+
+def _search_args(request: Request) -> dict[str, str | None]:
+    """The search parameters as sent (the page reads them itself to answer errors in the page)."""
+    names = ("q", "mode", "sort", "since", "until", "has_code", "min_upvotes", "p")
+    return {n: request.query_params.get(n) for n in names}
+
+
+def _no_results(request: Request, asked: Search | None = None) -> views.SearchView:
+    """The search page with its form filled in as far as it could be read, and no results."""
+    q = asked.q if asked else (request.query_params.get("q") or "")[:2000]
+    filters = asked.filters if asked else Filters()
+    sort = asked.sorted_by("relevance") if asked else "relevance"
+    return views.SearchView(q, (asked.mode if asked else None) or "keyword", sort, filters, 1, False, [])
 
 
 @router.get("/papers/{paper_id:path}")
@@ -120,7 +120,7 @@ def member_page(request: Request, handle: str) -> Response:
     member = services(request).store.community.member_by_handle(handle)
     if member is None:
         return error_response(request, 404, f"no member {handle}")
-    return render(request, "member.html", **views.member_view(context(request), member))
+    return render(request, "member.html", data=views.member_view(context(request), member))
 
 
 # --- votes and submissions ----------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def submit_paper(
             error=str(exc),
             existing_id=exc.existing_id,
         )
-    svc.encode_submitted(paper)
+    svc.after_submission(paper)
     return _redirect(request, f"/papers/{paper.id}")
 
 

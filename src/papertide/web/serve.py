@@ -12,29 +12,19 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from ..catalogue import Semantic
-from ..settings import Settings
-from ..store import open_store
+from ..library import Papertide
 from .app import create_app
 from .config import WebConfig
 
-
-def semantic_if_indexed(data_dir: Path, store_count_embeddings: int) -> Semantic | None:
-    """Hybrid search when `papertide index` has made vectors; keyword search until then."""
-    if store_count_embeddings == 0 or not (data_dir / "vectors.usearch").exists():
-        return None
-    return Semantic.open(data_dir)
+# How often a server process catches its indexes up with what other processes wrote.
+CATCH_UP_SECONDS = 5.0
 
 
 def app_from_env() -> FastAPI:
-    settings = Settings.load()
     config = WebConfig.from_env(dev=os.environ.get("PAPERTIDE_DEV") == "1")
-    store = open_store(settings.database_url, keyword_dir=settings.keyword_dir)
-    store.sync_keyword_index()  # before the first reader, not during their first search
-    from ..embed import MiniLM
-
-    semantic = semantic_if_indexed(settings.data_dir, store.count_embeddings(MiniLM.name))
-    return create_app(store, config, semantic=semantic)
+    pt = Papertide.open(os.environ["PAPERTIDE_DATA"])  # and $PAPERTIDE_DATABASE_URL, if set
+    pt.catch_up()  # before the first reader
+    return create_app(pt, config, catch_up_every=CATCH_UP_SECONDS)
 
 
 def run(data_dir: Path, host: str, port: int, workers: int, dev: bool) -> None:

@@ -1,5 +1,5 @@
-"""The keyword index beside the database: query building, catching up, surviving restarts and
-crashes, being detected and repaired when out of step, and filtering."""
+"""The keyword index (papertide/index/keywords.py): tantivy beside the database, kept in step by
+writers from the database's change log; searches read what is committed and never write."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ import sqlalchemy as sa
 import tantivy
 
 import pgserver
-from papertide.index.keywords import MARKS_FILE, Marks, category_terms, query_string
+from papertide.index import keyword_dir
+from papertide.index import keywords as keywords_module
+from papertide.index.keywords import MARKS_FILE, KeywordIndex, category_terms, query_string
 from papertide.model import Paper
 from papertide.query import Filters, parse_query
-from papertide.store import Change, sql
+from papertide.retrieval import keyword_pks
+from papertide.store import Change, Marks
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import counters, keyword_changes, papers
 from papertide.store.sql import SqlStore
@@ -30,8 +33,17 @@ def paper(pid: str, title: str, abstract: str = "", **kw: object) -> Paper:
     return Paper(id=pid, title=title, abstract=abstract, **kw)  # type: ignore[arg-type]
 
 
-def found(store: SqlStore, text: str, **kw: object) -> list[str]:
-    return store.keyword_search(parse_query(text), 10, **kw)[0]  # type: ignore[arg-type]
+def found(store: SqlStore, index: KeywordIndex, text: str, **kw: object) -> list[str]:
+    """The ids a keyword search finds, as search reads the index (without catching it up)."""
+    pks, _ = keyword_pks(store, index, parse_query(text), 10, **kw)  # type: ignore[arg-type]
+    id_of = store.ids_for_pks(pks)
+    return [id_of[pk] for pk in pks]
+
+
+@pytest.fixture
+def kw(store: SqlStore, tmp_path: Path) -> KeywordIndex:
+    """The store's keyword index where the library keeps it (beside an SQLite file, else in the data dir)."""
+    return KeywordIndex(keyword_dir(store.url, tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -65,134 +77,145 @@ def test_the_index_lives_beside_the_database_and_survives_a_restart(tmp_path: Pa
     store = SqlStore(url)
     store.migrate()
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    assert store.sync_keyword_index() == 2
-    store.close()
+    assert KeywordIndex(keyword_dir(url, tmp_path)).catch_up(store) == 2
     assert json.loads((tmp_path / "papertide.sqlite3-keywords" / MARKS_FILE).read_text())["max_pk"] == 2
-    again = SqlStore(url)
-    assert again.sync_keyword_index() == 0  # nothing to do: the marks match the database
-    assert found(again, "flow") == ["p2"]
-    again.close()
+    again = KeywordIndex(keyword_dir(url, tmp_path))  # another process, later
+    assert again.catch_up(store) == 0  # nothing to do: the marks match the database
+    assert found(store, again, "flow") == ["p2"]
+    store.close()
 
 
-def test_search_catches_up_with_new_changed_and_deleted_papers(store: SqlStore) -> None:
+def test_writers_catch_up_with_new_changed_and_deleted_papers_and_searches_only_read(
+    store: SqlStore, kw: KeywordIndex
+) -> None:
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    assert found(store, "matching") == ["p1", "p2"]
+    kw.catch_up(store)
+    assert found(store, kw, "matching") == ["p1", "p2"]
     store.apply([("p1", paper("p1", "Sliced score estimation")), (None, paper("p3", "Matching pursuit"))])
-    assert store.keywords.marks() == Marks(max_pk=2, seq=0)  # behind until someone searches
-    assert found(store, "matching") == ["p2", "p3"]
-    assert found(store, "sliced") == ["p1"]
+    assert found(store, kw, "matching") == ["p1", "p2"]  # a search answers from what is committed ...
+    assert kw.marks() == Marks(max_pk=2, seq=0) and not kw.in_step(store)  # ... and writes nothing
+    assert kw.catch_up(store) == 2  # p3 (new) and p1 (changed)
+    assert found(store, kw, "matching") == ["p2", "p3"]
+    assert found(store, kw, "sliced") == ["p1"]
     with store.engine.begin() as conn:  # an operator deletes a paper by hand: the log still sees it
         conn.exec_driver_sql("DELETE FROM papers WHERE id = 'p2'")
-    assert found(store, "matching") == ["p3"]
-    assert store.keywords.marks() == Marks(max_pk=3, seq=2)
-    assert store.check() == []
+    kw.catch_up(store)
+    assert found(store, kw, "matching") == ["p3"]
+    assert kw.marks() == Marks(max_pk=3, seq=2) and kw.in_step(store)
+    assert kw.problems(store) == []
 
 
-def test_a_vote_does_not_touch_the_keyword_index(store: SqlStore) -> None:
+def test_a_vote_does_not_touch_the_keyword_index(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
-    store.sync_keyword_index()
+    kw.catch_up(store)
     unchanged = paper("p1", "Score matching", upvotes=40)
     store.apply([("p1", unchanged)])  # an update that leaves every searchable field as it was
-    assert store.keyword_marks() == Marks(max_pk=1, seq=0)
+    assert store.keyword_marks() == Marks(max_pk=1, seq=0) and kw.in_step(store)
 
 
 @pytest.mark.sqlite_only  # PostgreSQL's sequences never hand a pk out twice
-def test_a_reused_pk_is_indexed(store: SqlStore) -> None:
+def test_a_reused_pk_is_indexed(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    store.sync_keyword_index()
+    kw.catch_up(store)
     with store.engine.begin() as conn:  # deleting the highest row lets SQLite hand its pk out again
         conn.exec_driver_sql("DELETE FROM papers WHERE id = 'p2'")
-    store.sync_keyword_index()
+    kw.catch_up(store)
     store.apply([(None, paper("p3", "Matching pursuit"))])
+    kw.catch_up(store)
     assert store.pks_for_ids(["p3"]) == {"p3": 2}
-    assert found(store, "matching") == ["p1", "p3"]
+    assert found(store, kw, "matching") == ["p1", "p3"]
 
 
-def test_a_crash_between_commit_and_marks_is_repaired_by_a_rebuild(store: SqlStore) -> None:
+def test_a_crash_between_commit_and_marks_is_repaired_by_a_rebuild(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
-    store.sync_keyword_index()
-    marks_file = store.keywords.path / MARKS_FILE  # type: ignore[operator]
+    kw.catch_up(store)
+    marks_file = kw.path / MARKS_FILE  # type: ignore[operator]
     before = marks_file.read_text()
     store.apply([(None, paper("p2", "Flow matching"))])
-    store.sync_keyword_index()
+    kw.catch_up(store)
     marks_file.write_text(before)  # as if killed after tantivy's commit, before the marks were written
-    assert store.sync_keyword_index() == 2  # the marks do not describe the last commit: rebuilt, not added twice
-    assert found(store, "matching") == ["p1", "p2"]
-    assert store.check() == []
+    assert kw.catch_up(store) == 2  # the marks do not describe the last commit: rebuilt, not added twice
+    assert found(store, kw, "matching") == ["p1", "p2"]
+    assert kw.problems(store) == []
 
 
-def test_an_unreadable_index_is_rebuilt(store: SqlStore) -> None:
+def test_an_unreadable_index_is_rebuilt(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
-    store.sync_keyword_index()
-    (store.keywords.path / MARKS_FILE).write_text("{not json")  # type: ignore[operator]
-    reopened = SqlStore(store.url, store.keywords.path)
-    assert found(reopened, "score") == ["p1"]
-    reopened.close()
+    kw.catch_up(store)
+    (kw.path / MARKS_FILE).write_text("{not json")  # type: ignore[operator]
+    reopened = KeywordIndex(kw.path)
+    assert found(store, reopened, "score") == []  # nothing usable to read ...
+    assert reopened.catch_up(store) == 1  # ... until a writer rebuilds it
+    assert found(store, reopened, "score") == ["p1"]
 
 
-def test_check_detects_an_index_out_of_step_and_repair_rebuilds_it(store: SqlStore) -> None:
+def test_problems_detect_an_index_out_of_step_and_a_rebuild_repairs_it(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    store.sync_keyword_index()
-    assert store.check() == []
-    index = tantivy.Index.open(str(store.keywords.path))  # remove p1 behind the store's back
+    kw.catch_up(store)
+    assert kw.problems(store) == []
+    index = tantivy.Index.open(str(kw.path))  # remove p1 behind the store's back
     writer = index.writer(heap_size=15_000_000, num_threads=1)
     writer.delete_documents_by_term("pk", 1)
     writer.commit()
     del writer
-    assert store.check() == [
+    assert kw.problems(store) == [
         "the keyword index holds 1 papers, the catalogue 2 (`papertide check --repair` rebuilds it)"
     ]
-    assert store.sync_keyword_index(rebuild=True) == 2
-    assert store.check() == []
-    assert found(store, "matching") == ["p1", "p2"]
+    assert kw.rebuild(store) == 2
+    assert kw.problems(store) == []
+    assert found(store, kw, "matching") == ["p1", "p2"]
 
 
-def test_an_index_ahead_of_a_restored_database_is_reported(store: SqlStore) -> None:
+def test_an_index_ahead_of_a_restored_database_is_reported(store: SqlStore, kw: KeywordIndex) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
     store.apply([("p1", paper("p1", "Sliced score matching"))])
-    store.sync_keyword_index()
+    kw.catch_up(store)
     with store.engine.begin() as conn:  # a backup from before the change
         conn.exec_driver_sql("DELETE FROM keyword_changes")
         if store.dialect == "sqlite":
             conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'keyword_changes'")
-    assert store.check() == [
+    assert kw.problems(store) == [
         "the keyword index has seen changes the database has not (#1 > #0): was the database restored from a "
         "backup? (`papertide check --repair` rebuilds it)"
     ]
-    assert found(store, "sliced") == ["p1"]  # a search rebuilds it too
-    assert store.check() == []
+    kw.catch_up(store)  # a writer rebuilds it too
+    assert found(store, kw, "sliced") == ["p1"]
+    assert kw.problems(store) == []
 
 
-def test_a_search_does_not_wait_for_another_process_writing_the_index(store: SqlStore) -> None:
+def test_a_catch_up_without_waiting_leaves_it_to_another_process_writing_the_index(
+    store: SqlStore, kw: KeywordIndex
+) -> None:
     store.apply([(None, paper("p1", "Score matching"))])
-    store.sync_keyword_index()
+    kw.catch_up(store)
     store.apply([(None, paper("p2", "Flow matching"))])
-    lock_path = store.keywords.path.with_name(store.keywords.path.name + ".lock")  # type: ignore[union-attr]
+    lock_path = kw.path.with_name(kw.path.name + ".lock")  # type: ignore[union-attr]
     with open(lock_path, "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is catching up
-        assert found(store, "matching") == ["p1"]  # what is committed, at once
-    assert found(store, "matching") == ["p1", "p2"]
+        assert kw.catch_up(store, wait=False) == 0  # the web server's background task does not wait
+        assert found(store, kw, "matching") == ["p1"]  # what is committed, at once
+    kw.catch_up(store)
+    assert found(store, kw, "matching") == ["p1", "p2"]
 
 
 def test_the_change_log_is_pruned_and_an_index_left_behind_rebuilds(
-    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore, kw: KeywordIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql, "KEYWORD_LOG_KEEP", 2)
+    monkeypatch.setattr(keywords_module, "KEYWORD_LOG_KEEP", 2)
     store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-    other_host = SqlStore(store.url, tmp_path / "other-host-keywords")  # e.g. a second web server on PostgreSQL
-    assert store.sync_keyword_index() == other_host.sync_keyword_index() == 2
+    other_host = KeywordIndex(tmp_path / "other-host-keywords")  # e.g. a second web server on PostgreSQL
+    assert kw.catch_up(store) == other_host.catch_up(store) == 2
     for title in ("Sliced score matching", "Denoising score matching", "Score matching on graphs"):
         store.apply([("p1", paper("p1", title))])
-        assert store.sync_keyword_index() == 1  # caught up from the log: p1 only
+        assert kw.catch_up(store) == 1  # caught up from the log: p1 only
     with store.engine.connect() as conn:
         log = conn.execute(sa.select(keyword_changes.c.seq).order_by(keyword_changes.c.seq)).scalars().all()
         pruned = conn.execute(sa.select(counters.c.value).where(counters.c.name == "keyword_log_pruned")).scalar()
     assert (log, pruned) == ([2, 3], 1)  # the last two changes are kept
-    assert found(store, "graphs") == ["p1"]
-    assert other_host.sync_keyword_index() == 2  # its mark (0) is below the pruned log: rebuilt, both papers
-    assert (found(other_host, "graphs"), found(other_host, "sliced")) == (["p1"], [])
-    assert store.check() == [] and other_host.check() == []
-    other_host.close()
+    assert found(store, kw, "graphs") == ["p1"]
+    assert other_host.catch_up(store) == 2  # its mark (0) is below the pruned log: rebuilt, both papers
+    assert (found(store, other_host, "graphs"), found(store, other_host, "sliced")) == (["p1"], [])
+    assert kw.problems(store) == [] and other_host.problems(store) == []
 
 
 def _wait_for_a_writer_blocked_on_the_advisory_lock(store: SqlStore) -> bool:
@@ -220,10 +243,11 @@ def test_postgresql_writers_commit_pks_and_log_seqs_in_order(
     """Without commit order, an index synced between the second writer's commit and the first's
     would mark past the first writer's pk or seq and never index that paper."""
     with pgserver.fresh_database(postgres_admin_url) as url:
-        store = SqlStore(url, tmp_path / "keywords")
+        store = SqlStore(url)
+        kw = KeywordIndex(tmp_path / "keywords")
         if first == "UPDATE":
             store.apply([(None, paper("p1", "Score matching")), (None, paper("p2", "Flow matching"))])
-            store.sync_keyword_index()
+            kw.catch_up(store)
         slow = store.engine.connect()
         transaction = slow.begin()
         if first == "INSERT":
@@ -234,29 +258,32 @@ def test_postgresql_writers_commit_pks_and_log_seqs_in_order(
         writer = threading.Thread(target=store.apply, args=(second,))
         writer.start()
         assert _wait_for_a_writer_blocked_on_the_advisory_lock(store)
-        store.sync_keyword_index()  # sees neither: the second waits for the first to commit
+        kw.catch_up(store)  # sees neither: the second waits for the first to commit
         transaction.commit()
         slow.close()
         writer.join(timeout=30)
-        assert found(store, "matching") == ["p1", "p2"]
-        assert found(store, "sliced" if first == "UPDATE" else "score") == ["p1"]
-        assert found(store, "rectified") == (["p2"] if first == "UPDATE" else [])
+        kw.catch_up(store)
+        assert found(store, kw, "matching") == ["p1", "p2"]
+        assert found(store, kw, "sliced" if first == "UPDATE" else "score") == ["p1"]
+        assert found(store, kw, "rectified") == (["p2"] if first == "UPDATE" else [])
         assert store.pks_for_ids(["p1", "p2"]) == {"p1": 1, "p2": 2}
-        assert store.check() == []
+        assert kw.problems(store) == []
         store.close()
 
 
-def test_an_in_memory_database_keeps_its_index_in_memory() -> None:
+def test_an_in_memory_database_keeps_its_index_in_memory(tmp_path: Path) -> None:
     store = SqlStore("sqlite://")
     store.migrate()
     store.apply([(None, paper("p1", "Score matching"))])
-    assert store.keywords.path is None
-    assert found(store, "score") == ["p1"]
+    assert keyword_dir("sqlite://", tmp_path) is None
+    kw = KeywordIndex(None)
+    kw.catch_up(store)
+    assert found(store, kw, "score") == ["p1"]
     store.close()
 
 
 @pytest.fixture
-def dated(store: SqlStore) -> SqlStore:
+def dated(store: SqlStore, kw: KeywordIndex) -> SqlStore:
     store.apply(
         [
             (None, paper("old", "Graph networks", published=datetime(2019, 5, 1), categories=("cs.LG",), upvotes=50)),
@@ -265,11 +292,12 @@ def dated(store: SqlStore) -> SqlStore:
             (None, paper("undated", "Graph theory")),
         ]
     )
+    kw.catch_up(store)
     return store
 
 
 @pytest.mark.parametrize(
-    ("text", "kw", "expected"),
+    ("text", "options", "expected"),
     [
         ("graph", {"sort": "newest"}, ["new", "mid", "old", "undated"]),
         ("graph", {"filters": Filters(since=date(2020, 1, 1))}, ["new", "mid"]),
@@ -287,19 +315,10 @@ def dated(store: SqlStore) -> SqlStore:
         ("graph -kernels -molecules", {}, ["old", "undated"]),
     ],
 )
-def test_filters_and_orders(dated: SqlStore, text: str, kw: dict[str, object], expected: list[str]) -> None:
-    assert found(dated, text, **kw) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "kw"),
-    [("graph", {}), ("graph", {"sort": "upvotes"}), ("cat:cs.LG", {}), ("graph", {"offset": 1, "sort": "newest"})],
-)
-def test_keyword_pks_are_keyword_search_by_pk(dated: SqlStore, text: str, kw: dict[str, object]) -> None:
-    pks, scores = dated.keyword_pks(parse_query(text), 10, **kw)  # type: ignore[arg-type]
-    ids, id_scores = dated.keyword_search(parse_query(text), 10, **kw)  # type: ignore[arg-type]
-    pk_of = dated.pks_for_ids(["old", "mid", "new", "undated"])
-    assert pks == [pk_of[i] for i in ids] and scores == id_scores and pks
+def test_filters_and_orders(
+    dated: SqlStore, kw: KeywordIndex, text: str, options: dict[str, object], expected: list[str]
+) -> None:
+    assert found(dated, kw, text, **options) == expected
 
 
 def test_papers_by_pk(dated: SqlStore) -> None:

@@ -1,4 +1,9 @@
-"""Library functions over a store that the CLI (and later the web app) call: search, demo, bylines."""
+"""Finding papers: by words (the keyword index), by meaning (the vector index), or both fused.
+
+Every ranker here returns `(pks, scores)` — the keys both indexes hold — so candidates are fused and
+paged before any paper is read; papers are fetched once, for the page. Nothing here writes: the
+indexes are searched as they were last committed (writers keep them fresh, see papertide.index).
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,18 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from .embed import Encoder, paper_text
-from .imports import Summary, ingest
+from .embed import Encoder
+from .index.keywords import KeywordIndex
 from .index.vectors import VectorIndex
 from .model import Paper
-from .query import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers
-from .query import split_words as title_words
+from .query import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers, split_words
 from .rank import convex_fusion
-from .sources.jsonl import parse_jsonl
-from .store import Store
-
-DEMO_CORPUS = "demo_papers.jsonl"
-
-
-class CatalogueError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Hit:
-    paper: Paper
-    score: float
-
+from .store import PaperStore
 
 MODES = ("hybrid", "keyword", "semantic")
 # How deep each retriever looks before fusion: fusion can lift a paper that one mode ranks low.
@@ -44,9 +33,19 @@ FUSION_DEPTH = 100
 # Short queries are where it matters: claims cut to their 3 rarest words give 0.619, against 0.574
 # for reciprocal rank and 0.604 for BM25 alone (docs/PERFORMANCE.md).
 KEYWORD_WEIGHT = 0.65
-# A search repairs an out-of-step vector index itself only when rebuilding the HNSW graph is quick
-# (seconds); a large one is left to `papertide index` (a million vectors take over 25 minutes here).
-INLINE_REBUILD_LIMIT = 5000
+# How deep keyword search looks when upvotes filter or order the matches: upvotes move with every
+# vote, so they live in the database, not in the keyword index.
+UPVOTE_DEPTH = 1000
+
+
+class RetrievalError(Exception):
+    """A search that cannot be run as asked (e.g. semantic search with no vectors)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    paper: Paper
+    score: float
 
 
 @dataclass
@@ -77,15 +76,46 @@ class Semantic:
         return vector
 
     @classmethod
-    def open(cls, data_dir: Path, encoder: Encoder | None = None) -> Semantic:
-        from .embed import MiniLM
-
-        encoder = encoder or MiniLM()
+    def open(cls, data_dir: Path, encoder: Encoder) -> Semantic:
         return cls(encoder, VectorIndex(data_dir / "vectors.usearch", encoder.dim, encoder.name))
+
+    def close(self) -> None:
+        self.helper.shutdown(wait=False)
+
+
+def keyword_pks(
+    store: PaperStore,
+    keywords: KeywordIndex,
+    query: Query,
+    limit: int,
+    offset: int = 0,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+) -> tuple[list[int], list[float]]:
+    """(pks, BM25 scores) of the papers matching `query` and `filters`, in `sort` order; a query of
+    only categories lists them from the database, newest first."""
+    if query.is_empty or limit <= 0:
+        return [], []
+    filters = filters or Filters()
+    if not (query.terms or query.phrases or query.authors):
+        found = store.category_listing(query.categories, filters, sort, limit, offset)
+        return found, [0.0] * len(found)
+    keywords.refresh()  # see what writers committed since (a read: never catches up itself)
+    if not (sort == "upvotes" or filters.min_upvotes):
+        return keywords.search(query, limit, offset, filters, newest=sort == "newest")
+    # Upvotes: the best UPVOTE_DEPTH matches, filtered (and ordered) by the database.
+    pks, scores = keywords.search(query, UPVOTE_DEPTH, 0, filters)
+    score_of = dict(zip(pks, scores, strict=True))
+    votes = store.votes_passing(pks, filters)
+    by_votes = sort == "upvotes"
+    ranked = sorted(votes, key=lambda pk: (-votes[pk] if by_votes else 0, -score_of[pk], pk))
+    page = ranked[offset : offset + limit]
+    return page, [score_of[pk] for pk in page]
 
 
 def search(
-    store: Store,
+    store: PaperStore,
+    keywords: KeywordIndex,
     text: str,
     limit: int = 10,
     offset: int = 0,
@@ -98,21 +128,20 @@ def search(
     QueryError for an unusable query). Keyword mode filters and sorts in the index; the other modes
     filter and re-sort the fused candidates (the best FUSION_DEPTH of each retriever, or more)."""
     query, filters = parse_query(text), filters or Filters()
-    # Retrievers and fusion work on pks (the keys both indexes hold); papers are fetched once, at the end.
     if mode == "keyword":
-        pks, scores = store.keyword_pks(query, limit=limit, offset=offset, filters=filters, sort=sort)
+        pks, scores = keyword_pks(store, keywords, query, limit=limit, offset=offset, filters=filters, sort=sort)
         papers = store.papers_by_pk(pks)
         return [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
     if semantic is None:
-        raise CatalogueError(f"{mode} search needs an encoder and a vector index")
+        raise RetrievalError(f"{mode} search needs an encoder and a vector index")
     depth = max(offset + limit, FUSION_DEPTH) * (5 if filters.active else 1)
     if mode == "semantic":
-        pks, scores = _semantic_pks(store, query, semantic, depth)
+        pks, scores = semantic_pks(store, query, semantic, depth)
     else:
-        by_meaning = semantic.helper.submit(_semantic_pks, store, query, semantic, depth)
-        keyword = store.keyword_pks(query, limit=depth, filters=filters)
+        by_meaning = semantic.helper.submit(semantic_pks, store, query, semantic, depth)
+        by_words = keyword_pks(store, keywords, query, limit=depth, filters=filters)
         weights = [KEYWORD_WEIGHT, 1.0 - KEYWORD_WEIGHT]
-        pks, scores = convex_fusion([keyword, by_meaning.result()], weights, depth=FUSION_DEPTH)
+        pks, scores = convex_fusion([by_words, by_meaning.result()], weights, depth=FUSION_DEPTH)
     score_of = dict(zip(pks, scores, strict=True))
     if sort == "relevance" and not filters.active:  # the order is final: fetch only the page
         page = pks[offset : offset + limit]
@@ -125,10 +154,12 @@ def search(
     return [Hit(p, score_by_id[p.id]) for p in ranked[offset : offset + limit]]
 
 
-def _semantic_pks(store: Store, query: Query, semantic: Semantic, depth: int) -> tuple[list[int], list[float]]:
+def semantic_pks(store: PaperStore, query: Query, semantic: Semantic, depth: int) -> tuple[list[int], list[float]]:
+    """(pks, cosine similarities) of the papers nearest the query's free text, passing its
+    author:, cat: and -exclusion parts."""
     if query.is_empty or not query.free_text.strip():  # e.g. only stop-words: nothing to look for
         return [], []
-    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
+    semantic.index.refresh()
     filtered = bool(query.excluded or query.authors or query.categories)
     vector = semantic.query_vector(query.free_text)
     pks, scores = semantic.index.search(vector, depth * 5 if filtered else depth)
@@ -150,66 +181,35 @@ def _semantic_pks(store: Store, query: Query, semantic: Semantic, depth: int) ->
     return pks[:depth], scores[:depth]
 
 
-def encode_now(store: Store, semantic: Semantic, paper_ids: list[str]) -> int:
-    """Give these papers their vectors at once (a member's submission: a fraction of a second for
-    one), so semantic search and related papers find them before the next `papertide index`. Other
-    processes' indexes catch up from the vector log. Returns how many were encoded."""
-    papers = store.get_many(paper_ids)
-    pk_of = store.pks_for_ids(papers)
-    wanted = [p for i, p in papers.items() if i in pk_of]
-    if not wanted:
-        return 0
-    vectors = semantic.encoder.encode([paper_text(p.title, p.abstract) for p in wanted])
-    store.save_embeddings(semantic.encoder.name, [pk_of[p.id] for p in wanted], vectors)
-    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
-    return len(wanted)
-
-
-def related(store: Store, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:
+def related(store: PaperStore, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:
     """The papers nearest in meaning to `paper_id`, itself excluded."""
     pk = store.pks_for_ids([paper_id]).get(paper_id)
     if pk is None:
-        raise CatalogueError(f"no paper {paper_id!r}")
-    semantic.index.ensure(store, INLINE_REBUILD_LIMIT)
+        raise RetrievalError(f"no paper {paper_id!r}")
+    semantic.index.refresh()
     vector = semantic.index.vector_of(pk)
     if vector is None:
-        raise CatalogueError(f"paper {paper_id} has no vector yet: run `papertide index`")
+        raise RetrievalError(f"paper {paper_id} has no vector yet: run `papertide index`")
     found, sims = semantic.index.search(vector, limit + 1)
     pairs = [(k, s) for k, s in zip(found, sims, strict=True) if k != pk][:limit]
     papers = store.papers_by_pk(k for k, _ in pairs)
     return [Hit(papers[k], s) for k, s in pairs if k in papers]
 
 
-def similar(store: Store, paper: Paper, semantic: Semantic | None, limit: int = 8) -> list[Hit]:
+def similar(
+    store: PaperStore, keywords: KeywordIndex, paper: Paper, semantic: Semantic | None, limit: int = 8
+) -> list[Hit]:
     """Related papers for a paper page: nearest in meaning when the paper has a vector, else the
     best keyword matches for its title (a catalogue not indexed yet still shows something)."""
     if semantic is not None:
         try:
             return related(store, paper.id, semantic, limit)
-        except CatalogueError:
+        except RetrievalError:
             pass
-    words = tuple(dict.fromkeys(w for w in title_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
+    words = tuple(dict.fromkeys(w for w in split_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
     if not words:
         return []
-    pks, scores = store.keyword_pks(Query(terms=words[:12]), limit=limit + 1)
+    pks, scores = keyword_pks(store, keywords, Query(terms=words[:12]), limit=limit + 1)
     papers = store.papers_by_pk(pks)
     hits = [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
     return [h for h in hits if h.paper.id != paper.id][:limit]
-
-
-def byline(paper: Paper) -> str:
-    """What a card shows under the title: the organisation, else the author count, as the seeds do."""
-    if paper.organization:
-        return paper.organization
-    n = paper.n_authors
-    if not n:
-        return ""
-    if paper.authors and n <= 3:
-        return ", ".join(a.name for a in paper.authors)
-    return f"{n} authors" if n != 1 else "1 author"
-
-
-def load_demo(store: Store) -> Summary:
-    """Merge the bundled demo corpus into the store (idempotent)."""
-    data = resources.files("papertide.data").joinpath(DEMO_CORPUS).read_bytes()
-    return ingest(store, parse_jsonl(data.splitlines(keepends=True), where=DEMO_CORPUS))

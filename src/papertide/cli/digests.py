@@ -13,12 +13,11 @@ from typing import Any
 import click
 import orjson
 
-from . import digest
-from .cli import err, main, out, with_store
-from .digest.mailer import SmtpMailer
-from .settings import Settings
-from .store import Store
-from .web.config import ConfigError, WebConfig
+from .. import digest
+from ..digest.mailer import SmtpMailer
+from ..library import Papertide
+from ..web.config import ConfigError, WebConfig
+from .console import err, out, with_catalogue
 
 
 def utc_now() -> datetime:
@@ -52,11 +51,10 @@ def mail_setup(dry_run: bool, dev: bool, connections: int = 1) -> tuple[digest.M
 
 
 @contextlib.contextmanager
-def one_sender(settings: Settings) -> Iterator[None]:
+def one_sender(pt: Papertide) -> Iterator[None]:
     """Only one digest run at a time per data directory (cron and the worker may overlap): an
     exclusive lock on a file, released by the kernel even when the holder is killed."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / "digest.lock", "w") as handle:
+    with open(pt.data_dir / "digest.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -76,7 +74,7 @@ def _print_report(report: digest.Report, as_json: bool) -> None:
     )
 
 
-@main.group("digest")
+@click.group("digest")
 def digest_group() -> None:
     """The digest email."""
 
@@ -87,17 +85,15 @@ def digest_group() -> None:
 @click.option("--dev", is_flag=True, help="Allow the development secret (links signed with it).")
 @click.option("--connections", type=click.IntRange(1, 32), default=4, show_default=True, help="SMTP connections.")
 @click.option("--json", "as_json", is_flag=True)
-@with_store
-def send(
-    store: Store, settings: Settings, day: datetime | None, dry_run: bool, dev: bool, connections: int, as_json: bool
-) -> None:
+@with_catalogue()
+def send(pt: Papertide, day: datetime | None, dry_run: bool, dev: bool, connections: int, as_json: bool) -> None:
     """Send every digest that is due now (or every digest of --date). Safe to rerun at any time:
     each (member, day) is sent once."""
     config, mailers = mail_setup(dry_run, dev, connections)
     try:
-        with one_sender(settings):
+        with one_sender(pt):
             report = digest.send_all(
-                store, mailers or [_NoMailer()], config, utc_now(), day.date() if day else None, dry_run=dry_run
+                pt.store, mailers or [_NoMailer()], config, utc_now(), day.date() if day else None, dry_run=dry_run
             )
     finally:
         for mailer in mailers:
@@ -107,15 +103,13 @@ def send(
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.option("--interval", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds between rounds.")
 @click.option("--iterations", type=click.IntRange(1), help="Stop after this many rounds (default: run until stopped).")
 @click.option("--connections", type=click.IntRange(1, 32), default=4, show_default=True, help="SMTP connections.")
 @click.option("--dev", is_flag=True)
-@with_store
-def worker(
-    store: Store, settings: Settings, interval: float, iterations: int | None, connections: int, dev: bool
-) -> None:
+@with_catalogue()
+def worker(pt: Papertide, interval: float, iterations: int | None, connections: int, dev: bool) -> None:
     """Send each subscriber's digest at their hour, forever (or --iterations rounds)."""
     config, mailers = mail_setup(False, dev, connections)
 
@@ -124,8 +118,8 @@ def worker(
             err.print(f"{utc_now():%Y-%m-%d %H:%M} sent {r.sent} failed {r.failed} deferred {r.deferred}")
 
     try:
-        with one_sender(settings):
-            digest.run_worker(store, mailers, config, utc_now, interval, iterations, on_report=report)
+        with one_sender(pt):
+            digest.run_worker(pt.store, mailers, config, utc_now, interval, iterations, on_report=report)
     finally:
         for mailer in mailers:
             mailer.close()
@@ -137,3 +131,6 @@ class _NoMailer:
 
     def close(self) -> None:
         pass
+
+
+COMMANDS = [digest_group, worker]

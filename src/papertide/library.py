@@ -1,0 +1,522 @@
+"""`Papertide`: one catalogue — its store, its derived indexes, its encoder — and everything the
+CLI, the web app, the digest worker and the benches do with it.
+
+    from papertide import Papertide
+
+    with Papertide.open("data/") as pt:
+        pt.import_files(["snapshot.jsonl.gz"])      # the indexes are brought up to date here
+        hits = pt.search("score matching", limit=10)
+
+Whatever writes (imports, fetches, removals, undoing a run, `index`, a submission) keeps the keyword
+and vector indexes in step before it returns; reads (search, related, listings) never write.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import orjson
+
+from . import listings
+from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
+from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
+from .index import INLINE_REBUILD_LIMIT, Indexes
+from .index.vectors import encode_pending
+from .model import Paper
+from .query import Filters
+from .retrieval import MODES, Hit, RetrievalError, Semantic
+from .retrieval import related as related_papers
+from .retrieval import search as search_papers
+from .retrieval import similar as similar_papers
+from .settings import Settings
+from .sources import Item, Rejected, SourceError
+from .sources.files import read_path
+from .sources.jsonl import parse_jsonl
+from .sources.parallel import read_paths_in_process
+from .store import ImportRun, Store, open_store
+
+__all__ = ["FileResult", "ImportReport", "NotFound", "Papertide", "RemoveReport", "UndoReport"]
+
+DEMO_CORPUS = "demo_papers.jsonl"
+# Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
+# that process, ~0.3 s, costs more than it saves) and, into an empty catalogue, bulk-loaded.
+LARGE_IMPORT_BYTES = 16 << 20
+# How long "no vectors yet" is believed before the database is asked again.
+_SEMANTIC_RECHECK_SECONDS = 30.0
+
+
+class NotFound(Exception):
+    """A data directory, paper or import run that does not exist."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class FileResult:
+    """What importing one file did: its records' counts, or why it could not be read (then
+    nothing of it was kept: the records it had written were undone)."""
+
+    source: str
+    summary: Summary
+    run: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+    keywords_indexed: int = 0
+    encoded: int = 0
+
+    @property
+    def total(self) -> Summary:
+        out = Summary()
+        for f in self.files:
+            if f.error is None:
+                out.new, out.updated = out.new + f.summary.new, out.updated + f.summary.updated
+                out.unchanged += f.summary.unchanged
+            out.rejected += f.summary.rejected
+            out.rejections.extend(f.summary.rejections)
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return all(f.error is None and not f.summary.rejected for f in self.files)
+
+
+@dataclass
+class RemoveReport:
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (id, why), without force
+
+
+@dataclass
+class UndoReport:
+    run: ImportRun
+    removed: int
+    restored: int
+    kept: list[tuple[str, str]]
+
+
+class Papertide:
+    """A papertide catalogue. Dependencies are passed in (`open` builds them from a data directory):
+    the store, the directory the derived indexes live in, the encoder for semantic search (a name
+    from the `papertide.encoders` entry points, an `Encoder`, or None for keyword search only),
+    and a clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        data_dir: Path,
+        *,
+        encoder: EncoderSpec = "minilm",
+        clock: Callable[[], datetime] = utc_now,
+        indexes: Indexes | None = None,
+    ) -> None:
+        self.store, self.data_dir, self.clock = store, data_dir, clock
+        self._encoder_spec = encoder
+        self.indexes = indexes or Indexes.beside(store, data_dir, encoder_identity(encoder))
+        self._semantic: Semantic | None = None
+        self._no_vectors_until = 0.0
+
+    # --- opening and closing ----------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        encoder: EncoderSpec = "minilm",
+        create: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Papertide:
+        """The catalogue in data directory `location` (default: $PAPERTIDE_DATA, else
+        ~/.local/share/papertide; its database an SQLite file in it unless $PAPERTIDE_DATABASE_URL
+        names another), or at database URL `location` (e.g. postgresql+psycopg://…) with its index
+        files in `data_dir`. The schema is migrated on open. `create=False` refuses a data directory
+        that does not exist (a mistyped path must not become a new, empty catalogue)."""
+        text = os.fspath(location) if location is not None else None
+        if text is not None and "://" in text:
+            settings = Settings(Path(data_dir or Settings.load().data_dir), text)
+        else:
+            settings = Settings.load(text)
+        if not create and not settings.data_dir.is_dir():
+            raise NotFound(
+                f"no papertide data directory at {settings.data_dir} (create one with `papertide init`, "
+                "or give the right --data-dir)"
+            )
+        if create:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.database_url)
+        return cls(store, settings.data_dir, encoder=encoder, clock=clock)
+
+    def close(self) -> None:
+        if self._semantic is not None:
+            self._semantic.close()
+        self.store.close()
+
+    def __enter__(self) -> Papertide:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- semantic search: one decision ------------------------------------------------------------
+    @property
+    def semantic(self) -> Semantic | None:
+        """The encoder and vector index when semantic search can answer: an encoder is configured
+        and the database holds vectors from it. Loads the encoder on first use."""
+        if self._semantic is not None:
+            return self._semantic
+        vectors = self.indexes.vectors
+        if vectors is None or time.monotonic() < self._no_vectors_until:
+            return None
+        if self.store.count_embeddings(vectors.model) == 0:
+            self._no_vectors_until = time.monotonic() + _SEMANTIC_RECHECK_SECONDS
+            return None
+        self._semantic = Semantic(self.encoder(), vectors)
+        return self._semantic
+
+    def encoder(self) -> Encoder:
+        """The configured encoder, loaded (raises RetrievalError when there is none)."""
+        if self._semantic is not None:
+            return self._semantic.encoder
+        encoder = make_encoder(self._encoder_spec)
+        if encoder is None:
+            raise RetrievalError("no encoder is configured: keyword search only")
+        return encoder
+
+    def search_mode(self, requested: str | None = None) -> str:
+        """The mode a search runs in: `requested` when it can, else hybrid when vectors exist, else
+        keyword."""
+        if requested == "keyword" or (requested in MODES and self.semantic is not None):
+            return requested
+        return "hybrid" if self.semantic is not None else "keyword"
+
+    # --- reading ----------------------------------------------------------------------------------
+    def get(self, paper_id: str) -> Paper | None:
+        return self.store.get(paper_id)
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        mode: str | None = None,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+    ) -> list[Hit]:
+        """Papers for a reader's query (words, "phrases", -exclusions, author:Name, cat:cs.LG), best
+        first; `mode` None is the best available. Raises QueryError for an unusable query and
+        RetrievalError for semantic or hybrid search without vectors."""
+        chosen = mode or self.search_mode()
+        semantic = self.semantic if chosen != "keyword" else None
+        if chosen != "keyword" and semantic is None:
+            raise RetrievalError(f"{chosen} search needs vectors: run `papertide index` first")
+        return search_papers(
+            self.store, self.indexes.keywords, text, limit, offset, chosen, semantic, filters, sort
+        )
+
+    def related(self, paper_id: str, limit: int = 10) -> list[Hit]:
+        """The papers nearest in meaning to `paper_id` (raises RetrievalError without vectors)."""
+        semantic = self.semantic
+        if semantic is None:
+            raise RetrievalError("related papers need vectors: run `papertide index` first")
+        return related_papers(self.store, paper_id, semantic, limit)
+
+    def similar(self, paper: Paper, limit: int = 8) -> list[Hit]:
+        """Related papers for a paper page: by meaning when it can, else by its title's words."""
+        return similar_papers(self.store, self.indexes.keywords, paper, self.semantic, limit)
+
+    def daily(self, period: listings.Period | None, today: date | None = None) -> listings.Listing:
+        return listings.daily(self.store, period, today or self.clock().date())
+
+    def trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, float]]:
+        return listings.trending(self.store, now or self.clock(), limit)
+
+    def stats(self) -> dict[str, object]:
+        facts = self.store.stats()
+        vectors = self.indexes.vectors
+        facts["vectors"] = self.store.count_embeddings(vectors.model) if vectors else 0
+        return facts
+
+    def export(self, stream: IO[bytes]) -> int:
+        """Write the catalogue as JSON lines that `import_files` reads back unchanged."""
+        written = 0
+        for paper in self.store.iter_papers():
+            stream.write(orjson.dumps(paper.to_json()) + b"\n")
+            written += 1
+        return written
+
+    def imports(self, limit: int = 50) -> list[ImportRun]:
+        """The latest import runs first."""
+        return self.store.import_log.runs(limit)
+
+    # --- writing: each keeps the indexes in step before it returns --------------------------------
+    def import_records(
+        self,
+        items: Iterable[Item],
+        *,
+        source: str = "records",
+        fmt: str = "records",
+        batch_size: int = 1000,
+        on_batch: Callable[[Summary], None] | None = None,
+        record_run: bool = True,
+    ) -> Summary:
+        """Merge records (from any parser, or built by hand) into the catalogue as one import run."""
+        result = self._import_one(items, source, fmt, batch_size, on_batch, record_run)
+        self.catch_up()
+        if result.error:
+            raise SourceError(result.error)
+        return result.summary
+
+    def import_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        format: str = "auto",
+        capture_year: int | None = None,
+        batch_size: int = 1000,
+        parallel: bool | None = None,
+        bulk: bool | None = None,
+        encode: bool = False,
+        on_bytes: Callable[[int], None] | None = None,
+        on_batch: Callable[[Summary], None] | None = None,
+        on_keywords: Callable[[int], None] | None = None,
+        on_encoded: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Import files (any registered format, detected when `format` is "auto"; .gz too), each as
+        its own import run: a file that cannot be read to the end keeps nothing (what it had
+        written is undone) and the next file goes on. Inputs over 16 MB are parsed in a second
+        process (`parallel`) and, into an empty catalogue, bulk-loaded (`bulk`). Then the keyword
+        index catches up, and with `encode` the new papers get their vectors."""
+        files = [Path(p) for p in paths]
+        total_bytes = sum(p.stat().st_size for p in files)
+        if parallel is None:
+            parallel = total_bytes > LARGE_IMPORT_BYTES and (os.cpu_count() or 1) > 1
+        if bulk is None:
+            bulk = total_bytes > LARGE_IMPORT_BYTES and self.store.count() == 0
+        report = ImportReport()
+
+        def records(path: Path) -> Iterator[Item]:
+            if parallel:
+                return read_paths_in_process([path], format, capture_year, on_bytes)
+            return read_path(path, format, capture_year, on_bytes=on_bytes)
+
+        def indexing() -> None:
+            if on_batch and report.files:
+                report.files[-1].summary.indexing = True
+                on_batch(report.files[-1].summary)
+
+        with bulk_load(self.store, bulk, indexing):
+            for path in files:
+                report.files.append(self._import_one(records(path), str(path), format, batch_size, on_batch))
+        report.keywords_indexed = self.catch_up(on_progress=on_keywords)
+        if encode:
+            report.encoded = self.index(on_encoded=on_encoded)
+        return report
+
+    def _import_one(
+        self,
+        items: Iterable[Item],
+        source: str,
+        fmt: str,
+        batch_size: int,
+        on_batch: Callable[[Summary], None] | None,
+        record_run: bool = True,
+    ) -> FileResult:
+        log = self.store.import_log
+        run = log.start(source, fmt, self.clock()) if record_run else None
+        summary = Summary()
+        try:
+            merge_records(self.store, items, batch_size, on_batch, run=run, summary=summary)
+        except SourceError as exc:
+            if run is not None:
+                log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
+                self._undo(run)
+            return FileResult(source, summary, run, str(exc))
+        except BaseException as exc:  # interrupted: the run stays listed as failed, undoable
+            if run is not None:
+                log.finish(run, "failed", summary.as_dict(), self.clock(), repr(exc))
+            raise
+        if run is not None:
+            log.finish(run, "done", summary.as_dict(), self.clock())
+        return FileResult(source, summary, run)
+
+    def fetch(
+        self, items: Iterable[Item], source: str, *, on_batch: Callable[[Summary], None] | None = None
+    ) -> Summary:
+        """Merge what a remote source answers (e.g. `sources.arxiv_atom.fetch(...)`) as one import
+        run named `source`; a source that fails half-way keeps what it had sent (a fetch can be
+        resumed by asking again) and the error is raised after the indexes catch up."""
+        log = self.store.import_log
+        run = log.start(source, "fetch", self.clock())
+        summary = Summary()
+        try:
+            merge_records(self.store, items, 200, on_batch, run=run, summary=summary)
+        except SourceError as exc:
+            log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
+            self.catch_up()
+            raise
+        log.finish(run, "done", summary.as_dict(), self.clock())
+        self.catch_up()
+        return summary
+
+    def load_demo(self) -> Summary:
+        """Merge the bundled demo corpus into the catalogue (idempotent)."""
+        data = resources.files("papertide.data").joinpath(DEMO_CORPUS).read_bytes()
+        items = parse_jsonl(data.splitlines(keepends=True), where=DEMO_CORPUS)
+        return self.import_records(items, source=f"papertide demo corpus ({DEMO_CORPUS})", fmt="jsonl")
+
+    def remove(self, paper_ids: Sequence[str], *, force: bool = False) -> RemoveReport:
+        """Delete papers by id; without `force`, papers members voted for or submitted stay."""
+        report = RemoveReport()
+        pk_of = self.store.pks_for_ids(paper_ids)
+        report.missing = [i for i in paper_ids if i not in pk_of]
+        engaged = {} if force else self.store.community.members_engaged_with(list(pk_of.values()))
+        doomed = []
+        for paper_id, pk in pk_of.items():
+            if pk in engaged:
+                report.kept.append((paper_id, f"{engaged[pk]} (--force removes it anyway)"))
+            else:
+                doomed.append(pk)
+                report.removed.append(paper_id)
+        self.store.remove(doomed)
+        self.catch_up()
+        return report
+
+    def undo_import(self, run_id: int) -> UndoReport:
+        """Undo an import run: delete the papers it added and restore those it changed, except
+        papers changed since (by a later run or a member) and added papers members voted for or
+        submitted, which are listed with the reason."""
+        run = self.store.import_log.run(run_id)
+        if run is None:
+            raise NotFound(f"no import run {run_id} (`papertide imports` lists them)")
+        if run.status == "undone":
+            raise NotFound(f"import run {run_id} was undone already")
+        plan = self._undo(run_id)
+        self.catch_up()
+        undone = self.store.import_log.run(run_id)
+        assert undone is not None
+        return UndoReport(undone, len(plan.remove), len(plan.restore), plan.kept)
+
+    def _undo(self, run_id: int) -> UndoPlan:
+        log = self.store.import_log
+        run = log.run(run_id)
+        assert run is not None
+        changes = log.changes(run_id)
+        pks = list(changes)
+        plan = plan_undo(
+            changes,
+            self.store.papers_by_pk(pks),
+            log.touched_later(run_id, pks),
+            self.store.changed_after(pks, run.finished_at or self.clock()),
+            self.store.community.members_engaged_with(pks),
+        )
+        self.store.remove(plan.remove)
+        for pk, paper in plan.restore:
+            self.store.restore(pk, paper)
+        counts = {"new": run.new, "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected}
+        log.finish(run_id, "undone", counts, self.clock(), run.error)
+        return plan
+
+    # --- the derived indexes ----------------------------------------------------------------------
+    def catch_up(
+        self,
+        *,
+        wait: bool = True,
+        rebuild_limit: int | None = INLINE_REBUILD_LIMIT,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Bring the keyword index (and a loaded vector index) up to the database; how many papers
+        the keyword index (re)indexed. Writers call it; so does the web server, now and then."""
+        vectors = self.indexes.vectors if self._semantic is not None else None
+        done = self.indexes.keywords.catch_up(self.store, wait=wait, on_progress=on_progress)
+        if vectors is not None:
+            vectors.catch_up(self.store, rebuild_limit)
+        return done
+
+    def index(
+        self,
+        *,
+        rebuild: bool = False,
+        batch_size: int = 64,
+        on_keywords: Callable[[int], None] | None = None,
+        on_encoded: Callable[[int], None] | None = None,
+    ) -> int:
+        """Bring the keyword index up to date, encode every paper that has no vector yet, bring the
+        vector index up to date and save it (resumable); `rebuild` rebuilds both indexes first.
+        Returns how many papers were encoded."""
+        keywords = self.indexes.keywords
+        if rebuild:
+            keywords.rebuild(self.store, on_progress=on_keywords)
+        else:
+            keywords.catch_up(self.store, on_progress=on_keywords)
+        vectors = self.indexes.vectors
+        if vectors is None:
+            return 0
+        if rebuild:
+            vectors.rebuild(self.store)
+        encoder = self.encoder()
+        done = encode_pending(self.store, encoder, vectors, batch_size, on_batch=on_encoded)
+        if self._semantic is None and self.store.count_embeddings(vectors.model):
+            self._semantic = Semantic(encoder, vectors)
+        return done
+
+    def pending_vectors(self) -> int:
+        """Papers without a vector from the configured encoder."""
+        vectors = self.indexes.vectors
+        return 0 if vectors is None else self.store.count() - self.store.count_embeddings(vectors.model)
+
+    def encode_now(self, paper_ids: Sequence[str]) -> int:
+        """Give these papers their vectors at once (a member's submission: a fraction of a second),
+        when the catalogue has vectors; other processes' indexes catch up from the vector log."""
+        semantic = self.semantic
+        if semantic is None:
+            return 0
+        from .embed import paper_text
+
+        papers = self.store.get_many(paper_ids)
+        pk_of = self.store.pks_for_ids(papers)
+        wanted = [p for i, p in papers.items() if i in pk_of]
+        if not wanted:
+            return 0
+        vectors = semantic.encoder.encode([paper_text(p.title, p.abstract) for p in wanted])
+        self.store.save_embeddings(semantic.encoder.name, [pk_of[p.id] for p in wanted], vectors)
+        semantic.index.catch_up(self.store, INLINE_REBUILD_LIMIT)
+        return len(wanted)
+
+    def check(self, *, repair: bool = False) -> list[str]:
+        """Problems with the database and the derived indexes (empty: all is well). With `repair`,
+        first finish an interrupted bulk import, bring the keyword index up to date (rebuilding it
+        if it is still wrong) and rebuild an out-of-step vector index from the stored vectors."""
+        if repair:
+            self.store.finish_bulk_load()
+            keywords = self.indexes.keywords
+            keywords.catch_up(self.store)
+            if keywords.problems(self.store):
+                keywords.rebuild(self.store)
+            vectors = self.indexes.vectors
+            if vectors is not None and self.store.count_embeddings(vectors.model) and not vectors.in_step(self.store):
+                vectors.catch_up(self.store)
+                vectors.save()
+        return self.store.check() + self.indexes.problems(self.store)
+
+
+def rejected_lines(summary: Summary, limit: int = 20) -> list[str]:
+    """How a report names rejected records: "file:line (record id): reason"."""
+    return [str(r) for r in summary.rejections[:limit] if isinstance(r, Rejected)]

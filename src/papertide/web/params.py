@@ -1,0 +1,86 @@
+"""Query parameters that several routes share, declared once: a search (the page, the JSON API and
+the Atom feed take the same ones) and a period of the daily feed. Values a reader can get wrong
+come in as text and are read here, so every mistake is a 400 with a message in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query
+
+from .. import listings
+from ..dates import DateError, parse_day
+from ..query import SORTS, Filters, QueryError
+from ..retrieval import MODES
+from .views import MAX_PAGE
+
+Text = Annotated[str | None, Query(max_length=10_000)]
+Short = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclass(frozen=True)
+class Search:
+    q: str
+    mode: str | None
+    sort: str | None
+    filters: Filters
+    page: int
+
+    def sorted_by(self, default: str) -> str:
+        return self.sort or default
+
+
+def _int(value: str | None, name: str, low: int, high: int, default: int | None) -> int | None:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise QueryError(f"{name} must be a whole number between {low} and {high}") from None
+    if not low <= number <= high:
+        raise QueryError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "on", "yes")
+
+
+def search_params(
+    q: Text = "",
+    mode: Short = None,
+    sort: Short = None,
+    since: Short = None,
+    until: Short = None,
+    has_code: Short = None,
+    min_upvotes: Short = None,
+    p: Short = None,
+) -> Search:
+    """The search contract: words, mode (hybrid, keyword, semantic), sort (relevance, newest,
+    upvotes), first published since/until (YYYY-MM-DD), has_code, min_upvotes, page p (from 1).
+    Raises QueryError (answered 400) for a value that cannot be used."""
+    if mode and mode not in MODES:
+        raise QueryError(f"mode must be one of {', '.join(MODES)}")
+    if sort and sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+    try:
+        first = parse_day(since, "since") if since else None
+        last = parse_day(until, "until") if until else None
+    except DateError as exc:
+        raise QueryError(str(exc)) from None
+    if first and last and first > last:
+        raise QueryError("since is after until")
+    filters = Filters(first, last, _flag(has_code), _int(min_upvotes, "min_upvotes", 0, 1_000_000, None))
+    page = _int(p, "the page", 1, MAX_PAGE, 1)
+    assert page is not None
+    return Search((q or "").strip(), mode or None, sort or None, filters, page)
+
+
+def period_params(date: Short = None, week: Short = None, month: Short = None) -> listings.Period | None:
+    """A day (date=2025-10-29), ISO week (week=2025-W44) or month (month=2025-10); raises
+    listings.PeriodError (a 400) for anything else."""
+    return listings.parse_period(date, week, month)
+
+
+__all__ = ["Search", "period_params", "search_params"]
