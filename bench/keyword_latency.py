@@ -42,9 +42,10 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from papertide import catalogue
+from papertide import Papertide
 from papertide.index.vectors import IndexState, VectorIndex
-from papertide.store.sql import SqlStore
+from papertide.retrieval import Semantic
+from papertide.store import Store
 
 from gen_snapshot import WORDS
 
@@ -73,7 +74,7 @@ def concurrent(run: Callable[[str], object], queries: list[str], clients: int) -
     return latencies, len(latencies) / (time.perf_counter() - start)
 
 
-def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> catalogue.Semantic:
+def synthetic_semantic(store: Store, data_dir: Path, limit: int | None) -> Semantic:
     """The real encoder over an ANN index of clustered vectors, one per paper (or for the first
     `limit` papers), built once."""
     from papertide.embed import MiniLM
@@ -82,10 +83,11 @@ def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> ca
 
     encoder = MiniLM()
     index = VectorIndex(data_dir / "vectors.usearch", encoder.dim, encoder.name)
+    index.refresh()  # the file an earlier run saved, if any
     wanted = min(limit or store.count(), store.count())
     if index.state is None or len(index.index) != wanted:
         start = time.perf_counter()
-        with store.engine.connect() as conn:
+        with store.engine.connect() as conn:  # type: ignore[attr-defined]
             rows = conn.execute(sa.text("SELECT pk FROM papers ORDER BY pk LIMIT :n"), {"n": wanted})
             pks = np.array([r[0] for r in rows], dtype=np.uint64)
         index.index = index._empty()
@@ -95,7 +97,7 @@ def synthetic_semantic(store: SqlStore, data_dir: Path, limit: int | None) -> ca
         # The database holds none of these vectors: in step means at its vector log's last seq.
         index.state = IndexState(index.model, store.vector_log_seq(), len(index.index))
         index.save()
-    return catalogue.Semantic(encoder, index, cache_size=0)  # every query encoded, as a new one would be
+    return Semantic(encoder, index, cache_size=0)  # every query encoded, as a new one would be
 
 
 def measure(run: Callable[[str], object], queries: list[str], clients: int) -> dict[str, float]:
@@ -123,14 +125,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="the catalogue's database when not DATA_DIR's SQLite file")
     parser.add_argument("--out", type=Path, default=Path("bench/results/keyword_latency.json"))
     args = parser.parse_args()
-    if args.database_url:  # e.g. PostgreSQL; the keyword index lives in DATA_DIR/keywords, as `serve` keeps it
-        store = SqlStore(args.database_url, keyword_dir=args.data_dir / "keywords")
-    else:
-        store = SqlStore(f"sqlite:///{args.data_dir / 'papertide.sqlite3'}")
-    store.migrate()  # a data dir made by an older papertide
+    # e.g. PostgreSQL; the keyword index then lives in DATA_DIR/keywords, as `serve` keeps it
+    pt = Papertide.open(args.database_url or args.data_dir, data_dir=args.data_dir, encoder=None)
+    store = pt.store
     papers = store.count()
     start = time.perf_counter()
-    built = store.sync_keyword_index()
+    built = pt.catch_up()
     build_s = round(time.perf_counter() - start, 1)
     if built:
         print(f"keyword index: {built:,} papers indexed in {build_s} s")
@@ -140,15 +140,16 @@ def main() -> None:
         queries = rng.sample(texts, args.queries)
     else:
         queries = [" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(args.queries)]
-    runs: dict[str, Callable[[str], object]] = {"keyword": lambda q: catalogue.search(store, q, limit=10)}
+    runs: dict[str, Callable[[str], object]] = {"keyword": lambda q: pt.search(q, limit=10, mode="keyword")}
     vectors = 0
     if args.hybrid:
         semantic = synthetic_semantic(store, args.data_dir, args.vectors)
         vectors = len(semantic.index.index)
-        runs["hybrid"] = lambda q: catalogue.search(store, q, limit=10, mode="hybrid", semantic=semantic)
+        hybrid = Papertide(store, args.data_dir, encoder=semantic.encoder, semantic=semantic)
+        runs["hybrid"] = lambda q: hybrid.search(q, limit=10, mode="hybrid")
     scan_ms = []
-    contains = "instr" if store.dialect == "sqlite" else "strpos"  # (haystack, needle) in both
-    with store.engine.connect() as conn:
+    contains = "instr" if store.url.startswith("sqlite") else "strpos"  # (haystack, needle) in both
+    with store.engine.connect() as conn:  # type: ignore[attr-defined]
         for q in queries[: args.scan_queries]:
             words = q.lower().split()
             where = " OR ".join(

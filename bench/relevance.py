@@ -31,13 +31,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide import catalogue, rank
+from papertide import Papertide, rank
 from papertide.embed import MiniLM
-from papertide.imports import ingest
-from papertide.index.vectors import VectorIndex, index_papers
 from papertide.query import parse_query
-from papertide.sources.files import read_path
-from papertide.store.sql import SqlStore
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "scifact"
 
@@ -74,14 +70,14 @@ def rarest_words(texts: dict[str, str], corpus: Path, count: int = 3) -> dict[st
     return short
 
 
-def evaluate(store: SqlStore, semantic: catalogue.Semantic, texts: dict[str, str], qrels: dict) -> list[dict]:
+def evaluate(pt: Papertide, texts: dict[str, str], qrels: dict) -> list[dict]:
     """nDCG@10, recall@100 and time per query for each mode, then reciprocal-rank fusion of the
     keyword and semantic lists as the baseline for hybrid."""
     rows, ranked = [], {}
     for mode in ("keyword", "semantic", "hybrid"):
         start = time.perf_counter()
         ranked[mode] = {
-            qid: [h.paper.id for h in catalogue.search(store, text, limit=100, mode=mode, semantic=semantic)]
+            qid: [h.paper.id for h in pt.search(text, limit=100, mode=mode)]
             for qid, text in texts.items()
         }
         rows.append(score(mode, ranked[mode], qrels, 1000 * (time.perf_counter() - start) / len(texts)))
@@ -109,24 +105,21 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=150)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="papertide-relevance-"))
-    store = SqlStore(f"sqlite:///{workdir / 'papertide.sqlite3'}")
-    store.migrate()
-    summary = ingest(store, read_path(args.data / "corpus.jsonl"))
-    console.print(f"corpus: {store.count()} papers ({summary.new} new, {summary.rejected} rejected)")
     encoder = MiniLM(max_tokens=args.max_tokens)
-    index = VectorIndex(workdir / "vectors.usearch", encoder.dim, encoder.name)
+    pt = Papertide.open(workdir, encoder=encoder)
+    summary = pt.import_files([args.data / "corpus.jsonl"]).total
+    console.print(f"corpus: {pt.store.count()} papers ({summary.new} new, {summary.rejected} rejected)")
     start = time.perf_counter()
-    encoded = index_papers(store, encoder, index, batch_size=64)
+    encoded = pt.index(batch_size=64)
     encode_s = time.perf_counter() - start
     console.print(f"encoded {encoded} papers in {encode_s:.0f} s")
-    semantic = catalogue.Semantic(encoder, index)
     qrels = load_qrels(args.data / "qrels" / "test.tsv")
     queries = [orjson.loads(line) for line in (args.data / "queries.jsonl").read_bytes().splitlines() if line]
     queries = [q for q in queries if q["_id"] in qrels]
     texts = {q["_id"]: q["text"] for q in queries}
     sets = {"claims": texts, "3 rarest words": rarest_words(texts, args.data / "corpus.jsonl")}
-    results = {name: evaluate(store, semantic, query_texts, qrels) for name, query_texts in sets.items()}
-    table = Table(title=f"BEIR SciFact ({len(queries)} queries, {store.count()} abstracts)")
+    results = {name: evaluate(pt, query_texts, qrels) for name, query_texts in sets.items()}
+    table = Table(title=f"BEIR SciFact ({len(queries)} queries, {pt.store.count()} abstracts)")
     for column in ("queries", "mode", "nDCG@10", "recall@100", "ms/query"):
         table.add_column(column, justify="right")
     for name, rows in results.items():

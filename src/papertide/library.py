@@ -113,7 +113,7 @@ class Papertide:
     """A papertide catalogue. Dependencies are passed in (`open` builds them from a data directory):
     the store, the directory the derived indexes live in, the encoder for semantic search (a name
     from the `papertide.encoders` entry points, an `Encoder`, or None for keyword search only),
-    and a clock."""
+    a clock, and optionally the indexes or a ready `Semantic` themselves."""
 
     def __init__(
         self,
@@ -123,11 +123,14 @@ class Papertide:
         encoder: EncoderSpec = "minilm",
         clock: Callable[[], datetime] = utc_now,
         indexes: Indexes | None = None,
+        semantic: Semantic | None = None,
     ) -> None:
         self.store, self.data_dir, self.clock = store, data_dir, clock
         self._encoder_spec = encoder
         self.indexes = indexes or Indexes.beside(store, data_dir, encoder_identity(encoder))
-        self._semantic: Semantic | None = None
+        if semantic is not None:  # a ready encoder and vector index (a bench's synthetic one)
+            self.indexes.vectors = semantic.index
+        self._semantic: Semantic | None = semantic
         self._no_vectors_until = 0.0
 
     # --- opening and closing ----------------------------------------------------------------------
