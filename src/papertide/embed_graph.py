@@ -50,7 +50,7 @@ class _Graph:
                 self.consumers[name].append(n)
 
     def made_by(self, tensor: str, op: str) -> NodeProto:
-        node = self.producer.get(tensor)
+        node: NodeProto | None = self.producer.get(tensor)
         _require(node is not None and node.op_type == op, f"{tensor} is not made by {op}")
         assert node is not None
         return node
@@ -58,16 +58,18 @@ class _Graph:
     def only_consumer(self, tensor: str, op: str) -> NodeProto:
         users = self.consumers[tensor]
         _require(len(users) == 1 and users[0].op_type == op, f"{tensor} is not used by one {op}")
-        return users[0]
+        found: NodeProto = users[0]
+        return found
 
     def constant(self, tensor: str) -> np.ndarray:
         """An initializer, or an int8 initializer times its scale (how the package stores weights)."""
         if tensor in self.initializers:
-            return numpy_helper.to_array(self.initializers[tensor]).astype(np.float32)
+            return np.asarray(numpy_helper.to_array(self.initializers[tensor]), dtype=np.float32)
         mul = self.made_by(tensor, "Mul")
         cast = self.made_by(mul.input[0], "Cast")
         _require(cast.input[0] in self.initializers and mul.input[1] in self.initializers, f"{tensor} is not constant")
-        return self.constant(cast.input[0]) * self.constant(mul.input[1])
+        scaled: np.ndarray = self.constant(cast.input[0]) * self.constant(mul.input[1])
+        return scaled
 
     def linear(self, tensor: str) -> tuple[str, np.ndarray, np.ndarray]:
         """Walk back from a head-split tensor to `x @ W + b`: returns x, W and b."""

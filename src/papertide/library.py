@@ -41,7 +41,8 @@ from .sources import Item, Rejected, SourceError
 from .sources.files import read_path
 from .sources.jsonl import parse_jsonl
 from .sources.parallel import read_paths_in_process
-from .store import ImportRun, Store, open_store
+from .store import ImportRun, Store
+from .store.backends import open_store
 
 __all__ = ["FileResult", "ImportReport", "NotFound", "Papertide", "RemoveReport", "UndoReport"]
 

@@ -74,7 +74,7 @@ TRENDING_WINDOW = timedelta(days=7)
 
 def trending_score(votes: int, age_hours: float, gravity: float = GRAVITY) -> float:
     """votes / (age_hours + 2) ** gravity: the formula the page, the API and the digest share."""
-    return votes / (max(age_hours, 0.0) + 2.0) ** gravity
+    return float(votes / (max(age_hours, 0.0) + 2.0) ** gravity)
 
 
 def paper_age_hours(paper: Paper, now: datetime) -> float:

@@ -67,7 +67,7 @@ class Semantic:
             if text in self._cache:
                 self._cache.move_to_end(text)
                 return self._cache[text]
-        vector = self.encoder.encode([text])[0]
+        vector: npt.NDArray[np.float32] = self.encoder.encode([text])[0]
         if self.cache_size:
             with self._cache_lock:
                 self._cache[text] = vector

@@ -22,7 +22,7 @@ _CONVERTER = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
 def _math(match: re.Match[str]) -> str:
     source = next(g for g in match.groups() if g is not None)
     try:
-        return _CONVERTER.latex_to_text(source).strip()
+        return str(_CONVERTER.latex_to_text(source)).strip()
     except Exception:  # pylatexenc is lenient, but a reader should never see a crash for an abstract
         return source
 

@@ -5,8 +5,8 @@
   (the change logs, the stored vectors); `papertide.index` holds the indexes and their catch-up policy.
 - `Community` (members, sessions, votes, submissions, rate limits) and `Digests` (subscriptions,
   the delivery log).
-`Store` is all of them over one database; `open_store` picks the backend from a URL (an SQLite file
-by default, or PostgreSQL). Nothing outside this package names an implementation class: the
+`Store` is all of them over one database; `backends.open_store` picks the backend from a URL (an
+SQLite file by default, or PostgreSQL). Nothing outside this package names an implementation class: the
 contract tests in `tests/test_store*.py` hold every backend to these Protocols.
 """
 
@@ -39,7 +39,6 @@ __all__ = [
     "PaperStore",
     "Store",
     "VectorStore",
-    "open_store",
 ]
 
 # (id the paper is stored under now, or None for a new paper; the paper as it should be stored)
@@ -363,13 +362,3 @@ class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """The store at `url` (sqlite:///path or postgresql+psycopg://...), migrated to the code's schema."""
-    from .sql import SqlStore
-
-    store = SqlStore(url)
-    if migrate:
-        store.migrate()
-    return store

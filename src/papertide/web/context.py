@@ -54,12 +54,13 @@ class Visitor:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 def visitor(request: Request) -> Visitor:
     """The visitor of this request, resolved once per request."""
-    cached = getattr(request.state, "visitor", None)
+    cached: Visitor | None = getattr(request.state, "visitor", None)
     if cached is not None:
         return cached
     token = request.cookies.get(SESSION_COOKIE)

@@ -65,7 +65,7 @@ def atom(title: str, self_url: str, site_url: str, cards: list[views.Item], now:
             _sub(_sub(entry, "author"), "name", name)
         summary = c.abstract + (f"\n\n{c.upvotes} upvotes" if c.upvotes else "")
         _sub(entry, "summary", summary, type="text")
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def _feed(request: Request, title: str, cards: list[views.Item]) -> Response:

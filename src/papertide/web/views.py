@@ -128,7 +128,7 @@ class Context:
         if self.cache is None:
             return with_votes(self, build())
         full_key = ("view", *key, self.pt.store.catalogue_version(), self.now.strftime("%Y%m%d%H%M"))
-        data = self.cache.get(full_key)
+        data: V | None = self.cache.get(full_key)
         if data is None:
             data = build()
             self.cache.put(full_key, data)

@@ -1,0 +1,138 @@
+"""The layout is the architecture (issue 15): no import cycle anywhere in the package, the layer
+contracts hold (import-linter, also run by .ci/run), the README's command table matches the live
+`--help`, and the README's library examples run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+from click.testing import CliRunner
+
+from papertide.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Every set of modules that import each other in a ring (imports inside functions count)."""
+    graph = grimp.build_graph(package)
+    edges = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    rings: list[list[str]] = []
+    counter = 0
+
+    def visit(start: str) -> None:  # Tarjan's strongly connected components, iteratively
+        nonlocal counter
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    ring = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        ring.append(member)
+                        if member == node:
+                            break
+                    if len(ring) > 1:
+                        rings.append(sorted(ring))
+            elif child not in index:
+                index[child] = low[child] = counter
+                counter += 1
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(edges[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return rings
+
+
+def test_no_import_cycles() -> None:
+    assert import_cycles("papertide") == []
+
+
+def test_the_layer_contracts_hold() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def commands(group: object = main, prefix: str = "") -> list[str]:
+    """Every runnable command's full name, from the live CLI."""
+    found = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        full = f"{prefix} {name}".strip()
+        if getattr(command, "commands", None):
+            found += commands(command, full)
+            if getattr(command, "invoke_without_command", False):
+                found.append(full)
+        else:
+            found.append(full)
+    return found
+
+
+def readme_commands() -> list[str]:
+    """The commands the README's table names (`papertide NAME [SUB] ...` in its first column)."""
+    rows = re.findall(r"^\| `papertide ([a-z-]+(?: [a-z-]+)?)", README, re.M)
+    live = set(commands())
+    return sorted({r if r in live else r.split()[0] for r in rows})
+
+
+def test_the_readme_command_table_lists_every_command() -> None:
+    live = commands()
+    documented = readme_commands()
+    assert [c for c in live if c not in documented and c.split()[0] not in documented] == []
+    assert [c for c in documented if c not in live] == []
+
+
+def readme_rows() -> list[str]:
+    return [r for r in README.splitlines() if r.startswith("| `papertide ")]
+
+
+def help_text(command: str) -> str:
+    """The live --help of `command`, and of its subcommands when it is a group."""
+    texts = [CliRunner().invoke(main, [*command.split(), "--help"]).output]
+    subcommands = [c for c in commands() if c.startswith(command + " ")]
+    texts += [CliRunner().invoke(main, [*c.split(), "--help"]).output for c in subcommands]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("row", readme_rows(), ids=lambda r: r.split("`")[1][:40])
+def test_every_option_in_the_readme_table_exists(row: str) -> None:
+    usage = row.split("|")[1]
+    named = max((c for c in commands() if usage.startswith(f" `papertide {c}")), key=len)
+    written = set(re.findall(r"(--[a-z][a-z-]*)", usage))
+    assert {o for o in written if o not in help_text(named)} == set()
+
+
+def readme_python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("number", range(len(readme_python_blocks())))
+def test_the_readme_library_examples_run(number: int, tmp_path: Path) -> None:
+    code = readme_python_blocks()[number]
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
