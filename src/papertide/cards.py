@@ -10,30 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
 
 from .ids import is_local_id
 from .model import Paper
-from .text import readable
+from .text import readable, safe_link
 
 SUMMARY_CHARS = 280
-# What a browser strips or ignores inside a URL before it reads the scheme ("java\tscript:").
-_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
-
-
-def safe_link(url: str | None) -> str | None:
-    """`url` when it is an absolute http(s) URL with a host, else None (never rendered as a link)."""
-    if not url:
-        return None
-    if _URL_NOISE.search(url.strip()):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url.strip()
 
 
 def byline(paper: Paper) -> str:

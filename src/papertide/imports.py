@@ -21,6 +21,7 @@ from .ids import is_local_id, title_key
 from .merge import Outcome, classify, merge_paper
 from .model import Paper
 from .sources import Item, Rejected
+from .sources.records import clean_paper
 from .store import PaperStore
 
 MAX_KEPT_REJECTIONS = 100
@@ -147,7 +148,11 @@ def merge_records(
         if isinstance(item, Rejected):
             summary.reject(item)
             continue
-        pending.append(item)
+        try:
+            pending.append(clean_paper(item))
+        except (TypeError, ValueError) as exc:  # a record built by hand, or a parser's mistake
+            summary.reject(Rejected(f"record {summary.seen + len(pending) + 1}", str(item.id)[:100], str(exc)))
+            continue
         if len(pending) >= batch_size:
             flush()
     if pending:

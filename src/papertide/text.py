@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from urllib.parse import urlsplit
 
 from pylatexenc.latex2text import LatexNodes2Text
 
@@ -38,3 +39,22 @@ def readable(text: str) -> str:
     text = _MATH.sub(_math, text)
     text = _TEXT_COMMANDS.sub(r"\1", text)
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+# What a browser strips or ignores inside a URL before it reads the scheme ("java\tscript:").
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_link(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL with a host, else None (never rendered as a link)."""
+    if not url:
+        return None
+    if _URL_NOISE.search(url.strip()):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.strip()

@@ -19,6 +19,7 @@ from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
 from . import Item, Rejected, SourceError, clean_text, find_code_url, parse_iso_datetime
 from .http import PoliteClient
+from .records import clean_paper
 
 DEFAULT_URL = "https://huggingface.co/api/daily_papers"
 
@@ -60,7 +61,7 @@ def _entry(entry: Any, where: str) -> Item:
         return Rejected(where, paper_id, f"bad date: {exc}")
     upvotes = paper.get("upvotes")
     abstract = clean_text(paper.get("summary") or entry.get("summary"))
-    return Paper(
+    paper = Paper(
         id=paper_id,
         version=version,
         title=title,
@@ -85,6 +86,10 @@ def _entry(entry: Any, where: str) -> Item:
         project_url=paper.get("projectPage") or None,
         source="hf-daily",
     )
+    try:
+        return clean_paper(paper)
+    except (TypeError, ValueError) as exc:
+        return Rejected(where, paper_id, str(exc))
 
 
 _ENTRY_KEYS = re.compile(rb'"(paper|summary|upvotes|submittedOnDailyAt)"\s*:')

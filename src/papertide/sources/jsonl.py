@@ -17,6 +17,7 @@ from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
 from . import Item, Rejected, clean_text, find_code_url, parse_iso_datetime
 from .oai import split_author_string
+from .records import clean_paper
 from .snapshot import parse_json_lines
 
 _ID = re.compile(r"^[\w.\-/:]{1,64}$")
@@ -79,22 +80,24 @@ def jsonl_record(record: Any, where: str, source: str = "jsonl") -> Item:
         published = record.get("published") or record.get("date")
         updated, featured = record.get("updated"), record.get("featured_date")
         fields: dict[str, Any] = {k: record[k] for k in _TEXT_FIELDS if isinstance(record.get(k), str)}
-        return Paper(
-            id=paper_id,
-            version=version,
-            title=title,
-            abstract=abstract,
-            authors=_authors(record.get("authors") or []),
-            author_count=_optional_int(record, "author_count"),
-            categories=categories,
-            primary_category=fields.pop("primary_category", categories[0] if categories else None),
-            published=parse_iso_datetime(published) if published else None,
-            updated=parse_iso_datetime(updated) if updated else None,
-            featured_date=date.fromisoformat(featured) if featured else None,
-            upvotes=_optional_int(record, "upvotes"),
-            code_url=record.get("code_url") or find_code_url(abstract, fields.get("comments")),
-            source=record.get("source") or source,
-            **fields,
+        return clean_paper(
+            Paper(
+                id=paper_id,
+                version=version,
+                title=title,
+                abstract=abstract,
+                authors=_authors(record.get("authors") or []),
+                author_count=_optional_int(record, "author_count"),
+                categories=categories,
+                primary_category=fields.pop("primary_category", categories[0] if categories else None),
+                published=parse_iso_datetime(published) if published else None,
+                updated=parse_iso_datetime(updated) if updated else None,
+                featured_date=date.fromisoformat(featured) if featured else None,
+                upvotes=_optional_int(record, "upvotes"),
+                code_url=record.get("code_url") or find_code_url(abstract, fields.get("comments")),
+                source=record.get("source") or source,
+                **fields,
+            )
         )
     except (ValueError, TypeError) as exc:
         return Rejected(where, paper_id, str(exc))
