@@ -157,3 +157,25 @@ def test_query_with_slot_markers_runs_no_script_for_a_member(page: object, live_
     assert "onfocus=alert(1)" in value  # shown as the text it is
     # The votes the member can see are their own: nothing was voted by visiting the link.
     assert live_app.store.community.voted_ids(1) == []
+
+
+def test_the_content_security_policy_blocks_injected_handlers(page: object, live_app: LiveApp) -> None:
+    """Issue 16, finding 4: had markup got into a page, its inline handler would not have run."""
+    page.goto("/papers/2511.00002")  # type: ignore[attr-defined]
+    page.evaluate(  # type: ignore[attr-defined]
+        "document.body.insertAdjacentHTML('beforeend', '<img src=\"/nothing.png\" onerror=\"window.pwned = 1\">"
+        "<a id=\"js\" href=\"javascript:window.pwned=2\">x</a>')"
+    )
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    page.click("#js")  # type: ignore[attr-defined]
+    page.wait_for_timeout(200)  # type: ignore[attr-defined]
+    assert page.evaluate("window.pwned") is None  # type: ignore[attr-defined]
+
+
+def test_the_api_docs_work_without_the_internet(page: object) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith("http://127.0.0.1") else None)  # type: ignore[attr-defined]
+    page.goto("/api/docs")  # type: ignore[attr-defined]
+    page.wait_for_selector(".opblock-summary-path:has-text('/api/daily_papers')")  # type: ignore[attr-defined]
+    shot(page, "api-docs")
+    assert outside == []

@@ -3,9 +3,12 @@ security headers on every response (issue 16)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import lxml.html
+import pytest
+from lxml import etree
 
 from test_web import CSRF, signed_up
 
@@ -54,3 +57,126 @@ def test_stored_text_with_slot_markers_never_shows_the_token(live_app: LiveApp) 
     # The token is in the meta tag and the forms, never in the title text.
     title = re.search(r"<h1>(.*?)</h1>", page, re.S)
     assert title is not None and token.group(1) not in title.group(1) and "bob" not in title.group(1)
+
+
+PAGES = ["/", "/papers?week=2025-W45", "/papers/trending", "/search?q=diffusion", "/papers/2511.00002", "/signin"]
+
+
+def test_every_response_carries_the_security_headers(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        for path in [*PAGES, "/api/daily_papers", "/feeds/daily", "/static/style.css", "/nothing-here"]:
+            headers = c.get(path).headers
+            csp = headers["content-security-policy"]
+            assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, path
+            assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0], path
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["referrer-policy"] == "same-origin"
+
+
+def test_pages_hold_no_inline_script_or_handler(live_app: LiveApp) -> None:
+    client = signed_up(live_app, "ada")
+    for path in PAGES:
+        page = client.get(path).text
+        root = lxml.html.fromstring(page)
+        assert [s for s in root.xpath("//script") if not s.get("src")] == [], path
+        assert event_handlers(page) == [], path
+
+
+def hostile_links(live_app: LiveApp) -> None:
+    """A featured paper whose links came in hostile, stored as a careless source would (bypassing
+    the import's own cleaning), and one whose title carries control characters."""
+    from datetime import date
+
+    from papertide.model import Paper
+
+    live_app.store.apply(
+        [
+            (
+                None,
+                Paper(
+                    id="2511.07777",
+                    title="Links \x01 and \x00 controls\x0b",
+                    abstract="Abstract \x1f text.",
+                    code_url=" JaVaScRiPt:alert(1)",
+                    project_url="data:text/html,<script>alert(1)</script>",
+                    featured_date=date(2025, 11, 5),
+                    upvotes=99,
+                ),
+            )
+        ]
+    )
+    live_app.pt.catch_up()
+
+
+def test_only_http_links_are_rendered_anywhere(live_app: LiveApp) -> None:
+    hostile_links(live_app)
+    with live_app.client() as c:
+        for path in ["/", "/papers/2511.07777", "/search?q=links+controls"]:
+            page = c.get(path).text
+            hrefs = lxml.html.fromstring(page).xpath("//a/@href")
+            assert not [h for h in hrefs if ":" in h.split("/")[0] and not h.startswith(("http:", "https:"))], path
+        api = c.get("/api/papers/2511.07777").json()
+        feed = c.get("/feeds/daily").content
+    assert (api["githubRepo"], api["projectPage"]) == (None, None)
+    assert b"javascript" not in feed.lower() and b"data:text" not in feed
+
+
+def test_feeds_never_fail_on_a_stored_string(live_app: LiveApp) -> None:
+    hostile_links(live_app)
+    with live_app.client() as c:
+        for path in ["/feeds/daily", "/feeds/trending", "/feeds/search?q=links"]:
+            r = c.get(path)
+            assert r.status_code == 200, path
+            root = etree.fromstring(r.content)
+            titles = root.xpath("//a:entry/a:title/text()", namespaces={"a": "http://www.w3.org/2005/Atom"})
+            assert "Links  and  controls" in titles, path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/papers?date=9999-12-31",
+        "/papers?date=0000-01-01",
+        "/api/daily_papers?week=9999-W52",
+        "/api/daily_papers?week=0001-W01",
+        "/api/daily_papers?month=0001-01",
+        "/api/daily_papers?month=9999-12",
+        "/search?q=diffusion&until=9999-12-31",
+        "/search?q=diffusion&since=0001-01-01",
+        "/api/papers/search?q=diffusion&until=9999-12-31",
+        "/feeds/search?q=diffusion&since=99999-01-01",
+        "/papers?week=2025-W99",
+        "/papers?month=2025-00",
+    ],
+)
+def test_dates_out_of_range_are_a_400_in_plain_words(live_app: LiveApp, path: str) -> None:
+    with live_app.client() as c:
+        r = c.get(path)
+    assert r.status_code == 400, r.text[:300]
+    text = r.json()["error"] if path.startswith("/api/") else r.text
+    assert re.search(r"year must be between|is not a|has weeks|month must be", text), text[:300]
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/search?q=diffusion&p=999", "the page must be between 1 and 50"),
+        ("/search?q=diffusion&p=x", "the page must be a whole number between 1 and 50"),
+        ("/search?q=diffusion&min_upvotes=-1", "min_upvotes must be between 0 and 1000000"),
+        ("/search?q=diffusion&mode=psychic", "mode must be one of hybrid, keyword, semantic"),
+        ("/search?q=diffusion&since=2025-02-01&until=2025-01-01", "since is after until"),
+        ("/api/papers/search?q=diffusion&p=999", "the page must be between 1 and 50"),
+        ("/api/papers/search?q=diffusion&limit=0", "limit must be at least 1"),
+        ("/api/daily_papers?limit=5000", "limit must be at most 100"),
+        ("/api/daily_papers?sort=sideways", "sort must be one of publishedAt, trending, upvotes"),
+        ("/api/daily_papers?p=x", "p must be a whole number"),
+    ],
+)
+def test_bad_parameters_are_answered_in_plain_words(live_app: LiveApp, path: str, said: str) -> None:
+    with live_app.client() as c:
+        r = c.get(path)
+    assert r.status_code == 400
+    text = r.json()["error"] if path.startswith("/api/") else html.unescape(r.text)
+    assert said in text
+    assert "Input should be" not in text

@@ -6,6 +6,7 @@ function it is given), applies the rules, features the paper today and records w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +17,8 @@ from .model import Member, Paper
 from .sources import Rejected, SourceError, arxiv_atom
 from .sources.http import PoliteClient
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 # Looks a paper up at the source by arXiv id; None when the source has no such paper.
 Fetch = Callable[[str], Paper | None]
@@ -65,7 +68,8 @@ def submit(store: Store, member: Member, text: str, fetch: Fetch, now: datetime,
     try:
         fetched = fetch(arxiv_id)
     except SourceError as exc:
-        raise SubmissionError(f"arXiv could not be asked about {arxiv_id} just now; try again later ({exc})") from exc
+        log.warning("asking arXiv about %s failed: %s", arxiv_id, exc)  # the details are the operator's
+        raise SubmissionError(f"arXiv could not be reached just now; try {arxiv_id} again in a few minutes") from exc
     if fetched is None:
         raise SubmissionError(f"arXiv has no paper {arxiv_id}")
     check_submission(fetched, existing, submitted_today, rules, now)

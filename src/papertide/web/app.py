@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -31,6 +34,11 @@ from ..submissions import Fetch, arxiv_fetcher
 from . import account_pages, api, feeds, pages
 from .config import WebConfig
 from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page
+from .security import SecurityHeaders
+
+# Swagger UI's files, from the package that ships them (fastapi-offline): the docs page works
+# without the internet and its scripts come from this site.
+SWAGGER_UI = Path(str(resources.files("fastapi_offline") / "static"))
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +69,7 @@ def create_app(
         title=f"{config.site_name} API",
         version="1",
         description="Daily papers, trending, search and paper records; shaped like Hugging Face's papers API.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from this site's own files (no CDN), under a strict CSP
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -78,7 +86,14 @@ def create_app(
         templates=templates,
         mailer_factory=mailer_factory or (partial(SmtpMailer, config.smtp_url) if config.smtp_url else None),
     )
+    app.mount("/static/docs", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    hsts = [(b"strict-transport-security", b"max-age=31536000")] if config.secure_cookies else []
+    app.add_middleware(SecurityHeaders, extra=hsts)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return templates.TemplateResponse(request, "api_docs.html", {"site": config.site_name})
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(account_pages.api_router)
@@ -95,8 +110,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-        return error_response(request, 400, f"{where}: {first.get('msg', 'invalid')}")
+        log.info("invalid request %s: %s", request.url.path, exc.errors()[:3])
+        return error_response(request, 400, plain_words(first))
 
     @app.exception_handler(QueryError)
     @app.exception_handler(listings.PeriodError)
@@ -104,6 +119,32 @@ def create_app(
         return error_response(request, 400, str(exc))
 
     return app
+
+
+def plain_words(error: Mapping[str, Any]) -> str:
+    """A validation error as a reader can act on it ("limit must be at most 100"), not pydantic's."""
+    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "the request"
+    kind, limits = error.get("type", ""), error.get("ctx") or {}
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{where} must be at least {limits.get('ge', limits.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{where} must be at most {limits.get('le', limits.get('lt'))}"
+    if kind in ("int_parsing", "int_from_float"):
+        return f"{where} must be a whole number"
+    if kind == "string_too_long":
+        return f"{where} is too long (at most {limits.get('max_length')} characters)"
+    if kind == "string_pattern_mismatch":
+        choices = str(limits.get("pattern", "")).strip("^$()").split("|")
+        return f"{where} must be one of {', '.join(choices)}"
+    if kind == "missing":
+        return f"{where} is missing"
+    if kind == "bool_parsing":
+        return f"{where} must be true or false"
+    if kind.startswith(("date", "datetime")):
+        return f"{where} must be a date like 2025-10-29"
+    if kind == "json_invalid":
+        return "the request body is not valid JSON"
+    return f"{where} is not valid"
 
 
 def _keep_in_step(pt: Papertide, every: float, stop: threading.Event) -> None:
