@@ -64,7 +64,13 @@ def member_cookie(port: int) -> str:
         token = re.search(r'name="csrf-token" content="([0-9a-f]+)"', client.get("/signup").text)
         assert token, "no CSRF token on /signup"
         form = {"handle": "bench", "email": "bench@example.org", "password": "benchmark!", "csrf": token.group(1)}
-        response = client.post("/signup", data=form)
+        response = client.post("/signup", data=form)  # then signs in: the mailed link is not needed
+        assert response.status_code == 200, response.text
+        form = {"email": "bench@example.org", "password": "benchmark!", "csrf": token.group(1)}
+        client.get("/signin")
+        token = re.search(r'name="csrf-token" content="([0-9a-f]+)"', client.get("/signin").text)
+        assert token, "no CSRF token on /signin"
+        response = client.post("/signin", data={**form, "csrf": token.group(1)})
         assert response.status_code == 303, response.text
         return f"pt_session={client.cookies['pt_session']}"
 

@@ -3,7 +3,17 @@ from datetime import datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from papertide.accounts import AccountError, Accounts, RateLimited, csrf_ok, csrf_token, hash_token
+from papertide.accounts import (
+    AccountError,
+    AccountGuarded,
+    Accounts,
+    RateLimited,
+    csrf_ok,
+    csrf_token,
+    device_member,
+    device_token,
+    hash_token,
+)
 from papertide.store.sql import SqlStore
 
 from conftest import FAST_HASHER, Clock
@@ -15,7 +25,8 @@ def accounts(store: SqlStore) -> Accounts:
 
 
 def test_sign_up_then_sign_in_with_any_case_email(accounts: Accounts) -> None:
-    member = accounts.sign_up(" ada ", " Ada@Example.org ", "correct horse")
+    member = accounts.sign_up(" ada ", " Ada@Example.org ", "correct horse").member
+    assert member is not None
     assert (member.handle, member.email) == ("ada", "ada@example.org")
     assert member.password_hash.startswith("$argon2id$")
     assert accounts.sign_in("ADA@example.org", "correct horse").id == member.id
@@ -38,11 +49,12 @@ def test_sign_up_refuses_bad_fields(accounts: Accounts, handle: str, email: str,
 
 
 def test_taken_email_and_handle(accounts: Accounts) -> None:
-    accounts.sign_up("ada", "ada@example.org", "correct horse")
+    ada = accounts.sign_up("ada", "ada@example.org", "correct horse").member
     with pytest.raises(AccountError, match="user name is taken"):
         accounts.sign_up("ADA", "other@example.org", "correct horse")
-    with pytest.raises(AccountError, match="email is taken"):
-        accounts.sign_up("bob", "ada@example.org", "correct horse")
+    # A taken address is not an error the person signing up sees: the owner is told by mail.
+    again = accounts.sign_up("bob", "Ada@example.org", "correct horse")
+    assert again.member is None and again.taken == ada
 
 
 def test_wrong_password_and_unknown_email_give_the_same_answer(accounts: Accounts) -> None:
@@ -57,7 +69,7 @@ def test_wrong_password_and_unknown_email_give_the_same_answer(accounts: Account
 def test_password_is_rehashed_on_sign_in_when_parameters_change(store: SqlStore) -> None:
     clock = Clock(datetime(2025, 11, 5))
     old = Accounts(store.community, clock, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
-    member = old.sign_up("ada", "ada@example.org", "correct horse")
+    member = old.sign_up("ada", "ada@example.org", "correct horse").member
     stronger = Accounts(store.community, clock, hasher=PasswordHasher(time_cost=2, memory_cost=16384, parallelism=1))
     stronger.sign_in("ada@example.org", "correct horse")
     rehashed = store.community.member_by_id(member.id)
@@ -66,7 +78,7 @@ def test_password_is_rehashed_on_sign_in_when_parameters_change(store: SqlStore)
 
 
 def test_sessions_expire_end_and_end_on_password_change(accounts: Accounts, store: SqlStore) -> None:
-    member = accounts.sign_up("ada", "ada@example.org", "correct horse")
+    member = accounts.sign_up("ada", "ada@example.org", "correct horse").member
     first, second = accounts.start_session(member), accounts.start_session(member)
     assert accounts.session_member(first) == member
     accounts.end_session(first)
@@ -80,7 +92,7 @@ def test_sessions_expire_end_and_end_on_password_change(accounts: Accounts, stor
 
 
 def test_only_token_hashes_are_stored(accounts: Accounts, store: SqlStore) -> None:
-    member = accounts.sign_up("ada", "ada@example.org", "correct horse")
+    member = accounts.sign_up("ada", "ada@example.org", "correct horse").member
     token = accounts.start_session(member)
     with store.engine.connect() as conn:
         stored = [r[0] for r in conn.exec_driver_sql("SELECT token_hash FROM sessions")]
@@ -95,13 +107,46 @@ def test_csrf_tokens_are_bound_to_the_session() -> None:
     assert not csrf_ok("s" * 40, "session-a", None) and not csrf_ok("s" * 40, "", csrf_token("s" * 40, ""))
 
 
-def test_sign_in_burst_is_throttled_per_address_and_per_email(accounts: Accounts) -> None:
+
+
+def test_a_limit_counts_each_subject_over_its_window(accounts: Accounts) -> None:
+    accounts.rate_limits["probe"] = (10, timedelta(minutes=15))
     for _ in range(10):
-        accounts.limit("sign-in", "ip:10.0.0.1", "email:ada@example.org")
-    with pytest.raises(RateLimited, match="too many sign-in attempts"):
-        accounts.limit("sign-in", "ip:10.0.0.2", "email:ada@example.org")  # another address, same account
+        accounts.limit("probe", "ip:10.0.0.1", "email:ada@example.org")
+    with pytest.raises(RateLimited, match="too many probe attempts"):
+        accounts.limit("probe", "ip:10.0.0.2", "email:ada@example.org")  # another address, same account
     with pytest.raises(RateLimited):
-        accounts.limit("sign-in", "ip:10.0.0.1", "email:bob@example.org")  # same address, another account
-    accounts.limit("sign-in", "ip:10.0.0.3", "email:bob@example.org")  # unrelated: allowed
+        accounts.limit("probe", "ip:10.0.0.1", "email:bob@example.org")  # same address, another account
+    accounts.limit("probe", "ip:10.0.0.3", "email:bob@example.org")  # unrelated: allowed
     accounts.clock.now += timedelta(minutes=16)  # type: ignore[attr-defined]
-    accounts.limit("sign-in", "ip:10.0.0.1", "email:ada@example.org")  # the window has passed
+    accounts.limit("probe", "ip:10.0.0.1", "email:ada@example.org")  # the window has passed
+
+
+def test_failed_sign_ins_guard_the_account_and_only_a_known_device_passes(accounts: Accounts) -> None:
+    ada = accounts.sign_up("ada", "ada@example.org", "correct horse").member
+    assert ada is not None
+    for i in range(10):
+        with pytest.raises(AccountError, match="wrong email or password"):
+            accounts.sign_in("ada@example.org", f"guess {i}", client=f"ip:10.0.0.{i}")
+    for password in ("guess 11", "correct horse"):  # right or wrong: the same answer, from anywhere new
+        with pytest.raises(AccountGuarded):
+            accounts.sign_in("ada@example.org", password, client="ip:10.9.9.9")
+    assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9", trusted_member=ada.id) == ada
+    with pytest.raises(AccountGuarded):  # a device cookie vouches for its own member only
+        accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9", trusted_member=ada.id + 1)
+    accounts.clock.now += timedelta(minutes=16)  # type: ignore[attr-defined]
+    assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9") == ada  # the guard lifts
+
+
+def test_successful_sign_ins_never_count(accounts: Accounts) -> None:
+    ada = accounts.sign_up("ada", "ada@example.org", "correct horse").member
+    for _ in range(30):
+        assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.0.0.1") == ada
+
+
+def test_device_tokens_are_signed_and_canonical() -> None:
+    token = device_token("s" * 40, 7)
+    assert device_member("s" * 40, token) == 7
+    assert device_member("t" * 40, token) is None
+    for forged in (token.replace("7.", "8.", 1), "07" + token[1:], token + "x", "", None, "7", ".abc"):
+        assert device_member("s" * 40, forged) is None

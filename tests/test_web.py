@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -26,13 +27,29 @@ def csrf_of(client: httpx.Client, path: str = "/signup") -> str:
     return match.group(1)
 
 
+def mailed_link(app: LiveApp, to: str, path: str, since: int = 0, within: float = 10.0) -> str:
+    """The first link to `path` in a mail to `to` (after the first `since` of them): account mail
+    goes out from a background task, after the answer, so it is waited for."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for mail in app.mail.to(to)[since:]:
+            found = re.search(r"http://papertide\.test(" + re.escape(path) + r"[^\s]*)", mail.get_content())
+            if found:
+                return found.group(1)
+        time.sleep(0.02)
+    raise AssertionError(f"no mail to {to} with a link to {path}")
+
+
 def signed_up(app: LiveApp, handle: str) -> httpx.Client:
+    """A new member, signed in the way a new member is: sign up, then follow the mailed link."""
     client = app.client()
     token = csrf_of(client)
-    r = client.post(
-        "/signup", data={"handle": handle, "email": f"{handle}@example.org", "password": "correct horse", "csrf": token}
-    )
-    assert r.status_code == 303, r.text
+    email = f"{handle}@example.org"
+    before = len(app.mail.to(email))
+    r = client.post("/signup", data={"handle": handle, "email": email, "password": "correct horse", "csrf": token})
+    assert r.status_code == 200 and "Check your inbox" in r.text, r.text
+    assert client.get(mailed_link(app, email, "/verify", since=before)).status_code == 303
+    assert "pt_session" in client.cookies
     return client
 
 
@@ -359,17 +376,17 @@ def test_atom_feeds(live_app: LiveApp) -> None:
     assert bad.status_code == 400
 
 
-def test_open_redirects_are_refused(live_app: LiveApp) -> None:
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"])
+def test_open_redirects_are_refused(live_app: LiveApp, target: str) -> None:
+    signed_up(live_app, "eve")
     client = live_app.client()
-    token = csrf_of(client)
     r = client.post(
-        "/signup",
+        "/signin",
         data={
-            "handle": "eve",
             "email": "eve@example.org",
             "password": "correct horse",
-            "csrf": token,
-            "next": "//evil.example/x",
+            "csrf": csrf_of(client, "/signin"),
+            "next": target,
         },
     )
     assert r.headers["location"] == "/"
@@ -378,12 +395,15 @@ def test_open_redirects_are_refused(live_app: LiveApp) -> None:
 def test_session_cookie_flags(live_app: LiveApp) -> None:
     client = live_app.client()
     token = csrf_of(client)
-    r = client.post(
+    client.post(
         "/signup", data={"handle": "ada", "email": "ada@example.org", "password": "correct horse", "csrf": token}
     )
-    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("pt_session="))
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
-    assert "Secure" not in cookie  # dev mode over plain HTTP; PAPERTIDE_SECURE_COOKIES=1 behind TLS
+    r = client.get(mailed_link(live_app, "ada@example.org", "/verify"))
+    cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
+    for name in ("pt_session=", "pt_device="):
+        cookie = next(v for v in cookies if v.startswith(name))
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+        assert "Secure" not in cookie  # dev mode over plain HTTP; PAPERTIDE_SECURE_COOKIES=1 behind TLS
 
 
 @pytest.mark.parametrize(
@@ -395,7 +415,7 @@ def test_pages_answer_html(live_app: LiveApp, path: str) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
 
 
-@pytest.mark.parametrize(("trusted", "codes"), [("", [303] * 5 + [429]), ("127.0.0.1", [303] * 6)])
+@pytest.mark.parametrize(("trusted", "codes"), [("", [200] * 5 + [429]), ("127.0.0.1", [200] * 6)])
 def test_serve_trusts_forwarded_addresses_only_from_named_proxies(tmp_path, trusted: str, codes: list[int]) -> None:  # type: ignore[no-untyped-def]
     """`papertide serve` as operators run it: behind a trusted proxy, six sign-ups from six
     forwarded addresses are six clients; without one, they are one client over the hourly limit."""

@@ -13,19 +13,21 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 
 from .model import Member
 from .store import Community, Conflict
 
 HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
-# Deliberately loose: one @, something on each side, a dot in the domain. The verification mail
-# (accounts issue) is what proves an address.
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 
-# (attempts, window) per action; each is counted per client address and per account or email.
+# (attempts, window) per action, counted per client address and per account or email. Sign-in
+# counts only failures: per address (a guesser is slowed whatever account it tries), and per
+# account, where passing the limit does not lock the owner out: it only makes a correct password
+# need a device that signed in to the account before, or a mailed link (see `sign_in`).
 RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
-    "sign-in": (10, timedelta(minutes=15)),
+    "sign-in-address": (20, timedelta(minutes=15)),
+    "sign-in-account": (10, timedelta(minutes=15)),
     "sign-up": (5, timedelta(hours=1)),
     "reset": (5, timedelta(hours=1)),
     "vote": (120, timedelta(minutes=1)),
@@ -45,6 +47,19 @@ class AccountError(ValueError):
         self.field = field
 
 
+class AccountGuarded(AccountError):
+    """Too many failed sign-ins for this address lately: a password alone is not enough now, from a
+    device that has not signed in to the account before. The same answer whether the password was
+    right or not, so it tells a guesser nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this account had too many failed sign-ins lately: sign in from a device you used before, or "
+            "ask for a sign-in link by email (the password reset page)",
+            "password",
+        )
+
+
 class RateLimited(Exception):
     def __init__(self, action: str, retry_after: timedelta) -> None:
         super().__init__(f"too many {action} attempts; try again in {int(retry_after.total_seconds()) // 60 + 1} min")
@@ -53,15 +68,27 @@ class RateLimited(Exception):
 
 
 def normalise_email(email: str) -> str:
+    """The form an address is stored and looked up in (lower case: one member per mailbox)."""
     return email.strip().lower()
+
+
+def valid_email(email: str) -> str:
+    """`email` as stored, when it is one plain address (no display name, no list, no control
+    characters: a kept validator, email-validator, decides); AccountError otherwise."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False, allow_display_name=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"that is not an email address we can send to: {exc}", "email") from None
+    return normalise_email(checked.normalized)
 
 
 def validate_sign_up(handle: str, email: str, password: str) -> None:
     """Raise AccountError for the first field that cannot be accepted."""
     if not HANDLE.match(handle):
         raise AccountError("a user name is 2–32 letters, digits, '-' or '_', starting with a letter or digit", "handle")
-    if len(email) > 254 or not EMAIL.match(email):
-        raise AccountError("that does not look like an email address", "email")
+    if len(email) > 254:
+        raise AccountError("that email address is too long", "email")
+    valid_email(email)
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters", "password")
     if len(password) > MAX_PASSWORD:
@@ -81,6 +108,30 @@ def csrf_ok(secret: str, session_key: str, token: str | None) -> bool:
     return bool(session_key and token) and hmac.compare_digest(csrf_token(secret, session_key), token or "")
 
 
+def device_token(secret: str, member_id: int) -> str:
+    """What a browser that signed in to the account keeps (a long-lived cookie): it vouches for
+    the device when the account is guarded after failed sign-ins."""
+    mac = hmac.new(secret.encode(), f"device:{member_id}".encode(), hashlib.sha256).hexdigest()[:40]
+    return f"{member_id}.{mac}"
+
+
+def device_member(secret: str, token: str | None) -> int | None:
+    """The member a device token vouches for, or None."""
+    head, _, _mac = (token or "").partition(".")
+    if not head.isdigit() or len(head) > 18 or head != str(int(head)):
+        return None
+    return int(head) if hmac.compare_digest(device_token(secret, int(head)), token or "") else None
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up did: made `member`, or found the address already `taken` by that member (who
+    is told by mail; the person signing up is told the same as a new member: check your inbox)."""
+
+    member: Member | None = None
+    taken: Member | None = None
+
+
 @dataclass
 class Accounts:
     community: Community
@@ -93,23 +144,52 @@ class Accounts:
         # Verified against when the email is unknown, so that both answers take the same time.
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 
-    def sign_up(self, handle: str, email: str, password: str) -> Member:
-        handle, email = handle.strip(), normalise_email(email)
+    def sign_up(self, handle: str, email: str, password: str) -> SignUp:
+        """A new member, or the member who already has the address (`SignUp.taken`): both cost a
+        password hash, and the caller answers both alike, so a sign-up never tells whether an
+        address has an account. A taken user name is said: names are public (/u/NAME)."""
+        handle = handle.strip()
         validate_sign_up(handle, email, password)
+        email = valid_email(email)
         if self.community.member_by_handle(handle):
             raise AccountError("that user name is taken", "handle")
+        password_hash = self.hasher.hash(password)
         try:
-            return self.community.create_member(handle, email, self.hasher.hash(password), self.clock())
+            return SignUp(member=self.community.create_member(handle, email, password_hash, self.clock()))
         except Conflict as exc:
-            raise AccountError(f"that {'email' if exc.field == 'email' else 'user name'} is taken", exc.field) from exc
+            if exc.field != "email":
+                raise AccountError("that user name is taken", exc.field) from exc
+            return SignUp(taken=self.community.member_by_email(email))
 
-    def sign_in(self, email: str, password: str) -> Member:
-        member = self.community.member_by_email(normalise_email(email))
+    def sign_in(self, email: str, password: str, client: str = "", trusted_member: int | None = None) -> Member:
+        """The member whose password this is. Failures are counted per client address (past the
+        limit: RateLimited) and per account; past the account's limit the account is guarded: a
+        password is accepted only from a device that signed in to it before (`trusted_member`, from
+        `device_member`), and right or wrong it gets the same AccountGuarded answer. So strangers
+        cannot lock the owner out, and a guarded account tells a guesser nothing."""
+        email = normalise_email(email)
+        now = self.clock()
+        by_address = f"sign-in-address:{client}" if client else ""
+        by_account = f"sign-in-account:email:{email}"
+        address_limit, address_window = self.rate_limits["sign-in-address"]
+        account_limit, account_window = self.rate_limits["sign-in-account"]
+        if by_address and self.community.rate_count(by_address, now - address_window) >= address_limit:
+            raise RateLimited("sign-in", address_window)
+        member = self.community.member_by_email(email)
         try:
             self.hasher.verify(member.password_hash if member else self._dummy_hash, password[:MAX_PASSWORD])
+            right = member is not None
         except (VerificationError, InvalidHashError):
-            member = None
-        if member is None:
+            right = False
+        trusted = member is not None and trusted_member == member.id
+        guarded = not trusted and self.community.rate_count(by_account, now - account_window) >= account_limit
+        if not right:  # only failures count (10**9: always recorded, never refused here)
+            if by_address:
+                self.community.rate_hit(by_address, now, now - address_window, 10**9)
+            self.community.rate_hit(by_account, now, now - account_window, 10**9)
+        if guarded:
+            raise AccountGuarded()
+        if not right or member is None:
             raise AccountError("wrong email or password", "password")
         if self.hasher.check_needs_rehash(member.password_hash):  # parameters moved on since it was hashed
             self.community.update_member(member.id, password_hash=self.hasher.hash(password))
@@ -133,7 +213,8 @@ class Accounts:
         member_id = self.community.consume_token(hash_token(token), "verify", self.clock())
         if member_id is None:
             return None
-        self.community.update_member(member_id, verified_at=self.clock())
+        # A confirmed address is one that works again: a bounce recorded earlier no longer stops mail.
+        self.community.update_member(member_id, verified_at=self.clock(), email_status="ok")
         return self.community.member_by_id(member_id)
 
     def reset_password(self, token: str, password: str) -> Member:
@@ -145,6 +226,7 @@ class Accounts:
         if member is None:
             raise AccountError("this reset link has expired or was used already; ask for a new one", "token")
         self.set_password(member.id, password)
+        self.community.spend_tokens(member.id, "reset", self.clock())  # every other reset link ends too
         return member
 
     def start_session(self, member: Member) -> str:

@@ -31,7 +31,8 @@ from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
-from . import account_pages, api, feeds, pages
+from . import api, digest_pages, feeds, pages
+from .accounts import router as account_router
 from .config import WebConfig
 from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page
 from .security import SecurityHeaders
@@ -95,8 +96,9 @@ def create_app(
     def api_docs(request: Request) -> Response:
         return templates.TemplateResponse(request, "api_docs.html", {"site": config.site_name})
     app.include_router(pages.router)
-    app.include_router(account_pages.router)
-    app.include_router(account_pages.api_router)
+    app.include_router(account_router)
+    app.include_router(digest_pages.router)
+    app.include_router(digest_pages.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
 

@@ -278,6 +278,13 @@ def with_page(request: Request, page: int) -> str:
     return urlencode([*params, ("p", str(page))])
 
 
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: a `next=https://evil.example` must not bounce a member off-site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
 def signin_redirect(next_path: str) -> str:
     return f"/signin?next={quote(next_path, safe='/')}"
 

@@ -8,20 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from .. import listings
-from ..accounts import AccountError, RateLimited
-from ..model import Member
+from ..accounts import RateLimited
 from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
-from .account_pages import send_verification
 from .context import (
-    ANON_COOKIE,
     FORM_EXPIRED,
-    SESSION_COOKIE,
     CsrfField,
-    EmailField,
     NextField,
-    PasswordField,
     Visitor,
     client_key,
     context,
@@ -29,8 +23,8 @@ from .context import (
     error_response,
     finish,
     render,
+    safe_next,
     services,
-    set_cookie,
     shared_page,
     signin_redirect,
     visitor,
@@ -38,13 +32,6 @@ from .context import (
 from .params import Search, Short, period_params, search_params
 
 router = APIRouter(include_in_schema=False)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a `next=https://evil.example` must not bounce a member off-site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
 
 
 def _redirect(request: Request, target: str) -> Response:
@@ -130,7 +117,7 @@ def _member_action(request: Request, csrf: str | None, action: str, back: str = 
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
     if v.member is None:
-        return _redirect(request, signin_redirect(_safe_next(back)))
+        return _redirect(request, signin_redirect(safe_next(back)))
     try:
         services(request).accounts.limit(action, client_key(request), f"member:{v.member.id}")
     except RateLimited as exc:
@@ -153,7 +140,7 @@ def upvote(
     if pk is None or v.member is None:
         return error_response(request, 404, f"no paper {paper_id}")
     svc.store.community.set_vote(v.member.id, pk, None, svc.clock())
-    return _redirect(request, _safe_next(next))
+    return _redirect(request, safe_next(next))
 
 
 @router.get("/submit")
@@ -187,95 +174,3 @@ def submit_paper(
         )
     svc.after_submission(paper)
     return _redirect(request, f"/papers/{paper.id}")
-
-
-# --- accounts -----------------------------------------------------------------------------------------
-@router.get("/signup")
-def signup_form(request: Request, next: str = "/") -> Response:
-    return render(request, "signup.html", has_form=True, next=_safe_next(next), values={})
-
-
-@router.post("/signup")
-def signup(
-    request: Request,
-    handle: Annotated[str, Form(max_length=200)] = "",
-    email: EmailField = "",
-    password: PasswordField = "",
-    csrf: CsrfField = "",
-    next: NextField = "/",
-) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
-    values = {"handle": handle, "email": email}
-    try:
-        svc.accounts.limit("sign-up", client_key(request))
-        member = svc.accounts.sign_up(handle, email, password)
-    except AccountError as exc:
-        return render(
-            request,
-            "signup.html",
-            has_form=True,
-            status_code=400,
-            error=str(exc),
-            field=exc.field,
-            values=values,
-            next=_safe_next(next),
-        )
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    send_verification(svc, member)
-    return _start_session(request, member, _safe_next(next))
-
-
-def _start_session(request: Request, member: Member, target: str) -> Response:
-    svc = services(request)
-    token = svc.accounts.start_session(member)
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
-    response.delete_cookie(ANON_COOKIE, path="/")
-    return response
-
-
-@router.get("/signin")
-def signin_form(request: Request, next: str = "/") -> Response:
-    return render(request, "signin.html", has_form=True, next=_safe_next(next), values={})
-
-
-@router.post("/signin")
-def signin(
-    request: Request,
-    email: EmailField = "",
-    password: PasswordField = "",
-    csrf: CsrfField = "",
-    next: NextField = "/",
-) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
-    try:
-        svc.accounts.limit("sign-in", client_key(request), f"email:{email.strip().lower()}")
-        member = svc.accounts.sign_in(email, password)
-    except AccountError as exc:
-        return render(
-            request,
-            "signin.html",
-            has_form=True,
-            status_code=400,
-            error=str(exc),
-            values={"email": email},
-            next=_safe_next(next),
-        )
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    return _start_session(request, member, _safe_next(next))
-
-
-@router.post("/signout")
-def signout(request: Request, csrf: CsrfField = "") -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    services(request).accounts.end_session(visitor(request).session_token)
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response

@@ -1,30 +1,24 @@
-"""Account pages beyond sign-in: email verification, password reset, digest settings, the
-signed one-click unsubscribe (RFC 8058) and the web view of a digest."""
+"""The digest's pages: settings (and the same over the API), the signed one-click unsubscribe
+(RFC 8058) and the web view of a digest."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date
-from email.message import EmailMessage
+import re
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Body, Form, Header, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from .. import digest
-from ..accounts import AccountError, RateLimited, normalise_email
-from ..digest.mailer import MailError
-from ..digest.mime import Outgoing
+from ..accounts import AccountError
+from ..dates import DateError, parse_day
 from ..model import Member, Subscription
+from .accounts import send_verification
 from .context import (
     FORM_EXPIRED,
-    CsrfField,
-    EmailField,
-    PasswordField,
-    Services,
-    client_key,
     csrf_valid,
     error_response,
     render,
@@ -37,126 +31,6 @@ router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["digest"])
 log = logging.getLogger("papertide.web")
 TIMEZONES = sorted(available_timezones())
-
-
-# --- mail about the account ------------------------------------------------------------------------
-def send_account_mail(svc: Services, member: Member, subject: str, body: str) -> bool:
-    """Send a plain-text mail to the member now; False (and logged) when no mail could go."""
-    if svc.mailer_factory is None:
-        log.warning("no PAPERTIDE_SMTP_URL: not sending %r to %s", subject, member.email)
-        return False
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = svc.config.mail_from, member.email, subject
-    msg.set_content(body)
-    mailer = svc.mailer_factory()
-    try:
-        mailer.send(Outgoing.from_message(msg))
-    except MailError as exc:
-        log.warning("could not send %r to %s: %s", subject, member.email, exc)
-        return False
-    finally:
-        mailer.close()
-    return True
-
-
-def send_verification(svc: Services, member: Member) -> bool:
-    token = svc.accounts.issue_link(member.id, "verify")
-    link = f"{svc.config.base_url}/verify?t={token}"
-    body = f"Hello {member.handle},\n\nconfirm your address for {svc.config.site_name}'s digest:\n\n{link}\n\n"
-    body += "The link works once, for 48 hours. If you did not sign up, ignore this mail."
-    return send_account_mail(svc, member, f"{svc.config.site_name}: confirm your email address", body)
-
-
-@router.get("/verify")
-def verify(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> Response:
-    member = services(request).accounts.verify_email(t)
-    if member is None:
-        return error_response(request, 400, "this confirmation link has expired or was used already")
-    return render(
-        request,
-        "message.html",
-        title="Address confirmed",
-        message=f"Thank you, {member.handle}: the digest can now reach {member.email}.",
-    )
-
-
-@router.post("/verify/resend")
-def resend_verification(request: Request, csrf: CsrfField = "") -> Response:
-    v = visitor(request)
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    if v.member is None:
-        return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
-    svc = services(request)
-    try:
-        svc.accounts.limit("reset", f"member:{v.member.id}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    sent = send_verification(svc, v.member)
-    return render(
-        request,
-        "message.html",
-        title="Confirmation mail",
-        message=f"We sent a new link to {v.member.email}." if sent else "Mail cannot be sent just now.",
-    )
-
-
-# --- password reset --------------------------------------------------------------------------------
-@router.get("/reset")
-def reset_form(request: Request) -> Response:
-    return render(request, "reset_request.html", has_form=True)
-
-
-@router.post("/reset")
-def reset_request(
-    request: Request,
-    email: EmailField = "",
-    csrf: CsrfField = "",
-) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
-    try:
-        svc.accounts.limit("reset", client_key(request), f"email:{normalise_email(email)}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    member = svc.store.community.member_by_email(normalise_email(email))
-    if member is not None:
-        token = svc.accounts.issue_link(member.id, "reset")
-        body = (
-            f"Hello {member.handle},\n\nset a new password for {svc.config.site_name} here:\n\n"
-            f"{svc.config.base_url}/reset/confirm?t={token}\n\nThe link works once, for one hour. "
-            "If you did not ask for it, ignore this mail: your password stays as it is."
-        )
-        send_account_mail(svc, member, f"{svc.config.site_name}: reset your password", body)
-    # The same answer whether or not the address has an account: no probing for members.
-    return render(
-        request,
-        "message.html",
-        title="Check your mail",
-        message="If an account uses that address, a link to set a new password is on its way.",
-    )
-
-
-@router.get("/reset/confirm")
-def reset_confirm_form(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> Response:
-    return render(request, "reset_confirm.html", has_form=True, token=t)
-
-
-@router.post("/reset/confirm")
-def reset_confirm(
-    request: Request,
-    token: Annotated[str, Form(max_length=200)] = "",
-    password: PasswordField = "",
-    csrf: CsrfField = "",
-) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    try:
-        services(request).accounts.reset_password(token, password)
-    except AccountError as exc:
-        return render(request, "reset_confirm.html", has_form=True, status_code=400, token=token, error=str(exc))
-    return RedirectResponse("/signin?reset=1", status_code=303)
 
 
 # --- digest settings --------------------------------------------------------------------------------
@@ -195,6 +69,8 @@ def digest_settings(request: Request) -> Response:
         subscribed=bool(sub and sub.active),
         timezones=TIMEZONES,
         verified=v.member.verified_at is not None,
+        bounced=v.member.email_status == "bounced",
+        email=v.member.email,
     )
 
 
@@ -224,21 +100,29 @@ async def save_digest_settings(request: Request) -> Response:
             verified=v.member.verified_at is not None,
         )
     svc.store.digests.save_subscription(sub, svc.clock())
-    if sub.active and v.member.verified_at is None:
+    if sub.active and (v.member.verified_at is None or v.member.email_status == "bounced"):
+        # A bounced address gets mail again once it is confirmed again (the link clears the bounce).
         send_verification(svc, v.member)
     return RedirectResponse("/settings/digest?saved=1", status_code=303)
 
 
 # --- unsubscribe without signing in, and the digest's web view ----------------------------------------
-def _signed_member(request: Request, m: int, sig: str, *parts: object) -> Member | None:
+_MEMBER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+Signed = Annotated[str, Query(max_length=100)]
+
+
+def _signed_member(request: Request, m: str, sig: str, *signed: str) -> Member | None:
+    """Member `m` when `sig` signs exactly `signed` (the link's purpose and values). Values are
+    accepted only in their one canonical spelling (m=2.0, m=02 or d=20251105 name nobody), so what
+    is verified is what acts."""
     svc = services(request)
-    if not digest.signature_ok(svc.config.secret, sig, *parts):
+    if not _MEMBER_ID.match(m) or not digest.signature_ok(svc.config.secret, sig, *signed):
         return None
-    return svc.store.community.member_by_id(m)
+    return svc.store.community.member_by_id(int(m))
 
 
 @router.get("/unsubscribe")
-def unsubscribe_page(request: Request, m: int = 0, sig: Annotated[str, Query(max_length=100)] = "") -> Response:
+def unsubscribe_page(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     # A GET never unsubscribes: mail scanners follow links. The page has one button.
     member = _signed_member(request, m, sig, "unsubscribe", m)
     if member is None:
@@ -247,7 +131,7 @@ def unsubscribe_page(request: Request, m: int = 0, sig: Annotated[str, Query(max
 
 
 @router.post("/unsubscribe")
-def unsubscribe(request: Request, m: int = 0, sig: Annotated[str, Query(max_length=100)] = "") -> Response:
+def unsubscribe(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     """One click (RFC 8058): the mail client POSTs `List-Unsubscribe=One-Click` here, or the page's
     button does; the signature is the authority, no session or CSRF token is involved."""
     member = _signed_member(request, m, sig, "unsubscribe", m)
@@ -259,14 +143,16 @@ def unsubscribe(request: Request, m: int = 0, sig: Annotated[str, Query(max_leng
 
 
 @router.get("/digest")
-def digest_web_view(
-    request: Request, m: int = 0, d: date | None = None, sig: Annotated[str, Query(max_length=100)] = ""
-) -> Response:
-    if d is None or (member := _signed_member(request, m, sig, "digest", m, d.isoformat())) is None:
+def digest_web_view(request: Request, m: Signed = "", d: Signed = "", sig: Signed = "") -> Response:
+    try:
+        day = parse_day(d, "d")
+    except DateError:
+        return error_response(request, 400, "this digest link is not valid")
+    if day.isoformat() != d or (member := _signed_member(request, m, sig, "digest", m, d)) is None:
         return error_response(request, 400, "this digest link is not valid")
     svc = services(request)
     sub = svc.store.digests.subscription(member.id) or Subscription(member.id)
-    composed = digest.Composer(svc.store, svc.clock()).compose(member, sub, d)
+    composed = digest.Composer(svc.store, svc.clock()).compose(member, sub, day)
     return HTMLResponse(digest.render(composed, svc.mail)["html"])
 
 

@@ -1,0 +1,302 @@
+"""Accounts on the web: sign-up, sign-in, sign-out, the mailed links (confirm an address — which
+also signs in —, reset a password) and the mail they travel in.
+
+Nothing here tells a stranger whether an address has an account: sign-up and password reset answer
+the same words, with the same work done inside the request, whatever the address; the mail that
+differs (a link, or "someone tried to sign up with your address") is sent after the answer, from a
+background task. Mail goes to exactly the one address stored (validated at sign-up).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ..accounts import AccountError, RateLimited, device_member, device_token, normalise_email
+from ..digest.mailer import MailError
+from ..digest.mime import Outgoing
+from ..model import Member
+from .context import (
+    ANON_COOKIE,
+    FORM_EXPIRED,
+    SESSION_COOKIE,
+    CsrfField,
+    EmailField,
+    NextField,
+    PasswordField,
+    Services,
+    client_key,
+    csrf_valid,
+    error_response,
+    render,
+    safe_next,
+    services,
+    set_cookie,
+    signin_redirect,
+    visitor,
+)
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("papertide.web")
+DEVICE_COOKIE = "pt_device"
+DEVICE_MAX_AGE = 365 * 86400
+
+
+# --- mail about the account ------------------------------------------------------------------------
+def send_account_mail(svc: Services, member: Member, subject: str, body: str) -> bool:
+    """Send a plain-text mail to the member's one stored address; False (and logged) when none
+    could go. In dev mode without SMTP the mail is printed on the console, so its link can be
+    followed."""
+    if svc.mailer_factory is None:
+        if svc.config.dev:
+            notice = f"\n--- papertide (dev mode, no SMTP): mail to {member.email}: {subject}\n{body}\n---"
+            print(notice, file=sys.stderr)
+        else:
+            log.warning("no PAPERTIDE_SMTP_URL: not sending %r to %s", subject, member.email)
+        return False
+    msg = EmailMessage()
+    msg["From"] = svc.config.mail_from
+    local, _, domain = member.email.rpartition("@")
+    msg["To"] = Address(username=local, domain=domain)  # one address, never a list parsed from text
+    msg["Subject"] = subject
+    msg.set_content(body)
+    mailer = svc.mailer_factory()
+    try:
+        mailer.send(Outgoing.from_message(msg))
+    except MailError as exc:
+        log.warning("could not send %r to %s: %s", subject, member.email, exc)
+        return False
+    finally:
+        mailer.close()
+    return True
+
+
+def send_verification(svc: Services, member: Member) -> bool:
+    token = svc.accounts.issue_link(member.id, "verify")
+    link = f"{svc.config.base_url}/verify?t={token}"
+    body = (
+        f"Hello {member.handle},\n\nconfirm your address for {svc.config.site_name} (this also signs you in):"
+        f"\n\n{link}\n\nThe link works once, for 48 hours. If you did not sign up, ignore this mail."
+    )
+    return send_account_mail(svc, member, f"{svc.config.site_name}: confirm your email address", body)
+
+
+def send_taken_notice(svc: Services, member: Member) -> bool:
+    body = (
+        f"Hello {member.handle},\n\nsomeone (perhaps you) tried to sign up for {svc.config.site_name} with this "
+        f"address, which already has an account. To sign in: {svc.config.base_url}/signin — forgot the "
+        f"password? {svc.config.base_url}/reset\n\nIf it was not you, nothing has changed; you can ignore this mail."
+    )
+    return send_account_mail(svc, member, f"{svc.config.site_name}: your address already has an account", body)
+
+
+def send_reset_link(svc: Services, email: str) -> None:
+    """Mail a reset link when an account uses `email` (a background task: after the answer)."""
+    member = svc.store.community.member_by_email(normalise_email(email))
+    if member is None:
+        return
+    token = svc.accounts.issue_link(member.id, "reset")
+    body = (
+        f"Hello {member.handle},\n\nset a new password for {svc.config.site_name} here:\n\n"
+        f"{svc.config.base_url}/reset/confirm?t={token}\n\nThe link works once, for one hour. "
+        "If you did not ask for it, ignore this mail: your password stays as it is."
+    )
+    send_account_mail(svc, member, f"{svc.config.site_name}: reset your password", body)
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+def start_session(request: Request, member: Member, target: str) -> Response:
+    """Sign `member` in on this browser (and remember it as a device they sign in from)."""
+    svc = services(request)
+    token = svc.accounts.start_session(member)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
+    set_cookie(response, svc, DEVICE_COOKIE, device_token(svc.config.secret, member.id), max_age=DEVICE_MAX_AGE)
+    response.delete_cookie(ANON_COOKIE, path="/")
+    return response
+
+
+@router.get("/signup")
+def signup_form(request: Request, next: str = "/") -> Response:
+    return render(request, "signup.html", has_form=True, next=safe_next(next), values={})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    tasks: BackgroundTasks,
+    handle: Annotated[str, Form(max_length=200)] = "",
+    email: EmailField = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+    next: NextField = "/",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    svc = services(request)
+    try:
+        svc.accounts.limit("sign-up", client_key(request))
+        outcome = svc.accounts.sign_up(handle, email, password)
+    except AccountError as exc:
+        values = {"handle": handle, "email": email}
+        return render(
+            request,
+            "signup.html",
+            has_form=True,
+            status_code=400,
+            error=str(exc),
+            field=exc.field,
+            values=values,
+            next=safe_next(next),
+        )
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    if outcome.member is not None:
+        tasks.add_task(send_verification, svc, outcome.member)
+    elif outcome.taken is not None:
+        tasks.add_task(send_taken_notice, svc, outcome.taken)
+    return render(
+        request,
+        "message.html",
+        title="Check your inbox",
+        message="We sent a link to that address: follow it to confirm the address and sign in. "
+        "(If the address already has an account, the mail says so instead.)",
+    )
+
+
+@router.get("/signin")
+def signin_form(request: Request, next: str = "/") -> Response:
+    return render(request, "signin.html", has_form=True, next=safe_next(next), values={})
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    email: EmailField = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+    next: NextField = "/",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    svc = services(request)
+    trusted = device_member(svc.config.secret, request.cookies.get(DEVICE_COOKIE))
+    try:
+        member = svc.accounts.sign_in(email, password, client_key(request), trusted)
+    except AccountError as exc:
+        return render(
+            request,
+            "signin.html",
+            has_form=True,
+            status_code=400,
+            error=str(exc),
+            values={"email": email},
+            next=safe_next(next),
+        )
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    return start_session(request, member, safe_next(next))
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: CsrfField = "") -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    services(request).accounts.end_session(visitor(request).session_token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- mailed links -----------------------------------------------------------------------------------
+@router.get("/verify")
+def verify(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """Confirm an address (which clears an earlier bounce) and, on a browser not signed in to that
+    account, sign in: the link came to the member's own mailbox, once."""
+    member = services(request).accounts.verify_email(t)
+    if member is None:
+        return error_response(request, 400, "this confirmation link has expired or was used already")
+    current = visitor(request).member
+    if current is None or current.id != member.id:
+        return start_session(request, member, "/verified")
+    return RedirectResponse("/verified", status_code=303)
+
+
+@router.get("/verified")
+def verified(request: Request) -> Response:
+    me = visitor(request).member
+    if me is None:
+        return RedirectResponse(signin_redirect("/verified"), status_code=303)
+    return render(
+        request,
+        "message.html",
+        title="Address confirmed",
+        message=f"Thank you, {me.handle}: you are signed in, and the digest can reach {me.email}.",
+    )
+
+
+@router.post("/verify/resend")
+def resend_verification(request: Request, tasks: BackgroundTasks, csrf: CsrfField = "") -> Response:
+    v = visitor(request)
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    if v.member is None:
+        return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
+    svc = services(request)
+    try:
+        svc.accounts.limit("reset", f"member:{v.member.id}")
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    tasks.add_task(send_verification, svc, v.member)
+    message = f"A new link is on its way to {v.member.email}."
+    return render(request, "message.html", title="Confirmation mail", message=message)
+
+
+@router.get("/reset")
+def reset_form(request: Request) -> Response:
+    return render(request, "reset_request.html", has_form=True)
+
+
+@router.post("/reset")
+def reset_request(request: Request, tasks: BackgroundTasks, email: EmailField = "", csrf: CsrfField = "") -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    svc = services(request)
+    try:
+        svc.accounts.limit("reset", client_key(request), f"email:{normalise_email(email)}")
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    tasks.add_task(send_reset_link, svc, email)  # looked up after the answer: same words, same time
+    return render(
+        request,
+        "message.html",
+        title="Check your mail",
+        message="If an account uses that address, a link to set a new password is on its way.",
+    )
+
+
+@router.get("/reset/confirm")
+def reset_confirm_form(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> Response:
+    return render(request, "reset_confirm.html", has_form=True, token=t)
+
+
+@router.post("/reset/confirm")
+def reset_confirm(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)] = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    try:
+        services(request).accounts.reset_password(token, password)
+    except AccountError as exc:
+        return render(request, "reset_confirm.html", has_form=True, status_code=400, token=token, error=str(exc))
+    return RedirectResponse("/signin?reset=1", status_code=303)
