@@ -329,3 +329,36 @@ def test_one_digest_run_at_a_time(run, tmp_path: Path) -> None:  # type: ignore[
         busy = run("digest", "send", "--dev", "--dry-run", code=1)
     assert "another digest run is going on" in busy.output
     assert "sent 0" in run("digest", "send", "--dev", "--dry-run").output  # free again
+
+
+def test_record_text_is_printed_as_written_never_as_markup(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    titles = ["Scores :100: better", "Chern classes [c ii] of bundles", "Math [/math] and [bold]tags[/bold]"]
+    corpus = tmp_path / "markup.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps({"id": f"m{i}", "title": t}) + b"\n" for i, t in enumerate(titles)))
+    run("import", str(corpus))
+    for words, title in zip(["scores", "chern classes", "math tags"], titles, strict=True):
+        printed = run("search", words, "--mode", "keyword").output
+        assert title in printed, printed
+    assert "💯" not in run("search", "scores").output
+
+
+@pytest.mark.parametrize("command", [["stats"], ["search", "x"], ["check"], ["export"], ["index"], ["imports", "list"]])
+def test_read_only_commands_refuse_a_data_dir_that_does_not_exist(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "mistyped"
+    result = CliRunner().invoke(main, [*command, "--data-dir", str(missing)])
+    assert result.exit_code == 1
+    assert f"no papertide data directory at {missing}" in result.output
+    assert not missing.exists()
+
+
+def test_serve_says_a_busy_port_plainly_before_announcing_anything(run) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    run("init")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--dev", "--port", str(port), code=1)
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output
+    assert "serving" not in result.output

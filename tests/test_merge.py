@@ -107,3 +107,20 @@ def test_equal_rank_sources_do_not_flip_flop() -> None:
 def test_same_source_restates_its_record() -> None:
     mine = Paper(id="doc-1", title="Typo in titel", source="jsonl")
     assert merge_paper(mine, mine.replace(title="Typo in title")).title == "Typo in title"
+
+
+def test_an_unversioned_atom_entry_without_updated_does_not_outrank_a_versioned_one() -> None:
+    from papertide.sources.arxiv_atom import parse_atom
+
+    def feed(entry_id: str, title: str, updated: str) -> bytes:
+        return (
+            '<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+            f"<id>http://arxiv.org/abs/{entry_id}</id><published>2025-10-25T00:00:00Z</published>{updated}"
+            f"<title>{title}</title><summary>s</summary></entry></feed>"
+        ).encode()
+
+    (v2,) = parse_atom(feed("2510.00001v2", "Version two", "<updated>2025-10-20T00:00:00Z</updated>")).items
+    (bare,) = parse_atom(feed("2510.00001", "Unversioned, no updated", "")).items
+    assert isinstance(v2, Paper) and isinstance(bare, Paper) and bare.updated is None
+    assert merge_paper(v2, bare).title == "Version two"  # the versioned record stands
+    assert merge_paper(bare, v2).title == "Version two"  # and wins when it comes second

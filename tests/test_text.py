@@ -19,3 +19,20 @@ from papertide.text import readable
 )
 def test_readable(source: str, shown: str) -> None:
     assert readable(source) == shown
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ('Gr\\"obner bases', "Gröbner bases"),
+        ("Koll\\'ar", "Kollár"),
+        ("Poincar\\'{e} duality", "Poincaré duality"),
+        ("Erd\\H{o}s", "Erdős"),
+        ("Fran\\c{c}ois \\v{S}ediv\\'y", "François Šedivý"),
+        ("Stra\\ss e and \\o ksendal", "Straße and øksendal"),
+        ("over \\Q, and $x \\in \\R^n$", "over ℚ, and x ∈ℝ^n"),
+        ("the \\Rightarrow and \\vs macros", "the \\Rightarrow and \\vs macros"),  # not accents: kept
+    ],
+)
+def test_accents_and_number_sets_outside_math(source: str, shown: str) -> None:
+    assert readable(source) == shown

@@ -18,6 +18,16 @@ _ESCAPES = {r"\%": "%", r"\&": "&", r"\_": "_", r"\#": "#", r"\$": "$", "~": " "
 _ESCAPE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
 _TEXT_COMMANDS = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc|mathrm)\{([^{}]*)\}")
 _CONVERTER = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+# Accents outside math (names and titles: Gr\"obner, Koll\'ar, Poincar\'{e}, Erd\H{o}s, \c{c}): symbol
+# accents may take a bare letter, letter accents need braces or a space; and the special letters.
+_ACCENT = re.compile(
+    r"\\[\"'`^~=.]\s*(?:\{\\?[A-Za-z]\}|[A-Za-z])"
+    r"|\\[uvHckbdtr](?:\s*\{\\?[A-Za-z]\}|\s+[A-Za-z])"
+    r"|\\(?:ss|ae|AE|aa|AA|oe|OE|[oOlLi])(?:\{\}|\s(?=[A-Za-z])|(?![A-Za-z]))"
+)
+# Blackboard-bold shorthands papers define for number sets (\R, \Q ...), read as the sets.
+_SETS = {"N": "ℕ", "Z": "ℤ", "Q": "ℚ", "R": "ℝ", "C": "ℂ"}
+_SET = re.compile(r"\\([NZQRC])(?![A-Za-z])")
 
 
 def _math(match: re.Match[str]) -> str:
@@ -28,6 +38,13 @@ def _math(match: re.Match[str]) -> str:
         return source
 
 
+def _accent(match: re.Match[str]) -> str:
+    try:
+        return str(_CONVERTER.latex_to_text(match.group(0))) or match.group(0)
+    except Exception:  # as for math: a reader never sees a crash for a name
+        return match.group(0)
+
+
 @functools.lru_cache(maxsize=4096)
 def readable(text: str) -> str:
     """`text` with HTML entities decoded (templates escape on output), math converted to Unicode
@@ -36,6 +53,8 @@ def readable(text: str) -> str:
         text = html.unescape(text)
     if "$" not in text and "\\" not in text and "~" not in text and "`" not in text and "--" not in text:
         return text
+    text = _SET.sub(lambda m: _SETS[m.group(1)], text)
+    text = _ACCENT.sub(_accent, text)
     text = _MATH.sub(_math, text)
     text = _TEXT_COMMANDS.sub(r"\1", text)
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)

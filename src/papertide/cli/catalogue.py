@@ -366,12 +366,9 @@ def remove(pt: Papertide, ids: tuple[str, ...], force: bool) -> None:
         sys.exit(1)
 
 
-@click.group(name="imports", invoke_without_command=True)
-@click.pass_context
-def imports(ctx: click.Context) -> None:
+@click.group(name="imports")
+def imports() -> None:
     """The import runs (each imported file or fetch): list them, undo one."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(list_imports)
 
 
 @imports.command(name="list")

@@ -80,7 +80,7 @@ def _entry(entry: etree._Element, where: str) -> Item:
         primary_category=primary.get("term") if primary is not None else None,
         categories=tuple(c.get("term", "") for c in entry.findall("atom:category", NS) if c.get("term")),
         published=published_at,
-        updated=updated_at or published_at,
+        updated=updated_at,  # no <updated>: no claim to be the latest version (published is v1's date)
         comments=comment,
         journal_ref=_text(entry, "arxiv:journal_ref"),
         doi=_text(entry, "arxiv:doi"),
