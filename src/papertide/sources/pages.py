@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from ..ids import local_id
+from ..ids import InvalidId, local_id
 from ..model import Paper
 from . import Item, Rejected, SourceError, clean_text, find_code_url
 
@@ -62,9 +62,13 @@ def _card_meta(line: str) -> tuple[int | None, str | None]:
     return (int(m.group("n")), None) if m else (None, _organization(line))
 
 
-def _paper(title: str, abstract: str, **extra: object) -> Paper:
+def _paper(where: str, title: str, abstract: str, **extra: object) -> Item:
+    try:
+        paper_id = local_id(title)
+    except InvalidId:
+        return Rejected(where, title[:80], "the title has no letters or digits to make an id from")
     return Paper(
-        id=local_id(title),
+        id=paper_id,
         title=title,
         abstract=abstract,
         code_url=find_code_url(abstract),
@@ -88,7 +92,7 @@ def _parse_pairs(lines: list[str], where: str) -> list[Item]:
         if n + 1 >= len(body):
             items.append(Rejected(f"{where} paper {n // 2 + 1}", title, "title without an abstract"))
         else:
-            items.append(_paper(title, body[n + 1]))
+            items.append(_paper(f"{where} paper {n // 2 + 1}", title, body[n + 1]))
     return items
 
 
@@ -122,7 +126,7 @@ def _parse_cards(lines: list[str], where: str, year: int) -> list[Item]:
                 published=datetime.combine(day, datetime.min.time()),
                 upvotes=int(m.group("votes") or 0),
             )
-        items.append(_paper(title, abstract, **extra))
+        items.append(_paper(f"{where} card {card}", title, abstract, **extra))
     return items
 
 

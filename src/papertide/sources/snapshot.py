@@ -18,6 +18,7 @@ from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
 from . import Item, Rejected, clean_text, find_code_url
 from .oai import rfc2822, split_author_string
+from .records import clean_paper
 
 # Keys only the snapshot's records have (format detection).
 SNAPSHOT_KEYS = frozenset({"versions", "authors_parsed", "update_date", "journal-ref"})
@@ -37,13 +38,27 @@ def _authors(record: dict[str, Any]) -> tuple[Author, ...]:
         # [keyname, forenames, suffix, affiliation...] -> "Forenames Keyname Suffix" (affiliation)
         names = [a for a in parsed if isinstance(a, list) and a and all(isinstance(x, str) for x in a)]
         return tuple(_parsed_author(a) for a in names)
-    return tuple(Author(n) for n in split_author_string(record.get("authors") or ""))
+    return tuple(Author(n) for n in split_author_string(_text(record, "authors")))
 
 
 def snapshot_record(record: Any, where: str) -> Item:
     if not isinstance(record, dict):
         return Rejected(where, None, "line is not a JSON object")
-    raw_id, title = record.get("id"), clean_text(record.get("title"))
+    try:
+        return _snapshot_record(record, where)
+    except (TypeError, ValueError) as exc:
+        return Rejected(where, str(record.get("id"))[:64] if record.get("id") else None, str(exc))
+
+
+def _text(record: dict[str, Any], key: str) -> str:
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return clean_text(value)
+    raise TypeError(f"'{key}' must be text, not {type(value).__name__}")
+
+
+def _snapshot_record(record: dict[str, Any], where: str) -> Item:
+    raw_id, title = record.get("id"), _text(record, "title")
     if not isinstance(raw_id, str):
         return Rejected(where, title or None, "missing field 'id'")
     try:
@@ -56,24 +71,26 @@ def snapshot_record(record: Any, where: str) -> Item:
         versions = sorted((int(v["version"].lstrip("v")), rfc2822(v["created"])) for v in record.get("versions") or [])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         return Rejected(where, paper_id, f"bad 'versions' field: {exc!r}")
-    categories = tuple((record.get("categories") or "").split())
-    abstract = clean_text(record.get("abstract"))
-    comments = clean_text(record.get("comments")) or None
-    return Paper(
-        id=paper_id,
-        version=versions[-1][0] if versions else None,
-        title=title,
-        abstract=abstract,
-        authors=_authors(record),
-        primary_category=categories[0] if categories else None,
-        categories=categories,
-        published=versions[0][1] if versions else None,
-        updated=versions[-1][1] if versions else None,
-        comments=comments,
-        journal_ref=clean_text(record.get("journal-ref")) or None,
-        doi=clean_text(record.get("doi")) or None,
-        code_url=find_code_url(comments, abstract),
-        source="snapshot",
+    categories = tuple(_text(record, "categories").split())
+    abstract = _text(record, "abstract")
+    comments = _text(record, "comments") or None
+    return clean_paper(
+        Paper(
+            id=paper_id,
+            version=versions[-1][0] if versions else None,
+            title=title,
+            abstract=abstract,
+            authors=_authors(record),
+            primary_category=categories[0] if categories else None,
+            categories=categories,
+            published=versions[0][1] if versions else None,
+            updated=versions[-1][1] if versions else None,
+            comments=comments,
+            journal_ref=_text(record, "journal-ref") or None,
+            doi=_text(record, "doi") or None,
+            code_url=find_code_url(comments, abstract),
+            source="snapshot",
+        )
     )
 
 
@@ -94,9 +111,12 @@ def parse_json_lines(lines: Iterable[bytes], where: str, to_item: Callable[[Any,
     for decoded in decode_lines(lines, where):
         if isinstance(decoded, Rejected):
             yield decoded
-        else:
-            number, record = decoded
+            continue
+        number, record = decoded
+        try:
             yield to_item(record, f"{where}:{number}")
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # one odd record never stops a file
+            yield Rejected(f"{where}:{number}", None, f"a record of an unexpected shape ({exc})")
 
 
 def parse_snapshot(lines: Iterable[bytes], where: str = "snapshot") -> Iterator[Item]:
