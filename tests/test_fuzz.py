@@ -4,6 +4,7 @@ catalogue, they are stored or rejected; whatever a public route is asked, it nev
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -50,17 +51,13 @@ def check_items(items: list[object]) -> None:
     for item in items:
         assert isinstance(item, (Paper, Rejected))
         if isinstance(item, Paper):  # what a parser lets through, the catalogue's check takes or refuses
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 clean_paper(item)
-            except (TypeError, ValueError):
-                pass
 
 
 def read(path: Path, fmt: str) -> None:
-    try:
+    with contextlib.suppress(SourceError):
         check_items(list(read_path(path, fmt, capture_year=2025)))
-    except SourceError:
-        pass
 
 
 @FUZZ
@@ -195,7 +192,9 @@ def test_no_public_route_answers_5xx(live_app: LiveApp) -> None:
 
         ask()
 
-        @settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         @given(segment=hostile_text.filter(lambda s: s.strip("/.") != ""))
         def ask_paths(segment: str) -> None:
             for prefix in ("/papers/", "/u/", "/api/papers/"):
