@@ -362,3 +362,20 @@ def test_serve_says_a_busy_port_plainly_before_announcing_anything(run) -> None:
         result = run("serve", "--dev", "--port", str(port), code=1)
     assert f"port {port} on 127.0.0.1 is already in use" in result.output
     assert "serving" not in result.output
+
+
+def test_imports_list_undo_and_remove(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("import", str(FIXTURES / "arxiv/query_page1.xml"))
+    junk = tmp_path / "junk.jsonl"
+    junk.write_bytes(b"".join(orjson.dumps({"id": f"junk{i}", "title": f"Junk {i}"}) + b"\n" for i in range(3)))
+    run("import", str(junk))
+    runs = orjson.loads(run("imports", "list", "--json").stdout)
+    assert [(r["id"], r["status"], r["new"]) for r in runs] == [(2, "done", 3), (1, "done", 2)]
+    listed = run("imports", "list").output
+    assert "junk.jsonl" in listed and "query_page1.xml" in listed
+    assert "run 2 undone: 3 papers removed, 0 restored" in run("imports", "undo", "2").output
+    assert "undone already" in run("imports", "undo", "2", code=1).output
+    assert orjson.loads(run("stats", "--json").stdout)["papers"] == 2
+    removed = run("remove", "2510.25021", "nope", code=1)
+    assert "removed 1" in removed.output and "not found nope" in removed.output
+    assert orjson.loads(run("search", "distilled decoding", "--json").stdout) == []

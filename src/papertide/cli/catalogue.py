@@ -381,14 +381,12 @@ def list_imports(pt: Papertide, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(orjson.dumps([r.__dict__ for r in runs]))
         return
-    table = Table("run", "when", "status", "new", "updated", "unchanged", "rejected", "source", box=None)
+    if not runs:
+        out.print("no import runs yet")
     for r in runs:
         status = "interrupted" if r.status == "running" else r.status
-        table.add_row(
-            str(r.id), f"{r.started_at:%Y-%m-%d %H:%M}", status, str(r.new), str(r.updated), str(r.unchanged),
-            str(r.rejected), r.source,
-        )  # fmt: skip
-    out.print(table if runs else "no import runs yet")
+        counts = f"new {r.new} · updated {r.updated} · unchanged {r.unchanged} · rejected {r.rejected}"
+        out.print(line((f"{r.id:>5}", "bold"), f"  {r.started_at:%Y-%m-%d %H:%M}  {status:<11} {counts}  {r.source}"))
 
 
 @imports.command(name="undo")
