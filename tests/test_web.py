@@ -483,3 +483,26 @@ def test_static_assets_are_served(live_app: LiveApp) -> None:
         css, js = c.get("/static/style.css"), c.get("/static/app.js")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert js.status_code == 200 and "keydown" in js.text
+
+
+@pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+def test_search_pages_say_how_many_matched_and_mark_the_words(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        found = c.get("/search", params={"q": "surface codes"}).text
+        nothing = c.get("/search", params={"q": "xyzzyqwerty"}).text
+        misspelt = c.get("/search", params={"q": "quantom surfase codez"}).text
+        api = c.get("/api/papers/search", params={"q": "surface codes", "highlight": "true"})
+        api_plain = c.get("/api/papers/search", params={"q": "surface codes"}).json()
+        api_misspelt = c.get("/api/papers/search", params={"q": "quantom surfase codez"})
+    assert "1 paper holds your words" in found
+    assert 'Quantum Error Correction with <mark>Surface</mark> <mark>Codes</mark></a>' in found
+    assert "<mark>Surface</mark> <mark>codes</mark> protect" in found
+    assert "No paper matches." in nothing and titles(nothing) == []
+    assert "Nothing in the catalogue matches “xyzzyqwerty”" in nothing
+    assert 'Did you mean <a href="/search?q=quantum%20surface%20codes">quantum surface codes</a>?' in misspelt
+    hit = api.json()[0]
+    assert hit["paper"]["id"] == "c04" and api.headers["X-Matched-Count"] == "1"
+    title = hit["title"]
+    assert [title[a:b] for a, b in hit["highlight"]["title"]] == ["Surface", "Codes"]
+    assert api_plain[0]["highlight"] is None
+    assert api_misspelt.json() == [] and api_misspelt.headers["X-Suggestion"] == "quantum%20surface%20codes"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .library import FileResult, ImportReport, NotFound, Papertide, RemoveReport, UndoReport
 from .model import Author, Paper
 from .query import Filters, QueryError
-from .retrieval import Hit, RetrievalError
+from .retrieval import Hit, Results, RetrievalError
 from .sources import Rejected, SourceError
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "QueryError",
     "Rejected",
     "RemoveReport",
+    "Results",
     "RetrievalError",
     "SourceError",
     "UndoReport",

@@ -32,7 +32,7 @@ from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.vectors import encode_pending
 from .model import Paper
 from .query import Filters
-from .retrieval import MODES, Hit, RetrievalError, Semantic
+from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
 from .retrieval import related as related_papers
 from .retrieval import search as search_papers
 from .retrieval import similar as similar_papers
@@ -223,10 +223,11 @@ class Papertide:
         mode: str | None = None,
         filters: Filters | None = None,
         sort: str = "relevance",
-    ) -> list[Hit]:
+    ) -> Results:
         """Papers for a reader's query (words, "phrases", -exclusions, author:Name, cat:cs.LG), best
-        first; `mode` None is the best available. Raises QueryError for an unusable query and
-        RetrievalError for semantic or hybrid search without vectors."""
+        first, with how many matched and a spelling suggestion when no paper holds the words; `mode`
+        None is the best available. Raises QueryError for an unusable query and RetrievalError for
+        semantic or hybrid search without vectors."""
         chosen = mode or self.search_mode()
         semantic = self.semantic if chosen != "keyword" else None
         if chosen != "keyword" and semantic is None:

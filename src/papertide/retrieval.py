@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,25 +18,43 @@ import numpy as np
 import numpy.typing as npt
 
 from .embed import Encoder
+from .highlight import stem
 from .index.keywords import KeywordIndex
 from .index.vectors import VectorIndex
 from .model import Paper
 from .query import STOP_WORDS, Filters, Query, matches_filters, parse_query, sort_papers, split_words
-from .rank import convex_fusion
+from .rank import above_floor, hybrid_weights, max_scaled, weighted_fusion
 from .store import PaperStore
 
 MODES = ("hybrid", "keyword", "semantic")
 # How deep each retriever looks before fusion: fusion can lift a paper that one mode ranks low.
 FUSION_DEPTH = 100
-# Hybrid score = 0.65 * BM25 + 0.35 * cosine, each min-max normalised over its top FUSION_DEPTH.
-# Chosen by 2-fold cross-validation on SciFact's claims (three shuffles: 0.65 won 4 of 6 folds
-# over 0.4-0.8; held-out nDCG@10 beat reciprocal-rank fusion in 5 of 6 folds, mean 0.734 vs 0.726).
-# Short queries are where it matters: claims cut to their 3 rarest words give 0.619, against 0.574
-# for reciprocal rank and 0.604 for BM25 alone (docs/PERFORMANCE.md).
-KEYWORD_WEIGHT = 0.65
+# Hybrid score = weighted sum of BM25 / its best, the query's cosine above FUSION_FLOOR, and the
+# cosine to the meaning of the best word matches (pseudo-relevance feedback: the mean vector of the
+# top FEEDBACK_PAPERS BM25 hits, half and half with the query's own); weights by query length in
+# rank.hybrid_weights. Measured on SciFact (bench/relevance.py, docs/PERFORMANCE.md): claims 0.742,
+# their 3 rarest words 0.637, 2 rarest 0.543 nDCG@10 — +0.047, +0.033 and +0.023 over BM25 alone.
+KEYWORD_WEIGHT = 0.65  # the earlier fusion's weight (min-max both sides): bench/relevance.py's baseline
+FUSION_FLOOR = 0.2  # a cosine at or below this adds nothing to a hybrid score
+FEEDBACK_PAPERS = 5
+FEEDBACK_QUERY_SHARE = 0.5
+# Meaning joins a hybrid search only when the query's best word matches are about it: the nearest of
+# them to the query reaches this cosine. Below it the words matched by accident ("opera tickets" and
+# the lottery-ticket hypothesis), and adding papers "like" those would only spread the accident:
+# the search then shows the word matches alone. (SciFact: real 2-word queries' median 0.37, off-topic
+# phrases' 0.16; 0.2 costs the short-query gain nothing measurable, 0.25 would cost 0.005 nDCG@10.)
+TOPICAL_FLOOR = 0.2
 # How deep keyword search looks when upvotes filter or order the matches: upvotes move with every
 # vote, so they live in the database, not in the keyword index.
 UPVOTE_DEPTH = 1000
+
+
+# When no paper holds a query's words, papers close in meaning are shown only if the nearest one
+# reaches this cosine: below it are MiniLM's nearest neighbours of gibberish, misspellings and
+# off-topic text (on SciFact and on the demo corpus none of those reached 0.4; real queries' nearest
+# paper has a median of 0.40 for two words, 0.62 for a claim), and a reader is better told that
+# nothing matched, with a spelling suggestion. Measured by bench/relevance.py ("nothing matches").
+MEANING_FLOOR = 0.45
 
 
 class RetrievalError(Exception):
@@ -46,6 +65,29 @@ class RetrievalError(Exception):
 class Hit:
     paper: Paper
     score: float
+
+
+class Results(list[Hit]):
+    """The hits of a search, best first (a list), and what a reader should be told about them:
+    `matched`, how many papers hold the query's words (None: not counted, e.g. by meaning only);
+    `near`, how many more the search found close in meaning (`near_more`: at least that many);
+    `suggestion`, the query with misspelt words replaced by words the catalogue holds."""
+
+    def __init__(
+        self,
+        hits: Iterable[Hit] = (),
+        *,
+        matched: int | None = None,
+        near: int = 0,
+        near_more: bool = False,
+        suggestion: str | None = None,
+    ) -> None:
+        super().__init__(hits)
+        self.matched, self.near, self.near_more, self.suggestion = matched, near, near_more, suggestion
+
+    @property
+    def total(self) -> int | None:
+        return None if self.matched is None and not self.near else (self.matched or 0) + self.near
 
 
 @dataclass
@@ -123,35 +165,112 @@ def search(
     semantic: Semantic | None = None,
     filters: Filters | None = None,
     sort: str = "relevance",
-) -> list[Hit]:
+) -> Results:
     """Papers matching a reader's query, `limit` of them from `offset`, in `sort` order (raises
-    QueryError for an unusable query). Keyword mode filters and sorts in the index; the other modes
-    filter and re-sort the fused candidates (the best FUSION_DEPTH of each retriever, or more)."""
+    QueryError for an unusable query), with how many matched and, when no paper holds the words, a
+    spelling suggestion. Keyword mode filters and sorts in the index; the other modes filter and
+    re-sort the fused candidates (the best FUSION_DEPTH of each retriever, or more); papers found
+    only by meaning count when their cosine reaches SEMANTIC_FLOOR."""
     query, filters = parse_query(text), filters or Filters()
+    matched: int | None = count_matches(store, keywords, query, filters)
+    suggestion = suggest(store, keywords, query) if not matched else None
     if mode == "keyword":
         pks, scores = keyword_pks(store, keywords, query, limit=limit, offset=offset, filters=filters, sort=sort)
         papers = store.papers_by_pk(pks)
-        return [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
+        hits = [Hit(papers[pk], s) for pk, s in zip(pks, scores, strict=True) if pk in papers]
+        return Results(hits, matched=matched, suggestion=suggestion)
     if semantic is None:
         raise RetrievalError(f"{mode} search needs an encoder and a vector index")
     depth = max(offset + limit, FUSION_DEPTH) * (5 if filters.active else 1)
     if mode == "semantic":
         pks, scores = semantic_pks(store, query, semantic, depth)
+        if not matched and scores and scores[0] < MEANING_FLOOR:  # no word and no paper near: nothing
+            pks, scores = [], []
+        near, near_more = len(pks), len(pks) >= depth
+        matched = None  # by meaning only: the word count is not this search's
     else:
         by_meaning = semantic.helper.submit(semantic_pks, store, query, semantic, depth)
         by_words = keyword_pks(store, keywords, query, limit=depth, filters=filters)
-        weights = [KEYWORD_WEIGHT, 1.0 - KEYWORD_WEIGHT]
-        pks, scores = convex_fusion([by_words, by_meaning.result()], weights, depth=FUSION_DEPTH)
+        meaning = by_meaning.result()
+        if not by_words[0] and (not meaning[1] or meaning[1][0] < MEANING_FLOOR):
+            meaning = [], []  # no paper holds the words, and none is near in meaning
+        feedback: tuple[list[int], list[float]] = [], []
+        if by_words[0]:
+            feedback, topical = feedback_pks(store, query, semantic, by_words[0], depth)
+            if not topical:  # the words matched by accident: show those matches, not papers like them
+                meaning, feedback = ([], []), ([], [])
+        w_words, w_meaning, w_feedback = hybrid_weights(len(query.terms) + sum(map(len, query.phrases)))
+        pks, scores = weighted_fusion(
+            [
+                (by_words[0], max_scaled(by_words[1])),
+                (meaning[0], above_floor(meaning[1], FUSION_FLOOR)),
+                (feedback[0], above_floor(feedback[1], FUSION_FLOOR)),
+            ],
+            [w_words, w_meaning, w_feedback],
+        )
+        pks, scores = pks[:depth], scores[:depth]
+        # Papers found by meaning alone, when every word match was among the candidates (else some
+        # of them may hold the words further down, and the count would not be honest).
+        only_meaning = set(pks) - set(by_words[0])
+        near = len(only_meaning) if (matched or 0) <= len(by_words[0]) else 0
+        near_more = near > 0 and len(meaning[0]) >= depth
     score_of = dict(zip(pks, scores, strict=True))
     if sort == "relevance" and not filters.active:  # the order is final: fetch only the page
         page = pks[offset : offset + limit]
         papers = store.papers_by_pk(page)
-        return [Hit(papers[pk], score_of[pk]) for pk in page if pk in papers]
+        hits = [Hit(papers[pk], score_of[pk]) for pk in page if pk in papers]
+        return Results(hits, matched=matched, near=near, near_more=near_more, suggestion=suggestion)
     papers = store.papers_by_pk(pks)
     candidates = [pk for pk in pks if pk in papers and filters.admits(papers[pk])]
     ranked = sort_papers([papers[pk] for pk in candidates], sort)
     score_by_id = {papers[pk].id: score_of[pk] for pk in candidates}
-    return [Hit(p, score_by_id[p.id]) for p in ranked[offset : offset + limit]]
+    hits = [Hit(p, score_by_id[p.id]) for p in ranked[offset : offset + limit]]
+    if filters.active and mode != "semantic":
+        near = max(0, len(candidates) - (matched or 0)) if (matched or 0) <= len(candidates) else 0
+    return Results(hits, matched=matched, near=near, near_more=near_more, suggestion=suggestion)
+
+
+def count_matches(store: PaperStore, keywords: KeywordIndex, query: Query, filters: Filters) -> int:
+    """How many papers hold the query's words and pass its filters (upvotes are the database's: the
+    best UPVOTE_DEPTH word matches are counted there)."""
+    if query.is_empty:
+        return 0
+    if not (query.terms or query.phrases or query.authors):
+        return len(store.category_listing(query.categories, filters, "newest", UPVOTE_DEPTH))
+    if filters.min_upvotes:
+        pks, _ = keywords.search(query, UPVOTE_DEPTH, 0, filters)
+        return len(store.votes_passing(pks, filters))
+    return keywords.match_count(query, filters)
+
+
+def suggest(store: PaperStore, keywords: KeywordIndex, query: Query) -> str | None:
+    """The query with each word that no paper holds replaced by the nearest word the catalogue does
+    hold (two edits at most, the more common first); None when there is nothing to suggest."""
+    words = split_words(query.free_text)
+    if not words or not query.terms:
+        return None
+    replaced, changed = [], False
+    for word in words:
+        if word in STOP_WORDS or len(word) < 3 or keywords.doc_freq(stem(word)) > 0:
+            replaced.append(word)
+            continue
+        close = keywords.close_terms(stem(word), limit=1)
+        surface = _surface_form(store, keywords, close[0][0]) if close else None
+        replaced.append(surface or word)
+        changed = changed or surface is not None
+    return " ".join(replaced) if changed else None
+
+
+def _surface_form(store: PaperStore, keywords: KeywordIndex, term: str) -> str | None:
+    """The word as papers write it, for an indexed stem: the most common form in a few papers that
+    hold it ("diffus" -> "diffusion")."""
+    papers = store.papers_by_pk(keywords.pks_with_term(term, limit=5))
+    forms: dict[str, int] = {}
+    for paper in papers.values():
+        for word in split_words(f"{paper.title} {paper.abstract}"):
+            if stem(word) == term:
+                forms[word] = forms.get(word, 0) + 1
+    return max(forms, key=lambda w: (forms[w], -len(w))) if forms else None
 
 
 def semantic_pks(store: PaperStore, query: Query, semantic: Semantic, depth: int) -> tuple[list[int], list[float]]:
@@ -160,9 +279,18 @@ def semantic_pks(store: PaperStore, query: Query, semantic: Semantic, depth: int
     if query.is_empty or not query.free_text.strip():  # e.g. only stop-words: nothing to look for
         return [], []
     semantic.index.refresh()
+    return _nearest(store, query, semantic, semantic.query_vector(query.free_text), depth)
+
+
+def _nearest(
+    store: PaperStore, query: Query, semantic: Semantic, vector: npt.NDArray[np.float32], depth: int
+) -> tuple[list[int], list[float]]:
+    """(pks, cosines) of the papers nearest `vector` above FUSION_FLOOR that pass the query's
+    author:, cat: and -exclusion parts."""
     filtered = bool(query.excluded or query.authors or query.categories)
-    vector = semantic.query_vector(query.free_text)
     pks, scores = semantic.index.search(vector, depth * 5 if filtered else depth)
+    kept = sum(1 for s in scores if s > FUSION_FLOOR)  # nearest first: the rest would add nothing
+    pks, scores = pks[:kept], scores[:kept]
     if filtered:
         papers = store.papers_by_pk(pks)
         keep = [
@@ -179,6 +307,26 @@ def semantic_pks(store: PaperStore, query: Query, semantic: Semantic, depth: int
         pks = [pk for pk, k in zip(pks, keep, strict=True) if k]
         scores = [s for s, k in zip(scores, keep, strict=True) if k]
     return pks[:depth], scores[:depth]
+
+
+def feedback_pks(
+    store: PaperStore, query: Query, semantic: Semantic, word_matches: Sequence[int], depth: int
+) -> tuple[tuple[list[int], list[float]], bool]:
+    """Pseudo-relevance feedback: the papers nearest the meaning of the query's best word matches
+    (the mean of their vectors and the query's own, FEEDBACK_QUERY_SHARE each), cosine above
+    FUSION_FLOOR, passing the query's author:, cat: and -exclusions; and whether those matches are
+    about the query at all (the nearest of them reaches TOPICAL_FLOOR)."""
+    vectors = [v for v in (semantic.index.vector_of(pk) for pk in word_matches[:FEEDBACK_PAPERS]) if v is not None]
+    if not vectors or not query.free_text.strip():
+        return ([], []), True
+    own = semantic.query_vector(query.free_text)
+    if max(float(v @ own) for v in vectors) < TOPICAL_FLOOR:
+        return ([], []), False
+    centroid = np.mean(vectors, axis=0)
+    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+    target = FEEDBACK_QUERY_SHARE * own + (1 - FEEDBACK_QUERY_SHARE) * centroid
+    target = (target / max(float(np.linalg.norm(target)), 1e-12)).astype(np.float32)
+    return _nearest(store, query, semantic, target, depth), True
 
 
 def related(store: PaperStore, paper_id: str, semantic: Semantic, limit: int = 10) -> list[Hit]:

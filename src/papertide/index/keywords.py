@@ -30,6 +30,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import tantivy
+from rapidfuzz.distance import Levenshtein
 
 from ..query import Filters, Query
 from ..store import Doc, KeywordFeed, Marks
@@ -49,6 +50,8 @@ _WRITER_HEAP = 256_000_000  # bytes the writer buffers before it writes a segmen
 # The keyword change log keeps its last KEYWORD_LOG_KEEP entries: enough for any index that catches
 # up now and then (another host's, on PostgreSQL); one that falls further behind rebuilds.
 KEYWORD_LOG_KEEP = 100_000
+# Spelling suggestions look at the most common terms sharing a misspelt word's first letter.
+_SPELLING_CANDIDATES = 50_000
 
 
 @dataclass(frozen=True)
@@ -336,14 +339,10 @@ class KeywordIndex:
         self, query: Query, limit: int, offset: int = 0, filters: Filters | None = None, newest: bool = False
     ) -> tuple[list[int], list[float]]:
         """(pks, BM25 scores) of the best matches, or the newest matches when `newest`."""
-        text = query_string(query)
-        if text is None or limit <= 0:
+        combined = self._query(query, filters)
+        if combined is None or limit <= 0:
             return [], []
-        index = self.index
-        clauses = [(tantivy.Occur.Must, index.parse_query(text, TEXT_FIELDS, field_boosts=FIELD_BOOSTS))]
-        clauses += [(tantivy.Occur.Must, _no_score(f)) for f in _filter_queries(index, query, filters or Filters())]
-        searcher = index.searcher()
-        combined = tantivy.Query.boolean_query(clauses)
+        searcher = self.index.searcher()
         if newest:
             found = searcher.search(combined, limit, count=False, order_by_field="published", offset=offset)
         else:
@@ -354,6 +353,47 @@ class KeywordIndex:
         # Equal scores come back in index order, which merges change: the older paper first instead.
         ranked = sorted(((pk, round(float(score), 6)) for pk, score in hits), key=lambda h: (-h[1], h[0]))
         return [pk for pk, _ in ranked], [score for _, score in ranked]
+
+    def _query(self, query: Query, filters: Filters | None) -> tantivy.Query | None:
+        text = query_string(query)
+        if text is None:
+            return None
+        index = self.index
+        clauses = [(tantivy.Occur.Must, index.parse_query(text, TEXT_FIELDS, field_boosts=FIELD_BOOSTS))]
+        clauses += [(tantivy.Occur.Must, _no_score(f)) for f in _filter_queries(index, query, filters or Filters())]
+        return tantivy.Query.boolean_query(clauses)
+
+    def match_count(self, query: Query, filters: Filters | None = None) -> int:
+        """How many papers match `query` and `filters` (every one, not a page of them)."""
+        combined = self._query(query, filters)
+        if combined is None:
+            return 0
+        found = self.index.searcher().search(combined, 1, count=True)
+        return int(getattr(found, "count", 0) or 0)  # (the type stubs lack `count`)
+
+    def close_terms(self, term: str, limit: int = 3) -> list[tuple[str, int]]:
+        """Indexed terms (stems) within two edits of `term`, nearest first, then the most documents:
+        what a misspelt word probably meant. Only terms sharing the first letter are considered."""
+        if not term:
+            return []
+        searcher = self.index.searcher()
+        candidates = searcher.terms_with_prefix("text", term[0], limit=_SPELLING_CANDIDATES)
+        near = []
+        for found, docs in candidates:
+            distance = Levenshtein.distance(term, found, score_cutoff=2)
+            if found != term and distance <= 2:
+                near.append((distance, -docs, found))
+        return [(found, -docs) for _, docs, found in sorted(near)[:limit]]
+
+    def pks_with_term(self, term: str, limit: int = 5) -> list[int]:
+        """Papers whose text holds the (stemmed) `term`, best first."""
+        query = tantivy.Query.term_query(self.index.schema, "text", term)
+        searcher = self.index.searcher()
+        return [int(searcher.doc(address)["pk"][0]) for _, address in searcher.search(query, limit).hits]
+
+    def doc_freq(self, term: str) -> int:
+        """Papers whose text holds the (stemmed) `term`."""
+        return int(self.index.searcher().doc_freq("text", term))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -4,6 +4,7 @@ that clients written for it can point here. Errors are `{"error": message}` with
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import Response
@@ -49,11 +50,23 @@ class DailyEntry(BaseModel):
     organization: dict[str, str] | None = None
 
 
+class Highlight(BaseModel):
+    """Where the query's words are (character ranges, end exclusive): in the title, and in a
+    query-biased snippet of the abstract."""
+
+    title: list[tuple[int, int]]
+    snippet: str
+    snippetMarks: list[tuple[int, int]]
+    snippetClippedStart: bool
+    snippetClippedEnd: bool
+
+
 class SearchHit(BaseModel):
     paper: PaperOut
     title: str
     summary: str
     score: float | None = None
+    highlight: Highlight | None = Field(None, description="with `highlight=true`")
 
 
 class VoteOut(BaseModel):
@@ -125,6 +138,21 @@ def as_json(adapter: TypeAdapter[Any], value: Any, status_code: int = 200) -> Re
     return Response(adapter.dump_json(value), status_code=status_code, media_type="application/json")
 
 
+def search_hit(item: views.Item, highlight: bool) -> SearchHit:
+    c, marked = item.card, item.marked
+    shown = None
+    if highlight and marked is not None:
+        s = marked.snippet
+        shown = Highlight(
+            title=marked.title,
+            snippet=s.text,
+            snippetMarks=s.marks,
+            snippetClippedStart=s.clipped_start,
+            snippetClippedEnd=s.clipped_end,
+        )
+    return SearchHit(paper=paper_out(c), title=c.title, summary=c.abstract, score=item.score, highlight=shown)
+
+
 Param = Annotated[str | None, Query(max_length=20)]
 
 
@@ -166,22 +194,26 @@ def search(
     request: Request,
     asked: Annotated[Search, Depends(search_params)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    highlight: bool = False,
 ) -> Any:
     """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG; `mode`
     hybrid, keyword or semantic; `sort` relevance, newest or upvotes; `since`/`until` (first
-    published, YYYY-MM-DD); `has_code`; `min_upvotes`; page `p` from 1."""
+    published, YYYY-MM-DD); `has_code`; `min_upvotes`; page `p` from 1; `highlight=true` adds where
+    the words are. Headers: `X-Matched-Count` (papers holding the words), `X-Near-Count` (more found
+    close in meaning), `X-Suggestion` (the query with misspelt words corrected, when no paper
+    holds them)."""
 
     def build() -> Response:
         view = views.search_view(
             context(request), asked.q, asked.mode, asked.sorted_by("relevance"), asked.filters, asked.page, limit
         )
-        return as_json(
-            _HITS,
-            [
-                SearchHit(paper=paper_out(i.card), title=i.card.title, summary=i.card.abstract, score=i.score)
-                for i in view.papers
-            ],
-        )
+        response = as_json(_HITS, [search_hit(i, highlight) for i in view.papers])
+        if view.matched is not None:
+            response.headers["X-Matched-Count"] = str(view.matched)
+        response.headers["X-Near-Count"] = f"{view.near}{'+' if view.near_more else ''}"
+        if view.suggestion:
+            response.headers["X-Suggestion"] = quote(view.suggestion)
+        return response
 
     try:
         return shared_for_anonymous(request, build)

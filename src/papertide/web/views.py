@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from .. import listings
 from ..cards import Card, bibtex, card
+from ..highlight import Snippet, marks, segments, snippet, stems
 from ..library import Papertide
 from ..model import Member, Paper
 from ..query import SORTS, Filters, QueryError, parse_query
@@ -32,16 +33,38 @@ class Cache(Protocol):
 
 
 @dataclass(frozen=True)
+class Marked:
+    """Where a search's words are in a card: ranges in its title, and a query-biased snippet of its
+    abstract with ranges in it (highlight.py); renderers escape the text and mark the ranges."""
+
+    title: list[tuple[int, int]]
+    snippet: Snippet
+
+
+
+@dataclass(frozen=True)
 class Item:
     """A card on a list: the paper as readers see it, its score in a search, whether the reader
-    voted for it. Templates read the card's fields through it (`item.title`)."""
+    voted for it, where the search's words are in it. Templates read the card's fields through it
+    (`item.title`)."""
 
     card: Card
     score: float | None = None
     voted: bool = False
+    marked: Marked | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.card, name)
+
+    @property
+    def title_segments(self) -> list[tuple[str, bool]]:
+        return segments(self.card.title, self.marked.title if self.marked else [])
+
+    @property
+    def snippet_segments(self) -> list[tuple[str, bool]]:
+        if self.marked is None:
+            return [(self.card.summary, False)]
+        return segments(self.marked.snippet.text, self.marked.snippet.marks)
 
 
 def items(papers: list[Paper], scores: list[float] | None = None) -> list[Item]:
@@ -84,6 +107,10 @@ class SearchView:
     page: int
     has_next: bool
     papers: list[Item]
+    matched: int | None = None  # papers holding the words (None: not counted)
+    near: int = 0  # more papers found close in meaning
+    near_more: bool = False
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,15 +229,25 @@ def search_view(
     filters = filters or Filters()
 
     def build() -> SearchView:
-        hits = ctx.pt.search(
-            q, limit=limit + 1, offset=(page - 1) * limit, mode=chosen, filters=filters, sort=sort
-        )
-        shown = hits[:limit]
+        found = ctx.pt.search(q, limit=limit + 1, offset=(page - 1) * limit, mode=chosen, filters=filters, sort=sort)
+        wanted = query_stems(q)
+        shown = [
+            Item(c, h.score, marked=Marked(marks(c.title, wanted), snippet(c.abstract, wanted)))
+            for h in found[:limit]
+            for c in [card(h.paper)]
+        ]
         return SearchView(
-            q, chosen, sort, filters, page, len(hits) > limit, items([h.paper for h in shown], [h.score for h in shown])
-        )
+            q, chosen, sort, filters, page, len(found) > limit, shown, found.matched, found.near, found.near_more,
+            found.suggestion,
+        )  # fmt: skip
 
     return ctx.shared(("search", q, chosen, sort, filters, page, limit), build)
+
+
+def query_stems(q: str) -> frozenset[str]:
+    """The stems a search's words mark in its results (its words and phrases, not exclusions)."""
+    query = parse_query(q)
+    return stems([*query.terms, *(w for phrase in query.phrases for w in phrase)])
 
 
 def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> PaperView:

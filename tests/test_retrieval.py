@@ -1,0 +1,93 @@
+"""Search that knows when nothing matches, says how many matched, suggests spellings and marks where
+the words are (issue 19, items 1-3), on the 12-paper corpus, encoded for real (MiniLM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papertide import Papertide
+from papertide.embed import MiniLM
+from papertide.highlight import marks, segments, snippet, stems
+from papertide.rank import above_floor, hybrid_weights, max_scaled, weighted_fusion
+from papertide.sources.files import read_path
+from papertide.store.sql import SqlStore
+
+from conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLM:
+    return MiniLM(threads=1)
+
+
+@pytest.fixture
+def pt(store: SqlStore, tmp_path: Path, encoder: MiniLM) -> Papertide:
+    pt = Papertide(store, tmp_path, encoder=encoder)
+    pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
+    pt.index()
+    return pt
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+@pytest.mark.parametrize("text", ["xyzzyqwerty", "qwpoeiruty zxmcnvbl", "flarbgast plumbiquous"])
+def test_gibberish_finds_nothing_in_any_mode(pt: Papertide, mode: str, text: str) -> None:
+    found = pt.search(text, mode=mode)
+    assert list(found) == [] and found.total in (0, None)
+
+
+def test_a_misspelt_query_finds_nothing_and_suggests_the_catalogue_s_words(pt: Papertide) -> None:
+    found = pt.search("quantom surfase codez")
+    assert list(found) == [] and found.matched == 0
+    assert found.suggestion == "quantum surface codes"
+    assert pt.search("difusion").suggestion == "diffusion"
+
+
+def test_no_suggestion_when_the_words_are_there(pt: Papertide) -> None:
+    found = pt.search("surface codes")
+    assert [h.paper.id for h in found][:1] == ["c04"] and found.suggestion is None
+
+
+def test_counts_say_how_many_papers_hold_the_words(pt: Papertide) -> None:
+    assert pt.search("diffusion", mode="keyword").matched == 2
+    found = pt.search("diffusion models")
+    assert found.matched == 4  # "diffusion" (c01, c12), "models" (two more)
+    assert found.total == found.matched + found.near and len(found) <= found.total
+
+
+def test_an_off_topic_query_shows_only_word_matches(pt: Papertide) -> None:
+    found = pt.search("chocolate cake recipe")
+    assert list(found) == [] and found.total == 0
+
+
+def test_hybrid_ranks_the_paper_that_holds_the_phrase_first(pt: Papertide) -> None:
+    assert [h.paper.id for h in pt.search("score matching")][:1] == ["c01"]
+    assert [h.paper.id for h in pt.search("weak lensing")][:1] == ["c10"]
+
+
+def test_marks_and_snippets() -> None:
+    wanted = stems(["surface", "codes"])
+    title = "Quantum Error Correction with Surface Codes"
+    assert marks(title, wanted) == [(30, 37), (38, 43)]
+    assert segments(title, marks(title, wanted)) == [
+        ("Quantum Error Correction with ", False),
+        ("Surface", True),
+        (" ", False),
+        ("Codes", True),
+    ]
+    text = "Noise. " * 60 + "Surface codes protect qubits; surface code decoders. " + "More text. " * 40
+    cut = snippet(text, wanted, width=120)
+    assert len(cut.text) <= 120 and cut.clipped_start and cut.clipped_end
+    assert [cut.text[a:b] for a, b in cut.marks] == ["Surface", "codes", "surface", "code"]
+    short = snippet("Modeling models", stems(["model"]))
+    assert [short.text[a:b] for a, b in short.marks] == ["Modeling", "models"] and not short.clipped_end
+
+
+def test_fusion_pieces_are_pure() -> None:
+    assert max_scaled([4.0, 2.0, 0.0]) == [1.0, 0.5, 0.0] and max_scaled([]) == []
+    assert above_floor([0.6, 0.2, 0.1], 0.2) == pytest.approx([0.5, 0.0, 0.0])
+    assert hybrid_weights(2) == (0.5, 0.15, 0.35) and hybrid_weights(8) == (0.5, 0.35, 0.15)
+    assert hybrid_weights(20) == hybrid_weights(8)
+    pks, scores = weighted_fusion([([1, 2], [1.0, 0.5]), ([3, 1], [1.0, 0.2])], [0.5, 0.5])
+    assert pks == [1, 3, 2] and scores == [0.6, 0.5, 0.25]
