@@ -49,9 +49,10 @@ def kw(store: SqlStore, tmp_path: Path) -> KeywordIndex:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("score matching", '+("score" "matching")'),
+        ("score matching", '+("score" "matching") "score matching"~8'),  # near each other counts extra
         ('"score matching" -diffusion', '+("score matching") -"diffusion"'),
         ("author:Song graphs", '+("graphs") +authors:"song"'),
+        ("one two three four five", '+("one" "two" "three" "four" "five")'),  # long: no proximity clause
         ('title:x AND "y OR *', '+("title" "x" "y or")'),  # operators are words; an open quote runs to the end
         ("cat:cs.LG", None),  # categories are clauses of their own, not words
         ("-diffusion", None),

@@ -32,8 +32,8 @@ FUSION_DEPTH = 100
 # Hybrid score = weighted sum of BM25 / its best, the query's cosine above FUSION_FLOOR, and the
 # cosine to the meaning of the best word matches (pseudo-relevance feedback: the mean vector of the
 # top FEEDBACK_PAPERS BM25 hits, half and half with the query's own); weights by query length in
-# rank.hybrid_weights. Measured on SciFact (bench/relevance.py, docs/PERFORMANCE.md): claims 0.742,
-# their 3 rarest words 0.637, 2 rarest 0.543 nDCG@10 — +0.047, +0.033 and +0.023 over BM25 alone.
+# rank.hybrid_weights. Measured on SciFact (bench/relevance.py, docs/PERFORMANCE.md): claims 0.736,
+# their 3 rarest words 0.633, 2 rarest 0.548 nDCG@10 — +0.042, +0.031 and +0.025 over BM25 alone.
 KEYWORD_WEIGHT = 0.65  # the earlier fusion's weight (min-max both sides): bench/relevance.py's baseline
 FUSION_FLOOR = 0.2  # a cosine at or below this adds nothing to a hybrid score
 FEEDBACK_PAPERS = 5

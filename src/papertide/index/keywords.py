@@ -119,14 +119,25 @@ def _quoted(words: Iterable[str]) -> str:
     return '"' + " ".join(words) + '"'
 
 
+# A short query's words close together count extra: "score matching" written as such (within
+# PROXIMITY_SLOP positions, in order or not) outranks a paper that says "score" here and "match"
+# there. SciFact, 2 rarest words: BM25 nDCG@10 0.5204 -> 0.5232, hybrid 0.5415 -> 0.5482; claims
+# and 3 words unchanged within noise (bench/relevance.py).
+PROXIMITY_TERMS = range(2, 5)
+PROXIMITY_SLOP = 8
+
+
 def query_string(query: Query) -> str | None:
     """The tantivy query for the words of `query` (categories and filters are added as clauses):
-    any of the words and phrases, every author word, none of the excluded words."""
+    any of the words and phrases, every author word, none of the excluded words; for a short query,
+    its words near each other score extra."""
     positive = [_quoted([t]) for t in query.terms] + [_quoted(p) for p in query.phrases]
     parts = ["+(" + " ".join(positive) + ")"] if positive else []
     parts += [f"+authors:{_quoted([a])}" for a in query.authors]
     if not parts:
         return None
+    if len(query.terms) in PROXIMITY_TERMS and not query.phrases:
+        parts.append(f"{_quoted(query.terms)}~{PROXIMITY_SLOP}")
     parts += [f"-{_quoted([w])}" for w in query.excluded]
     return " ".join(parts)
 
