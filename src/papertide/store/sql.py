@@ -316,6 +316,11 @@ class SqlStore(SqlEmbeddings):
             last = rows[-1]["pk"]
             yield from (row_to_paper(r) for r in rows)
 
+    def papers_after(self, pk: int, limit: int) -> list[tuple[int, Paper]]:
+        stmt = self._select().add_columns(papers.c.pk).where(papers.c.pk > pk).order_by(papers.c.pk).limit(limit)
+        with self.engine.connect() as conn:
+            return [(row["pk"], row_to_paper(row)) for row in conn.execute(stmt).mappings()]
+
     def stats(self) -> dict[str, object]:
         c = papers.c
         local = c.id.like(LOCAL_PREFIX + "%")

@@ -3,87 +3,35 @@ that clients written for it can point here. Errors are `{"error": message}` with
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import TypeAdapter
 
 from .. import listings
-from ..cards import Card, card
+from ..cards import card
 from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .context import api_member, context, error_response, services, shared_for_anonymous
 from .params import Search, period_params, search_params
+from .schemas import (
+    DailyEntry,
+    ErrorOut,
+    PaperOut,
+    PaperPage,
+    SearchHit,
+    SubmitIn,
+    VoteOut,
+    daily_entry,
+    paper_out,
+    search_hit,
+)
 
 router = APIRouter(prefix="/api", tags=["papers"])
-
-
-class Author(BaseModel):
-    name: str
-
-
-class PaperOut(BaseModel):
-    id: str
-    title: str
-    summary: str
-    authors: list[Author]
-    publishedAt: str | None = Field(description="first published on arXiv")
-    submittedOnDailyAt: str | None = Field(description="the day it was featured in the daily feed")
-    upvotes: int
-    githubRepo: str | None = None
-    projectPage: str | None = None
-    organization: dict[str, str] | None = None
-    categories: list[str] = []
-    submittedOnDailyBy: dict[str, str] | None = None
-
-
-class DailyEntry(BaseModel):
-    paper: PaperOut
-    publishedAt: str | None
-    title: str
-    summary: str
-    numComments: int = 0
-    submittedBy: dict[str, str] | None = None
-    organization: dict[str, str] | None = None
-
-
-class Highlight(BaseModel):
-    """Where the query's words are (character ranges, end exclusive): in the title, and in a
-    query-biased snippet of the abstract."""
-
-    title: list[tuple[int, int]]
-    snippet: str
-    snippetMarks: list[tuple[int, int]]
-    snippetClippedStart: bool
-    snippetClippedEnd: bool
-
-
-class SearchHit(BaseModel):
-    paper: PaperOut
-    title: str
-    summary: str
-    score: float | None = None
-    highlight: Highlight | None = Field(None, description="with `highlight=true`")
-
-
-class VoteOut(BaseModel):
-    id: str
-    voted: bool
-    upvotes: int
-
-
-class SubmitIn(BaseModel):
-    id: str = Field(max_length=200, description="arXiv id or abs/pdf URL")
-
-
-class ErrorOut(BaseModel):
-    error: str
-
-
-_PAPER = TypeAdapter(PaperOut)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -96,61 +44,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def paper_out(c: Card) -> PaperOut:
-    """A card in the API's field names (Hugging Face's, camel case)."""
-    org = c.organization
-    return PaperOut(
-        id=c.id,
-        title=c.title,
-        summary=c.abstract,
-        authors=[Author(name=n) for n in c.authors],
-        publishedAt=c.published,
-        submittedOnDailyAt=c.featured_date,
-        upvotes=c.upvotes,
-        githubRepo=c.code_url,
-        projectPage=c.project_url,
-        organization={"name": org, "fullname": org} if org else None,
-        categories=list(c.categories),
-        submittedOnDailyBy={"name": c.submitted_by} if c.submitted_by else None,
-    )
-
-
-def daily_entry(c: Card) -> DailyEntry:
-    paper = paper_out(c)
-    return DailyEntry(
-        paper=paper,
-        publishedAt=c.featured_date,
-        title=paper.title,
-        summary=paper.summary,
-        numComments=0,
-        submittedBy=paper.submittedOnDailyBy,
-        organization=paper.organization,
-    )
-
-
 _DAILY = TypeAdapter(list[DailyEntry])
 _HITS = TypeAdapter(list[SearchHit])
+_PAPER = TypeAdapter(PaperOut)
+_PAGE = TypeAdapter(PaperPage)
 
 
 def as_json(adapter: TypeAdapter[Any], value: Any, status_code: int = 200) -> Response:
     """`value` serialised by its pydantic model: the schema the OpenAPI document shows is the one
     that writes the response."""
     return Response(adapter.dump_json(value), status_code=status_code, media_type="application/json")
-
-
-def search_hit(item: views.Item, highlight: bool) -> SearchHit:
-    c, marked = item.card, item.marked
-    shown = None
-    if highlight and marked is not None:
-        s = marked.snippet
-        shown = Highlight(
-            title=marked.title,
-            snippet=s.text,
-            snippetMarks=s.marks,
-            snippetClippedStart=s.clipped_start,
-            snippetClippedEnd=s.clipped_end,
-        )
-    return SearchHit(paper=paper_out(c), title=c.title, summary=c.abstract, score=item.score, highlight=shown)
 
 
 Param = Annotated[str | None, Query(max_length=20)]
@@ -165,9 +68,11 @@ def daily_papers(
     sort: Annotated[str, Query(pattern="^(publishedAt|trending|upvotes)$")] = "upvotes",
     p: Annotated[int, Query(ge=0, le=10_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    submitter: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     """Papers featured on a day (`date=2025-10-29`), ISO week (`week=2025-W44`) or month
-    (`month=2025-10`); without one, today or the latest day with papers. `p` is the page (from 0)."""
+    (`month=2025-10`); without one, today or the latest day with papers. `p` is the page (from 0);
+    `submitter` keeps the papers that member submitted."""
     try:
         period = period_params(date, week, month)
     except listings.PeriodError as exc:
@@ -175,7 +80,10 @@ def daily_papers(
 
     def build() -> Response:
         view = views.daily_view(context(request), period, sort)
-        return as_json(_DAILY, [daily_entry(i.card) for i in view.papers[p * limit : (p + 1) * limit]])
+        cards = [i.card for i in view.papers]
+        if submitter is not None:
+            cards = [c for c in cards if (c.submitted_by or "").lower() == submitter.lower()]
+        return as_json(_DAILY, [daily_entry(c) for c in cards[p * limit : (p + 1) * limit]])
 
     return shared_for_anonymous(request, build)
 
@@ -193,7 +101,7 @@ def trending(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 50) 
 def search(
     request: Request,
     asked: Annotated[Search, Depends(search_params)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=120)] = 20,
     highlight: bool = False,
 ) -> Any:
     """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG; `mode`
@@ -219,6 +127,39 @@ def search(
         return shared_for_anonymous(request, build)
     except QueryError as exc:
         return error_response(request, 400, str(exc))
+
+
+@router.get("/papers", response_model=PaperPage, responses=ERRORS)
+def catalogue(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> Any:
+    """The whole catalogue, `limit` papers a page, in the order papers arrived; pass the answer's
+    `nextCursor` to get the next page (opaque; no paper is skipped or repeated while papers are
+    being added: new ones come at the end)."""
+    after = read_cursor(cursor)
+    if after is None:
+        return error_response(request, 400, "cursor: not a cursor this API gave")
+    rows = services(request).store.papers_after(after, limit)
+    next_cursor = make_cursor(rows[-1][0]) if len(rows) == limit else None
+    return as_json(_PAGE, PaperPage(papers=[paper_out(card(p)) for _, p in rows], nextCursor=next_cursor))
+
+
+def make_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"pk:{pk}".encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str | None) -> int | None:
+    """The pk a cursor points after (0 without one); None for anything this API did not write."""
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kind, _, number = text.partition(":")
+    return int(number) if kind == "pk" and number.isdigit() and len(number) < 19 else None
 
 
 def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:

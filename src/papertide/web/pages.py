@@ -9,6 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from .. import listings
 from ..accounts import RateLimited
+from ..cards import bibtex, card
+from ..markdown import paper_markdown
 from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
@@ -25,6 +27,7 @@ from .context import (
     render,
     safe_next,
     services,
+    shared_for_anonymous,
     shared_page,
     signin_redirect,
     visitor,
@@ -96,9 +99,23 @@ def _no_results(request: Request, asked: Search | None = None) -> views.SearchVi
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> Response:
-    paper = services(request).store.get(paper_id)
+    """A paper's page; as Markdown at /papers/ID.md or when asked with `Accept: text/markdown`."""
+    store = services(request).store
+    paper = store.get(paper_id)
+    as_markdown = "text/markdown" in request.headers.get("accept", "")
+    if paper is None and paper_id.endswith(".md"):
+        paper, as_markdown = store.get(paper_id.removesuffix(".md")), True
     if paper is None:
         return error_response(request, 404, f"no paper {paper_id}")
+    if as_markdown:
+        found = paper
+
+        def markdown() -> Response:
+            text = paper_markdown(card(found), services(request).config.base_url, bibtex(found))
+            return Response(text, media_type="text/markdown; charset=utf-8", headers={"Vary": "Accept"})
+
+        # Shared only under its own URL: the cache is keyed by URL, and /papers/ID is also the HTML page.
+        return shared_for_anonymous(request, markdown) if paper_id.endswith(".md") else markdown()
     return shared_page(request, "paper.html", lambda ctx: views.paper_view(ctx, paper))
 
 
