@@ -250,7 +250,7 @@ def live_app(
         config,
         clock=clock,
         fetch=arxiv_fetcher(config.arxiv_url, delay=0.0, retries=0),
-        accounts=Accounts(store.community, clock, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
+        accounts=Accounts(store.community, clock, store.api_tokens, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
     )
     url, stop = serve_in_thread(app)
     yield LiveApp(url, store, clock, local_server, smtp_sink, app, pt)

@@ -21,7 +21,7 @@ from conftest import FAST_HASHER, Clock
 
 @pytest.fixture
 def accounts(store: SqlStore) -> Accounts:
-    return Accounts(store.community, Clock(datetime(2025, 11, 5, 9, 0)), hasher=FAST_HASHER)
+    return Accounts(store.community, Clock(datetime(2025, 11, 5, 9, 0)), store.api_tokens, hasher=FAST_HASHER)
 
 
 def test_sign_up_then_sign_in_with_any_case_email(accounts: Accounts) -> None:
@@ -68,9 +68,11 @@ def test_wrong_password_and_unknown_email_give_the_same_answer(accounts: Account
 
 def test_password_is_rehashed_on_sign_in_when_parameters_change(store: SqlStore) -> None:
     clock = Clock(datetime(2025, 11, 5))
-    old = Accounts(store.community, clock, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    old = Accounts(store.community, clock, store.api_tokens, hasher=weak)
     member = old.sign_up("ada", "ada@example.org", "correct horse").member
-    stronger = Accounts(store.community, clock, hasher=PasswordHasher(time_cost=2, memory_cost=16384, parallelism=1))
+    strong = PasswordHasher(time_cost=2, memory_cost=16384, parallelism=1)
+    stronger = Accounts(store.community, clock, store.api_tokens, hasher=strong)
     stronger.sign_in("ada@example.org", "correct horse")
     rehashed = store.community.member_by_id(member.id)
     assert "m=8192,t=1" in member.password_hash

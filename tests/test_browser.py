@@ -180,3 +180,21 @@ def test_the_api_docs_work_without_the_internet(page: object) -> None:
     page.wait_for_selector(".opblock-summary-path:has-text('/api/daily_papers')")  # type: ignore[attr-defined]
     shot(page, "api-docs")
     assert outside == []
+
+
+def test_make_a_token_in_the_browser_and_use_it_from_a_script(page: object, live_app: LiveApp) -> None:
+    import httpx
+
+    sign_up(page, "tess")
+    page.goto("/settings/tokens")  # type: ignore[attr-defined]
+    page.fill("#token-name", "notebook")  # type: ignore[attr-defined]
+    page.check("input[name=scope][value=write]")  # type: ignore[attr-defined]
+    page.click("form.account button[type=submit]")  # type: ignore[attr-defined]
+    token = page.inner_text("#new-token")  # type: ignore[attr-defined]
+    shot(page, "api-token")
+    with httpx.Client(base_url=live_app.url) as script:
+        r = script.post("/api/papers/2511.00003/upvote", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["voted"] is True
+    page.goto("/settings/tokens")  # type: ignore[attr-defined]  (visiting again: the token is not shown)
+    assert page.locator("#new-token").count() == 0  # type: ignore[attr-defined]
+    assert page.inner_text("table.tokens") .count("notebook") == 1  # type: ignore[attr-defined]

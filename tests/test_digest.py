@@ -28,7 +28,7 @@ def catalogue(store: SqlStore) -> SqlStore:
 
 
 def subscribe(store: SqlStore, handle: str, **choices: object) -> Member:
-    member = Accounts(store.community, Clock(NOW), hasher=FAST_HASHER).sign_up(
+    member = Accounts(store.community, Clock(NOW), store.api_tokens, hasher=FAST_HASHER).sign_up(
         handle, f"{handle}@example.org", "pw-long-enough"
     ).member
     assert member is not None

@@ -197,7 +197,7 @@ def test_anonymous_upvote_goes_to_sign_in(live_app: LiveApp) -> None:
         forged = c.post("/upvote", data={"paper_id": "c01"})
     assert '<a class="vote vote-button" href="/signin?next=/papers/c01"' in page.text
     assert "set-cookie" not in page.headers  # nothing personal: one cached page serves every reader
-    assert api.status_code == 401 and api.json() == {"error": "sign in to vote"}
+    assert api.status_code == 401 and api.json() == {"error": "sign in (or send a personal API token) to vote"}
     assert forged.status_code == 403
 
 

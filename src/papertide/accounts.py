@@ -15,11 +15,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
-from .model import Member
-from .store import Community, Conflict
+from .model import ApiToken, Member
+from .store import ApiTokens, Community, Conflict
 
 HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+API_TOKEN_PREFIX = "pt_"
 
 # (attempts, window) per action, counted per client address and per account or email. Sign-in
 # counts only failures: per address (a guesser is slowed whatever account it tries), and per
@@ -32,6 +33,8 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
     "reset": (5, timedelta(hours=1)),
     "vote": (120, timedelta(minutes=1)),
     "submit": (20, timedelta(hours=1)),
+    "api-token": (600, timedelta(minutes=1)),  # every call made with one personal API token
+    "settings": (60, timedelta(minutes=1)),
 }
 
 
@@ -136,6 +139,7 @@ class SignUp:
 class Accounts:
     community: Community
     clock: Callable[[], datetime]
+    tokens: ApiTokens
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     session_ttl: timedelta = timedelta(days=30)
     rate_limits: dict[str, tuple[int, timedelta]] = field(default_factory=lambda: dict(RATE_LIMITS))
@@ -242,6 +246,22 @@ class Accounts:
     def end_session(self, token: str | None) -> None:
         if token:
             self.community.end_session(hash_token(token))
+
+    # --- personal API tokens ------------------------------------------------------------------------
+    def issue_api_token(self, member: Member, name: str, write: bool) -> tuple[str, ApiToken]:
+        """A new token for scripts (returned once; only its hash is kept) and its record."""
+        name = name.strip()
+        if not 1 <= len(name) <= 100:
+            raise AccountError("give the token a name of 1 to 100 characters", "name")
+        token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        scopes = ("read", "write") if write else ("read",)
+        return token, self.tokens.create(member.id, name, hash_token(token), scopes, self.clock())
+
+    def api_token_member(self, token: str) -> tuple[ApiToken, Member] | None:
+        """The live token and its member for a bearer token, or None."""
+        if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+            return None
+        return self.tokens.resolve(hash_token(token), self.clock())
 
     def limit(self, action: str, *subjects: str) -> None:
         """Count an attempt at `action` for each subject (client address, account); raise

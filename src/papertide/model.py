@@ -126,3 +126,16 @@ class Subscription:
     send_hour: int = 8  # in `timezone`
     timezone: str = "UTC"
     sections: tuple[str, ...] = ("trending", "picks")  # and "saved" (saved searches, when they exist)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A member's personal API token, as listed (the token itself is shown once, when made)."""
+
+    id: int
+    member_id: int
+    name: str
+    scopes: tuple[str, ...]  # ("read",) or ("read", "write")
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

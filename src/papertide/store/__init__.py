@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..model import Member, Paper, Subscription
+from ..model import ApiToken, Member, Paper, Subscription
 from ..query import Filters
 
 __all__ = [
@@ -324,6 +324,24 @@ class ImportLog(Protocol):
         ...
 
 
+class ApiTokens(Protocol):
+    """Members' personal API tokens (only hashes are stored)."""
+
+    def create(
+        self, member_id: int, name: str, token_hash: str, scopes: tuple[str, ...], now: datetime
+    ) -> ApiToken: ...
+
+    def list(self, member_id: int) -> list[ApiToken]: ...
+
+    def resolve(self, token_hash: str, now: datetime) -> tuple[ApiToken, Member] | None:
+        """The live token with this hash and its member (its last use recorded), or None."""
+        ...
+
+    def revoke(self, member_id: int, token_id: int, now: datetime) -> bool: ...
+
+    def revoke_all(self, member_id: int, now: datetime) -> int: ...
+
+
 class Digests(Protocol):
     """Digest subscriptions and the delivery log that makes sending exactly-once."""
 
@@ -357,6 +375,9 @@ class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
 
     @property
     def import_log(self) -> ImportLog: ...
+
+    @property
+    def api_tokens(self) -> ApiTokens: ...
 
     def schema_revision(self) -> str | None:
         """The migration the database is at."""

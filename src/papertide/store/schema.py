@@ -198,3 +198,17 @@ import_changes = sa.Table(
     sa.Column("paper_pk", sa.Integer, primary_key=True, index=True),
     sa.Column("previous", sa.Text),
 )
+
+# --- personal API tokens (migration 0012) -----------------------------------------------------------
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the token
+    sa.Column("scopes", sa.String(32), nullable=False),  # "read" or "read write"
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_used_at", sa.DateTime),
+    sa.Column("revoked_at", sa.DateTime),
+)

@@ -18,6 +18,7 @@ from ..ids import LOCAL_PREFIX, title_hash
 from ..model import Paper
 from ..query import Filters
 from . import Change, Doc, Marks
+from .api_tokens import SqlApiTokens
 from .changelog import prune, pruned_through, take_order_lock
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
@@ -205,6 +206,7 @@ class SqlStore(SqlEmbeddings):
         self.community = SqlCommunity(self.engine)
         self.digests = SqlDigests(self.engine)
         self.import_log = SqlImportLog(self.engine)
+        self.api_tokens = SqlApiTokens(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":

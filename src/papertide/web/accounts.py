@@ -300,3 +300,52 @@ def reset_confirm(
     except AccountError as exc:
         return render(request, "reset_confirm.html", has_form=True, status_code=400, token=token, error=str(exc))
     return RedirectResponse("/signin?reset=1", status_code=303)
+
+
+# --- personal API tokens ------------------------------------------------------------------------------
+@router.get("/settings/tokens")
+def tokens_page(request: Request) -> Response:
+    me = visitor(request).member
+    if me is None:
+        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
+    return render(request, "tokens.html", tokens=services(request).store.api_tokens.list(me.id), made=None)
+
+
+@router.post("/settings/tokens")
+def make_token(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)] = "",
+    scope: Annotated[str, Form(max_length=20)] = "read",
+    csrf: CsrfField = "",
+) -> Response:
+    me = visitor(request).member
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    if me is None:
+        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
+    svc = services(request)
+    try:
+        svc.accounts.limit("settings", f"member:{me.id}")
+        token, _ = svc.accounts.issue_api_token(me, name, write=scope == "write")
+    except AccountError as exc:
+        tokens = svc.store.api_tokens.list(me.id)
+        return render(request, "tokens.html", status_code=400, tokens=tokens, made=None, error=str(exc))
+    except RateLimited as exc:
+        return error_response(request, 429, str(exc))
+    # Shown this once, on a page that is never cached or shared.
+    response = render(request, "tokens.html", tokens=svc.store.api_tokens.list(me.id), made=token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int, csrf: CsrfField = "") -> Response:
+    me = visitor(request).member
+    if not csrf_valid(request, csrf):
+        return error_response(request, 403, FORM_EXPIRED)
+    if me is None:
+        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
+    svc = services(request)
+    if not svc.store.api_tokens.revoke(me.id, token_id, svc.clock()):
+        return error_response(request, 404, "no such live token of yours")
+    return RedirectResponse("/settings/tokens", status_code=303)

@@ -16,7 +16,7 @@ from ..cards import card
 from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
-from .context import api_member, context, error_response, services, shared_for_anonymous
+from .context import BearerAuth, api_member, context, error_response, services, shared_for_anonymous
 from .params import Search, period_params, search_params
 from .schemas import (
     DailyEntry,
@@ -179,19 +179,23 @@ CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)]
 
 
 @router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
-def upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None) -> Any:
+def upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None) -> Any:
     """Vote for a paper (idempotent). Signed-in session cookie plus its X-CSRF-Token header."""
     return _vote(request, paper_id, True, x_csrf_token)
 
 
 @router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
-def withdraw_upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None) -> Any:
+def withdraw_upvote(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
     """Withdraw a vote (idempotent)."""
     return _vote(request, paper_id, False, x_csrf_token)
 
 
 @router.post("/papers/{paper_id:path}/upvote/toggle", response_model=VoteOut, responses=ERRORS)
-def toggle_upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None) -> Any:
+def toggle_upvote(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
     """Vote, or withdraw the vote when there is one (what the page's button does)."""
     return _vote(request, paper_id, None, x_csrf_token)
 
@@ -210,7 +214,9 @@ def paper(request: Request, paper_id: str) -> Any:
 
 
 @router.post("/submit", response_model=PaperOut, status_code=201, responses=ERRORS)
-def submit_paper(request: Request, body: Annotated[SubmitIn, Body()], x_csrf_token: CsrfHeader = None) -> Any:
+def submit_paper(
+    request: Request, body: Annotated[SubmitIn, Body()], x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
     """Submit a paper to today's feed by arXiv id (signed in; rules: recent papers only, a daily
     quota, no duplicates — a duplicate answers 409 with the existing paper's id)."""
     member = api_member(request, x_csrf_token, "submit")

@@ -83,7 +83,7 @@ def create_app(
         config=config,
         clock=clock,
         fetch=fetch or arxiv_fetcher(config.arxiv_url, delay=config.arxiv_delay),
-        accounts=accounts or Accounts(pt.store.community, clock),
+        accounts=accounts or Accounts(pt.store.community, clock, pt.store.api_tokens),
         templates=templates,
         mailer_factory=mailer_factory or (partial(SmtpMailer, config.smtp_url) if config.smtp_url else None),
     )

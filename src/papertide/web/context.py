@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Form, Request
+from fastapi import Form, Request, Security
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
@@ -173,19 +174,48 @@ def client_key(request: Request) -> str:
     return f"ip:{request.client.host if request.client else '?'}"
 
 
-def api_member(request: Request, csrf: str | None, action: str) -> Member | Response:
-    """The signed-in member for an API write (session cookie + X-CSRF-Token), after the rate limit
-    for `action`; else the error response to send."""
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, f"sign in to {action}")
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, HEADER_MISSING)
+def api_member(request: Request, csrf: str | None, action: str, write: bool = True) -> Member | Response:
+    """The member an API call acts for, after the rate limit for `action`; else the response to
+    send. A personal API token (`Authorization: Bearer pt_…`, with the write scope for a write) needs
+    no cookie and no CSRF token; a browser's session cookie needs its X-CSRF-Token header for writes."""
+    svc = services(request)
+    bearer = bearer_token(request)
+    if bearer is not None:
+        found = svc.accounts.api_token_member(bearer)
+        if found is None:
+            return error_response(request, 401, "this API token is not valid (revoked, or never made)")
+        token, member = found
+        if write and "write" not in token.scopes:
+            return error_response(request, 403, "this API token can only read; make one with the write scope")
+        subjects = [f"token:{token.id}", f"member:{member.id}"]
+    else:
+        v = visitor(request)
+        if v.member is None:
+            return error_response(request, 401, f"sign in (or send a personal API token) to {action}")
+        if write and not csrf_valid(request, csrf):
+            return error_response(request, 403, HEADER_MISSING)
+        member, subjects = v.member, [client_key(request), f"member:{v.member.id}"]
     try:
-        services(request).accounts.limit(action, client_key(request), f"member:{v.member.id}")
+        if bearer is not None:
+            svc.accounts.limit("api-token", subjects[0])
+        svc.accounts.limit(action, *subjects)
     except RateLimited as exc:
         return error_response(request, 429, str(exc))
-    return v.member
+    return member
+
+
+# Documents the personal-token scheme in OpenAPI on the routes that take it (the token is read by
+# `api_member`, which also accepts a browser session).
+BearerAuth = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Security(HTTPBearer(auto_error=False, description="a personal API token (pt_…), made at /settings/tokens")),
+]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, if the request has one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def csrf_valid(request: Request, token: str | None) -> bool:

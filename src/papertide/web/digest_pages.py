@@ -19,6 +19,8 @@ from ..model import Member, Subscription
 from .accounts import send_verification
 from .context import (
     FORM_EXPIRED,
+    BearerAuth,
+    api_member,
     csrf_valid,
     error_response,
     render,
@@ -166,30 +168,31 @@ class SubscriptionIO(BaseModel):
     sections: list[str] = ["trending", "picks"]
 
 
-@api_router.get("/digest/subscription", response_model=SubscriptionIO, responses={401: {}})
-def get_subscription(request: Request) -> Any:
-    """The signed-in member's digest subscription."""
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, "sign in first")
-    sub = services(request).store.digests.subscription(v.member.id) or Subscription(v.member.id, active=False)
+@api_router.get("/digest/subscription", response_model=SubscriptionIO, responses={401: {}, 429: {}})
+def get_subscription(request: Request, _bearer: BearerAuth = None) -> Any:
+    """The member's digest subscription (session cookie, or a personal API token)."""
+    member = api_member(request, None, "settings", write=False)
+    if isinstance(member, Response):
+        return member
+    sub = services(request).store.digests.subscription(member.id) or Subscription(member.id, active=False)
     return {k: getattr(sub, k) for k in SubscriptionIO.model_fields} | {"sections": list(sub.sections)}
 
 
-@api_router.put("/digest/subscription", response_model=SubscriptionIO, responses={400: {}, 401: {}, 403: {}})
+@api_router.put(
+    "/digest/subscription", response_model=SubscriptionIO, responses={400: {}, 401: {}, 403: {}, 429: {}}
+)
 def put_subscription(
     request: Request,
     body: Annotated[SubscriptionIO, Body()],
     x_csrf_token: Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)] = None,
+    _bearer: BearerAuth = None,
 ) -> Any:
     """Subscribe, change or stop (`active: false`) the digest."""
-    v = visitor(request)
-    if v.member is None:
-        return error_response(request, 401, "sign in first")
-    if not csrf_valid(request, x_csrf_token):
-        return error_response(request, 403, "missing or wrong X-CSRF-Token header")
+    member = api_member(request, x_csrf_token, "settings")
+    if isinstance(member, Response):
+        return member
     try:
-        sub = subscription_from_form(v.member.id, body.model_dump())
+        sub = subscription_from_form(member.id, body.model_dump())
     except AccountError as exc:
         return error_response(request, 400, str(exc))
     svc = services(request)

@@ -1,0 +1,91 @@
+"""Personal API tokens (issue 18, item 4): made on a page and shown once, stored hashed, read or
+write scope, revocable, last use recorded, their own rate limit; they work on the API without cookie
+or CSRF token, and never on the site's forms."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from test_web import csrf_of, signed_up
+
+from conftest import LiveApp
+
+TOKEN = re.compile(r'<code id="new-token">(pt_[A-Za-z0-9_\-]+)</code>')
+
+
+def make_token(client: httpx.Client, name: str, scope: str) -> str:
+    page = client.post(
+        "/settings/tokens", data={"name": name, "scope": scope, "csrf": csrf_of(client, "/settings/tokens")}
+    )
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    found = TOKEN.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_a_write_token_votes_through_the_api_without_cookie_or_csrf(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    token = make_token(member, "my script", "write")
+    assert token not in member.get("/settings/tokens").text  # shown once
+    stored = live_app.store.api_tokens.list(live_app.store.community.member_by_handle("ada").id)  # type: ignore[union-attr]
+    assert [(t.name, t.scopes, t.last_used_at) for t in stored] == [("my script", ("read", "write"), None)]
+    with httpx.Client(base_url=live_app.url) as script:  # no cookies at all
+        voted = script.post("/api/papers/2511.00001/upvote", headers={"Authorization": f"Bearer {token}"})
+        sub = script.get("/api/digest/subscription", headers={"Authorization": f"Bearer {token}"})
+    assert voted.status_code == 200 and voted.json() == {"id": "2511.00001", "voted": True, "upvotes": 13}
+    assert sub.status_code == 200 and sub.json()["active"] is False
+    used = live_app.store.api_tokens.list(stored[0].member_id)[0]
+    assert used.last_used_at == live_app.clock.now
+
+
+def test_a_read_token_cannot_write_and_a_revoked_or_forged_one_nothing(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    reader = make_token(member, "reader", "read")
+    with httpx.Client(base_url=live_app.url) as script:
+        auth = {"Authorization": f"Bearer {reader}"}
+        assert script.get("/api/digest/subscription", headers=auth).status_code == 200
+        refused = script.post("/api/papers/2511.00001/upvote", headers=auth)
+        assert refused.status_code == 403 and "can only read" in refused.json()["error"]
+        forged = script.post("/api/papers/2511.00001/upvote", headers={"Authorization": "Bearer pt_" + "x" * 43})
+        assert forged.status_code == 401
+    token_id = live_app.store.api_tokens.list(1)[0].id
+    revoked = member.post(f"/settings/tokens/{token_id}/revoke", data={"csrf": csrf_of(member, "/settings/tokens")})
+    assert revoked.status_code == 303
+    with httpx.Client(base_url=live_app.url) as script:
+        gone = script.get("/api/digest/subscription", headers={"Authorization": f"Bearer {reader}"})
+    assert gone.status_code == 401 and "revoked" in gone.json()["error"]
+    assert "revoked" in member.get("/settings/tokens").text
+
+
+def test_a_token_never_works_on_the_site_s_forms(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    token = make_token(member, "script", "write")
+    with httpx.Client(base_url=live_app.url, follow_redirects=False) as script:
+        auth = {"Authorization": f"Bearer {token}"}
+        form = script.post("/upvote", data={"paper_id": "2511.00001", "csrf": "x"}, headers=auth)
+        page = script.get("/settings/tokens", headers=auth)
+    assert form.status_code == 403  # a form needs the browser's CSRF token and session
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+    assert live_app.store.get("2511.00001").votes == 12  # type: ignore[union-attr]
+
+
+def test_each_token_has_its_own_rate_limit(live_app: LiveApp) -> None:
+    live_app.app.state.services.accounts.rate_limits["api-token"] = (5, timedelta(minutes=1))
+    member = signed_up(live_app, "ada")
+    token = make_token(member, "busy", "read")
+    with httpx.Client(base_url=live_app.url) as script:
+        codes = [
+            script.get("/api/digest/subscription", headers={"Authorization": f"Bearer {token}"}).status_code
+            for _ in range(7)
+        ]
+    assert codes == [200] * 5 + [429] * 2
+
+
+def test_openapi_documents_the_bearer_scheme(live_app: LiveApp) -> None:
+    with httpx.Client(base_url=live_app.url) as c:
+        spec = c.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert {"HTTPBearer": []} in spec["paths"]["/api/papers/{paper_id}/upvote"]["post"]["security"]
