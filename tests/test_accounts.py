@@ -152,3 +152,17 @@ def test_device_tokens_are_signed_and_canonical() -> None:
     assert device_member("t" * 40, token) is None
     for forged in (token.replace("7.", "8.", 1), "07" + token[1:], token + "x", "", None, "7", ".abc"):
         assert device_member("s" * 40, forged) is None
+
+
+def test_a_password_reset_revokes_every_api_token(accounts: Accounts, store: SqlStore) -> None:
+    member = accounts.sign_up("ada", "ada@example.org", "correct horse").member
+    assert member is not None
+    secret, _ = accounts.issue_api_token(member, "script", write=True)
+    other = accounts.sign_up("bob", "bob@example.org", "correct horse").member
+    assert other is not None
+    kept, _ = accounts.issue_api_token(other, "theirs", write=False)
+    assert accounts.api_token_member(secret) is not None
+    accounts.reset_password(accounts.issue_link(member.id, "reset"), "a new password")
+    assert accounts.api_token_member(secret) is None
+    assert [t.revoked_at is not None for t in store.api_tokens.list(member.id)] == [True]
+    assert accounts.api_token_member(kept) is not None  # someone else's tokens stay

@@ -231,6 +231,9 @@ class Accounts:
             raise AccountError("this reset link has expired or was used already; ask for a new one", "token")
         self.set_password(member.id, password)
         self.community.spend_tokens(member.id, "reset", self.clock())  # every other reset link ends too
+        # A reset is what someone does when they fear the account is known to another: scripts'
+        # tokens end with the old password.
+        self.tokens.revoke_all(member.id, self.clock())
         return member
 
     def start_session(self, member: Member) -> str:
