@@ -268,6 +268,10 @@ def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> Non
     related = orjson.loads(run("related", "c01", "--json", "--limit", "2").stdout)
     assert [h["id"] for h in related] == ["c12", "c11"]
     assert "no paper 'nope'" in run("related", "nope", code=1).output
+    liked = orjson.loads(run("recommend", "--like", "c01", "--like", "c12", "--limit", "3", "--json").stdout)
+    assert [h["id"] for h in liked] == ["c05", "c08", "c11"]
+    assert "give at least one --like" in run("recommend", code=2).output
+    assert "no paper 'nope'" in run("recommend", "--like", "nope", code=1).output
     assert "index holds 12 vectors" in run("index", "--rebuild").output
 
 

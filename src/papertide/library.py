@@ -25,13 +25,14 @@ from typing import IO
 
 import orjson
 
-from . import listings
+from . import listings, recommend
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.vectors import encode_pending
 from .model import Paper
 from .query import Filters
+from .recommend import Suggestion
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
 from .retrieval import related as related_papers
 from .retrieval import search as search_papers
@@ -246,6 +247,18 @@ class Papertide:
     def similar(self, paper: Paper, limit: int = 8) -> list[Hit]:
         """Related papers for a paper page: by meaning when it can, else by its title's words."""
         return similar_papers(self.store, self.indexes.keywords, paper, self.semantic, limit)
+
+    def recommend(self, likes: Sequence[str], dislikes: Sequence[str] = (), limit: int = 20) -> list[Suggestion]:
+        """Papers for a reader who likes `likes` and not `dislikes`, best first, never a given id
+        (by meaning when the catalogue has vectors, else by the liked titles' words)."""
+        return recommend.recommend(self.store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
+
+    def member_likes(self, handle: str, limit: int = 200) -> list[str]:
+        """The papers a member's signals say they like (today: their upvotes, newest first)."""
+        member = self.store.community.member_by_handle(handle)
+        if member is None:
+            raise NotFound(f"no member {handle!r}")
+        return self.store.community.voted_ids(member.id, limit)
 
     def daily(self, period: listings.Period | None, today: date | None = None) -> listings.Listing:
         return listings.daily(self.store, period, today or self.clock().date())

@@ -10,7 +10,7 @@ import orjson
 
 from ..library import Papertide
 from ..query import SORTS, Filters
-from ..retrieval import MODES
+from ..retrieval import MODES, Hit
 from .catalogue import encode_pending
 from .console import err, hits_json, print_hits, with_catalogue
 
@@ -102,4 +102,29 @@ def index(pt: Papertide, rebuild: bool, batch_size: int) -> None:
     encode_pending(pt, rebuild, batch_size)
 
 
-COMMANDS = [search, related, index]
+@click.command()
+@click.option("--like", "likes", multiple=True, metavar="ID", help="A paper the reader likes (repeat).")
+@click.option("--dislike", "dislikes", multiple=True, metavar="ID", help="A paper the reader does not want (repeat).")
+@click.option("--member", "handle", help="Use this member's own signals (their upvotes) as likes.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print [{id, title, score}, ...], best first.")
+@with_catalogue()
+def recommend(
+    pt: Papertide, likes: tuple[str, ...], dislikes: tuple[str, ...], handle: str | None, limit: int, as_json: bool
+) -> None:
+    """Papers for a reader who likes some papers and not others, best first, never a given id."""
+    if handle is not None:
+        likes = (*likes, *pt.member_likes(handle))
+        if not likes:
+            raise click.ClickException(f"{handle} has no signals yet (no upvotes): nothing to learn from")
+    if not likes:
+        raise click.UsageError("give at least one --like ID, or --member HANDLE")
+    suggestions = pt.recommend(likes, dislikes, limit)
+    hits = [Hit(s.paper, s.score) for s in suggestions]
+    if as_json:
+        click.echo(orjson.dumps(hits_json(hits)))
+    else:
+        print_hits(hits, "these likes")
+
+
+COMMANDS = [search, related, index, recommend]

@@ -1,0 +1,136 @@
+"""Recommendations from papers a reader likes and dislikes (issue 17, first step).
+
+The model is a query, not a per-paper scorer: the liked papers' vectors ask the ANN index for
+their neighbours (one search for their centroid and one per liked paper, so a reader with two
+interests is not served only the papers between them), and only those candidates are scored. This
+keeps a request's cost independent of the catalogue's size (1M papers: a handful of ANN searches).
+
+A candidate's score (`score_candidates`, pure) is
+
+    0.5 · cos(candidate, centroid of likes) + 0.5 · max cos(candidate, a liked paper)
+        − 0.5 · max(0, max cos(candidate, a disliked paper))
+
+so a paper close to any one interest ranks high, and a paper close to something the reader marked
+"not interested" moves down with its neighbours. Without vectors (no encoder configured) the
+liked papers' title words query the keyword index instead.
+
+Its quality against arxiv-sanity's tf-idf SVM and the centroid of likes is not measured yet: no
+labelled set of papers with interests is reachable on this machine (see issue 17's note).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .index.keywords import KeywordIndex
+from .model import Paper
+from .query import STOP_WORDS, Query, split_words
+from .retrieval import RetrievalError, Semantic, keyword_pks
+from .store import PaperStore
+
+# How many neighbours each ANN search brings per wanted result: the scoring reorders them, and
+# dislikes push some away, so the pool is wider than the page.
+POOL_FACTOR = 4
+DISLIKE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    paper: Paper
+    score: float
+    because: str | None  # the id of the liked paper it is nearest to
+
+
+def score_candidates(
+    candidates: npt.NDArray[np.float32],
+    likes: npt.NDArray[np.float32],
+    dislikes: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp]]:
+    """Scores of unit-length candidate vectors (rows) and, for each, the index of its nearest like."""
+    to_likes = candidates @ likes.T
+    centroid = likes.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+    scores = 0.5 * (candidates @ centroid) + 0.5 * to_likes.max(axis=1)
+    if len(dislikes):
+        # Only closeness to a dislike counts: a paper unlike it is not thereby liked more.
+        scores -= DISLIKE_WEIGHT * np.maximum((candidates @ dislikes.T).max(axis=1), 0.0)
+    return scores.astype(np.float32), to_likes.argmax(axis=1)
+
+
+def recommend(
+    store: PaperStore,
+    keywords: KeywordIndex,
+    semantic: Semantic | None,
+    likes: Sequence[str],
+    dislikes: Sequence[str] = (),
+    limit: int = 20,
+) -> list[Suggestion]:
+    """Papers for a reader who likes `likes` and not `dislikes`, best first, none of the given ids."""
+    if not likes:
+        raise RetrievalError("recommendations need at least one liked paper")
+    given = list(dict.fromkeys([*likes, *dislikes]))
+    pks = store.pks_for_ids(given)
+    unknown = [i for i in given if i not in pks]
+    if unknown:
+        raise RetrievalError(f"no paper {unknown[0]!r}")
+    if semantic is None:
+        return _by_words(store, keywords, likes, set(pks.values()), limit)
+    semantic.index.refresh()
+    liked_ids = list(dict.fromkeys(likes))
+    disliked_ids = [i for i in dict.fromkeys(dislikes) if i not in likes]
+    like_vecs = _vectors(semantic, [(i, pks[i]) for i in liked_ids])
+    dislike_vecs = (
+        _vectors(semantic, [(i, pks[i]) for i in disliked_ids])
+        if disliked_ids
+        else np.zeros((0, like_vecs.shape[1]), dtype=np.float32)
+    )
+    wanted = limit * POOL_FACTOR + len(given)
+    centroid = like_vecs.mean(axis=0)
+    pool: dict[int, None] = {}
+    for query in [centroid / max(float(np.linalg.norm(centroid)), 1e-9), *like_vecs]:
+        found, _ = semantic.index.search(query.astype(np.float32), wanted)
+        pool.update(dict.fromkeys(found))
+    exclude = set(pks.values())
+    candidates = [pk for pk in pool if pk not in exclude]
+    if not candidates:
+        return []
+    vectors = [semantic.index.vector_of(pk) for pk in candidates]
+    kept = [(pk, v) for pk, v in zip(candidates, vectors, strict=True) if v is not None]
+    matrix = np.stack([v for _, v in kept]).astype(np.float32)
+    scores, nearest = score_candidates(matrix, like_vecs, dislike_vecs)
+    order = np.argsort(-scores, kind="stable")[:limit]
+    papers = store.papers_by_pk(kept[i][0] for i in order)
+    return [
+        Suggestion(papers[kept[i][0]], float(scores[i]), liked_ids[int(nearest[i])])
+        for i in order
+        if kept[i][0] in papers
+    ]
+
+
+def _vectors(semantic: Semantic, papers: list[tuple[str, int]]) -> npt.NDArray[np.float32]:
+    rows = []
+    for paper_id, pk in papers:
+        vector = semantic.index.vector_of(pk)
+        if vector is None:
+            raise RetrievalError(f"paper {paper_id} has no vector yet: run `papertide index`")
+        rows.append(vector)
+    return np.stack(rows).astype(np.float32)
+
+
+def _by_words(
+    store: PaperStore, keywords: KeywordIndex, likes: Sequence[str], exclude: set[int], limit: int
+) -> list[Suggestion]:
+    liked = store.papers_by_pk(store.pks_for_ids(list(likes)).values())
+    words: dict[str, None] = {}
+    for paper in liked.values():
+        words.update(dict.fromkeys(w for w in split_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
+    if not words:
+        return []
+    pks, scores = keyword_pks(store, keywords, Query(terms=tuple(words)[:24]), limit=limit + len(exclude))
+    papers = store.papers_by_pk(pks)
+    hits = [(pk, s) for pk, s in zip(pks, scores, strict=True) if pk not in exclude and pk in papers]
+    return [Suggestion(papers[pk], s, None) for pk, s in hits[:limit]]
