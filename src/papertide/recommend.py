@@ -80,14 +80,14 @@ def recommend(
     if semantic is None:
         return _by_words(store, keywords, likes, set(pks.values()), limit)
     semantic.index.refresh()
-    liked_ids = list(dict.fromkeys(likes))
-    disliked_ids = [i for i in dict.fromkeys(dislikes) if i not in likes]
-    like_vecs = _vectors(semantic, [(i, pks[i]) for i in liked_ids])
-    dislike_vecs = (
-        _vectors(semantic, [(i, pks[i]) for i in disliked_ids])
-        if disliked_ids
-        else np.zeros((0, like_vecs.shape[1]), dtype=np.float32)
-    )
+    # A paper not encoded yet (just submitted) cannot steer by meaning; the others still do.
+    liked = _vectors(semantic, [(i, pks[i]) for i in dict.fromkeys(likes)])
+    if not liked:
+        return _by_words(store, keywords, likes, set(pks.values()), limit)
+    disliked = _vectors(semantic, [(i, pks[i]) for i in dict.fromkeys(dislikes) if i not in likes])
+    liked_ids = list(liked)
+    like_vecs = np.stack(list(liked.values()))
+    dislike_vecs = np.stack(list(disliked.values())) if disliked else np.zeros((0, like_vecs.shape[1]), np.float32)
     wanted = limit * POOL_FACTOR + len(given)
     centroid = like_vecs.mean(axis=0)
     pool: dict[int, None] = {}
@@ -111,14 +111,14 @@ def recommend(
     ]
 
 
-def _vectors(semantic: Semantic, papers: list[tuple[str, int]]) -> npt.NDArray[np.float32]:
-    rows = []
+def _vectors(semantic: Semantic, papers: list[tuple[str, int]]) -> dict[str, npt.NDArray[np.float32]]:
+    """The stored vector of each paper that has one, by id."""
+    found = {}
     for paper_id, pk in papers:
         vector = semantic.index.vector_of(pk)
-        if vector is None:
-            raise RetrievalError(f"paper {paper_id} has no vector yet: run `papertide index`")
-        rows.append(vector)
-    return np.stack(rows).astype(np.float32)
+        if vector is not None:
+            found[paper_id] = vector.astype(np.float32)
+    return found
 
 
 def _by_words(

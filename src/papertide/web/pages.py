@@ -127,6 +127,14 @@ def member_page(request: Request, handle: str) -> Response:
     return render(request, "member.html", data=views.member_view(context(request), member))
 
 
+@router.get("/for-you")
+def for_you_page(request: Request) -> Response:
+    v = visitor(request)
+    if v.member is None:
+        return _redirect(request, signin_redirect("/for-you"))
+    return render(request, "for_you.html", data=views.for_you_view(context(request), v.member))
+
+
 # --- votes and submissions ----------------------------------------------------------------------------
 def _member_action(request: Request, csrf: str | None, action: str, back: str = "/") -> Visitor | Response:
     """The signed-in visitor, after CSRF and rate-limit checks; else the response to send."""

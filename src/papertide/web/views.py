@@ -52,6 +52,7 @@ class Item:
     score: float | None = None
     voted: bool = False
     marked: Marked | None = None
+    because: tuple[str, str] | None = None  # (id, title) of the liked paper it was recommended for
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.card, name)
@@ -258,6 +259,37 @@ def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> PaperView:
         )
 
     return ctx.shared(("paper", paper.id, related_limit), build)
+
+
+@dataclass(frozen=True)
+class ForYouView:
+    papers: list[Item]
+    personal: bool  # False: the member has no signals yet, so the page shows trending
+    signals: int
+
+
+# A member's newest signals say most about what they read now; older ones are left out so the
+# request stays a handful of ANN searches.
+FOR_YOU_SIGNALS = 50
+
+
+def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
+    """Recommendations from the member's upvotes (newest 50), never one they upvoted; trending
+    until they have upvoted something."""
+    liked_ids = ctx.pt.store.community.voted_ids(member.id, FOR_YOU_SIGNALS)
+    if not liked_ids:
+        return with_votes(ctx, ForYouView(trending_view(ctx).papers[:limit], False, 0))
+    suggestions = ctx.pt.recommend(liked_ids, limit=limit)
+    liked = ctx.pt.store.get_many(liked_ids)
+    cards = [
+        Item(
+            card(s.paper),
+            s.score,
+            because=(s.because, liked[s.because].title) if s.because in liked else None,
+        )
+        for s in suggestions
+    ]
+    return with_votes(ctx, ForYouView(cards, True, len(liked_ids)))
 
 
 def member_view(ctx: Context, member: Member) -> MemberView:

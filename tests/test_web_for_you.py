@@ -1,0 +1,54 @@
+"""The For-you page (issue 17, item 3 first step): recommendations from a member's upvotes, each
+card saying which upvote it is there for, never a paper they upvoted; trending until they have
+upvoted something; members only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_web import csrf_of, signed_up, titles
+
+from conftest import LiveApp
+
+BECAUSE = re.compile(r'Because you upvoted <a href="/papers/([^"]+)">')
+
+
+def upvote(client, paper_id: str) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_of(client, "/for-you")
+    voted = client.post("/upvote", data={"paper_id": paper_id, "csrf": token, "next": "/for-you"})
+    assert voted.status_code == 303
+
+
+@pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+def test_upvotes_turn_trending_into_recommendations(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    cold = member.get("/for-you")
+    assert cold.status_code == 200 and 'id="cold-start"' in cold.text
+    trending = live_app.client().get("/papers/trending").text
+    assert titles(cold.text) == titles(trending)
+    upvote(member, "c01")
+    page = member.get("/for-you").text
+    assert 'id="cold-start"' not in page and "your latest 1" in page
+    shown = titles(page)
+    assert shown[:3] == ["2511.00003", "c12", "c11"] and "c01" not in shown  # both diffusion papers first
+    assert BECAUSE.findall(page)[:3] == ["c01", "c01", "c01"]
+    assert "Because you upvoted <a href=\"/papers/c01\">Denoising Score Matching for Diffusion Models</a>" in page
+    upvote(member, "c12")
+    shown = titles(member.get("/for-you").text)
+    assert shown[:3] == ["2511.00003", "c05", "c08"] and not {"c01", "c12"} & set(shown)
+
+
+def test_without_vectors_it_recommends_by_the_upvoted_titles_words(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    upvote(member, "c01")
+    assert titles(member.get("/for-you").text)[:2] == ["2511.00003", "c12"]
+
+
+def test_anonymous_readers_are_asked_to_sign_in_and_only_members_see_the_link(live_app: LiveApp) -> None:
+    with live_app.client() as anonymous:
+        page = anonymous.get("/for-you")
+        assert page.status_code == 303 and page.headers["location"] == "/signin?next=/for-you"
+        assert 'href="/for-you"' not in anonymous.get("/").text
+    assert 'href="/for-you"' in signed_up(live_app, "ada").get("/").text
