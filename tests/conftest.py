@@ -330,3 +330,23 @@ def gone(pid: int, within: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Any:
+    """The bundled MiniLM encoder, loaded once for the session (one thread: tests run beside others)."""
+    from papertide.embed import MiniLM
+
+    return MiniLM(threads=1)
+
+
+@pytest.fixture
+def encoded_corpus(store: SqlStore, tmp_path: Path, minilm: Any) -> Any:
+    """A catalogue holding the 12-paper test corpus, encoded for real and indexed."""
+    from papertide import Papertide
+    from papertide.sources.files import read_path
+
+    pt = Papertide(store, tmp_path, encoder=minilm)
+    pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
+    pt.index()
+    return pt

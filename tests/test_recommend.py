@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from papertide import Papertide
-from papertide.embed import MiniLM
 from papertide.recommend import score_candidates
 from papertide.retrieval import RetrievalError
 from papertide.sources.files import read_path
@@ -18,17 +17,9 @@ from papertide.store.sql import SqlStore
 from conftest import FIXTURES
 
 
-@pytest.fixture(scope="module")
-def encoder() -> MiniLM:
-    return MiniLM(threads=1)
-
-
 @pytest.fixture
-def pt(store: SqlStore, tmp_path: Path, encoder: MiniLM) -> Papertide:
-    pt = Papertide(store, tmp_path, encoder=encoder)
-    pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
-    pt.index()
-    return pt
+def pt(encoded_corpus: Papertide) -> Papertide:
+    return encoded_corpus
 
 
 def ids(suggestions: list) -> list[str]:  # type: ignore[type-arg]

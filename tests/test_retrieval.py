@@ -3,31 +3,16 @@ the words are (issue 19, items 1-3), on the 12-paper corpus, encoded for real (M
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from papertide import Papertide
-from papertide.embed import MiniLM
 from papertide.highlight import marks, segments, snippet, stems
 from papertide.rank import above_floor, hybrid_weights, max_scaled, weighted_fusion
-from papertide.sources.files import read_path
-from papertide.store.sql import SqlStore
-
-from conftest import FIXTURES
-
-
-@pytest.fixture(scope="module")
-def encoder() -> MiniLM:
-    return MiniLM(threads=1)
 
 
 @pytest.fixture
-def pt(store: SqlStore, tmp_path: Path, encoder: MiniLM) -> Papertide:
-    pt = Papertide(store, tmp_path, encoder=encoder)
-    pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
-    pt.index()
-    return pt
+def pt(encoded_corpus: Papertide) -> Papertide:
+    return encoded_corpus
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
