@@ -198,3 +198,20 @@ def test_make_a_token_in_the_browser_and_use_it_from_a_script(page: object, live
     page.goto("/settings/tokens")  # type: ignore[attr-defined]  (visiting again: the token is not shown)
     assert page.locator("#new-token").count() == 0  # type: ignore[attr-defined]
     assert page.inner_text("table.tokens") .count("notebook") == 1  # type: ignore[attr-defined]
+
+
+def test_an_upvote_changes_the_for_you_page(page: object, live_app: LiveApp) -> None:
+    sign_up(page, "mei")
+    page.click("nav a:has-text('For you')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/for-you")  # type: ignore[attr-defined]
+    assert page.is_visible("#cold-start")  # type: ignore[attr-defined]
+    page.goto("/papers/c01")  # type: ignore[attr-defined]
+    page.click(".paper-head form.vote button")  # type: ignore[attr-defined]
+    page.wait_for_selector(".paper-head .vote button.voted")  # type: ignore[attr-defined]
+    page.goto("/for-you")  # type: ignore[attr-defined]
+    assert not page.is_visible("#cold-start")  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 a.title") == "Diffusion Transformers at Scale"  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 .because") == (  # type: ignore[attr-defined]
+        "Because you upvoted Denoising Score Matching for Diffusion Models"
+    )
+    shot(page, "for-you")

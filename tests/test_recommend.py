@@ -61,7 +61,11 @@ def test_without_vectors_the_liked_titles_words_are_the_query(store: SqlStore, t
     pt = Papertide(store, tmp_path)
     pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
     assert ids(pt.recommend(["c01"], limit=5)) == ["c12", "c05", "c09"]
-    assert [s.because for s in pt.recommend(["c01"])] == [None] * 3
+    assert [s.because for s in pt.recommend(["c01"])] == ["c01"] * 3
+    assert [(s.paper.id, s.because) for s in pt.recommend(["c01", "c04"], limit=3)][:2] == [
+        ("c12", "c01"),
+        ("c05", "c01"),
+    ]
 
 
 def test_scores_mix_the_centroid_the_nearest_like_and_the_nearest_dislike() -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .highlight import stem
 from .index.keywords import KeywordIndex
 from .model import Paper
 from .query import STOP_WORDS, Query, split_words
@@ -125,12 +126,26 @@ def _by_words(
     store: PaperStore, keywords: KeywordIndex, likes: Sequence[str], exclude: set[int], limit: int
 ) -> list[Suggestion]:
     liked = store.papers_by_pk(store.pks_for_ids(list(likes)).values())
+    title_words = {p.id: _words(p.title) for p in liked.values()}
     words: dict[str, None] = {}
-    for paper in liked.values():
-        words.update(dict.fromkeys(w for w in split_words(paper.title) if w not in STOP_WORDS and len(w) > 2))
+    for found in title_words.values():
+        words.update(dict.fromkeys(found))
+    title_stems = {i: {stem(w) for w in found} for i, found in title_words.items()}
     if not words:
         return []
     pks, scores = keyword_pks(store, keywords, Query(terms=tuple(words)[:24]), limit=limit + len(exclude))
     papers = store.papers_by_pk(pks)
     hits = [(pk, s) for pk, s in zip(pks, scores, strict=True) if pk not in exclude and pk in papers]
-    return [Suggestion(papers[pk], s, None) for pk, s in hits[:limit]]
+    return [Suggestion(papers[pk], s, _nearest_by_words(papers[pk], title_stems)) for pk, s in hits[:limit]]
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(w for w in split_words(text) if w not in STOP_WORDS and len(w) > 2))
+
+
+def _nearest_by_words(paper: Paper, title_stems: dict[str, set[str]]) -> str | None:
+    """The liked paper whose title words (stemmed, as the index matched them) the suggestion holds
+    most of (the first liked on a tie)."""
+    held = {stem(w) for w in split_words(f"{paper.title} {paper.abstract or ''}")}
+    best = max(title_stems, key=lambda i: len(held & title_stems[i]), default=None)
+    return best if best is not None and held & title_stems[best] else None
