@@ -215,3 +215,8 @@ def test_an_upvote_changes_the_for_you_page(page: object, live_app: LiveApp) -> 
         "Because you upvoted Denoising Score Matching for Diffusion Models"
     )
     shot(page, "for-you")
+    page.click("#card-1 form.dismiss button")  # type: ignore[attr-defined]
+    page.wait_for_selector("#dismissed")  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 a.title") != "Diffusion Transformers at Scale"  # type: ignore[attr-defined]
+    assert "Diffusion Transformers at Scale" in page.inner_text("#dismissed")  # type: ignore[attr-defined]
+    shot(page, "for-you-dismissed")

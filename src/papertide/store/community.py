@@ -16,7 +16,17 @@ import sqlalchemy as sa
 
 from ..model import Member
 from . import Conflict
-from .schema import counters, member_tokens, members, papers, rate_events, sessions, submissions, votes
+from .schema import (
+    counters,
+    member_tokens,
+    members,
+    not_interested,
+    papers,
+    rate_events,
+    sessions,
+    submissions,
+    votes,
+)
 
 _BUMP = counters.update().where(counters.c.name == "catalogue").values(value=counters.c.value + 1)
 
@@ -191,6 +201,22 @@ class SqlCommunity:
     def voted_ids(self, member_id: int, limit: int = 100) -> list[str]:
         """Ids of the papers the member voted for, latest vote first."""
         return self._member_paper_ids(votes, member_id, limit)
+
+    # --- "not interested" marks ----------------------------------------------------------------------
+    def set_not_interested(self, member_id: int, paper_pk: int, marked: bool, now: datetime) -> bool:
+        """Mark or unmark; returns whether the mark changed anything."""
+        with self.engine.begin() as conn:
+            if marked:
+                insert = _insert_ignoring_duplicates(not_interested, self.dialect).values(
+                    member_id=member_id, paper_pk=paper_pk, created_at=now
+                )
+                return bool(conn.execute(insert).rowcount == 1)
+            key = sa.and_(not_interested.c.member_id == member_id, not_interested.c.paper_pk == paper_pk)
+            return bool(conn.execute(not_interested.delete().where(key)).rowcount == 1)
+
+    def not_interested_ids(self, member_id: int, limit: int = 100) -> list[str]:
+        """Ids of the papers the member marked not interested, latest first."""
+        return self._member_paper_ids(not_interested, member_id, limit)
 
     def _member_paper_ids(self, table: sa.Table, member_id: int, limit: int) -> list[str]:
         """Ids of the papers in `table` (votes, submissions) rows of the member, latest first."""

@@ -113,6 +113,15 @@ votes = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# A member's "not interested" marks (migration 0013): recommendations move away from these papers.
+not_interested = sa.Table(
+    "not_interested",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 submissions = sa.Table(
     "submissions",
     metadata,

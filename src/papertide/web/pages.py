@@ -135,6 +135,26 @@ def for_you_page(request: Request) -> Response:
     return render(request, "for_you.html", data=views.for_you_view(context(request), v.member))
 
 
+@router.post("/not-interested")
+def not_interested(
+    request: Request,
+    paper_id: Annotated[str, Form(max_length=100)],
+    undo: Annotated[bool, Form()] = False,
+    csrf: CsrfField = "",
+    next: NextField = "/for-you",
+) -> Response:
+    """Mark a paper "not interested" (or take the mark back): a negative signal for recommendations."""
+    v = _member_action(request, csrf, "vote", next)
+    if isinstance(v, Response):
+        return v
+    svc = services(request)
+    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None or v.member is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    svc.store.community.set_not_interested(v.member.id, pk, not undo, svc.clock())
+    return _redirect(request, safe_next(next))
+
+
 # --- votes and submissions ----------------------------------------------------------------------------
 def _member_action(request: Request, csrf: str | None, action: str, back: str = "/") -> Visitor | Response:
     """The signed-in visitor, after CSRF and rate-limit checks; else the response to send."""

@@ -266,6 +266,7 @@ class ForYouView:
     papers: list[Item]
     personal: bool  # False: the member has no signals yet, so the page shows trending
     signals: int
+    dismissed: list[Item]  # marked "not interested", latest first (each can be taken back)
 
 
 # A member's newest signals say most about what they read now; older ones are left out so the
@@ -276,10 +277,16 @@ FOR_YOU_SIGNALS = 50
 def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
     """Recommendations from the member's upvotes (newest 50), never one they upvoted; trending
     until they have upvoted something."""
-    liked_ids = ctx.pt.store.community.voted_ids(member.id, FOR_YOU_SIGNALS)
+    community = ctx.pt.store.community
+    liked_ids = community.voted_ids(member.id, FOR_YOU_SIGNALS)
+    dismissed_ids = community.not_interested_ids(member.id, FOR_YOU_SIGNALS)
+    dismissed_papers = ctx.pt.store.get_many(dismissed_ids)
+    dismissed = items([dismissed_papers[i] for i in dismissed_ids if i in dismissed_papers])
     if not liked_ids:
-        return with_votes(ctx, ForYouView(trending_view(ctx).papers[:limit], False, 0))
-    suggestions = ctx.pt.recommend(liked_ids, limit=limit)
+        trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
+        return with_votes(ctx, ForYouView(trending, False, 0, dismissed))
+    # Papers the member dismissed are never shown, and their neighbours move down.
+    suggestions = ctx.pt.recommend(liked_ids, [i for i in dismissed_ids if i not in liked_ids], limit=limit)
     liked = ctx.pt.store.get_many(liked_ids)
     cards = [
         Item(
@@ -289,7 +296,7 @@ def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
         )
         for s in suggestions
     ]
-    return with_votes(ctx, ForYouView(cards, True, len(liked_ids)))
+    return with_votes(ctx, ForYouView(cards, True, len(liked_ids) + len(dismissed), dismissed))
 
 
 def member_view(ctx: Context, member: Member) -> MemberView:
