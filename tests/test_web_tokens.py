@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from test_web import csrf_of, signed_up
 
@@ -89,3 +90,27 @@ def test_openapi_documents_the_bearer_scheme(live_app: LiveApp) -> None:
         spec = c.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert {"HTTPBearer": []} in spec["paths"]["/api/papers/{paper_id}/upvote"]["post"]["security"]
+
+
+@pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+def test_a_script_reads_recommendations_and_marks_not_interested_with_a_token(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    writer = {"Authorization": f"Bearer {make_token(member, 'script', 'write')}"}
+    reader = {"Authorization": f"Bearer {make_token(member, 'reader', 'read')}"}
+    with httpx.Client(base_url=live_app.url) as script:
+        cold = script.get("/api/recommendations", params={"limit": 3}, headers=reader).json()
+        assert [r["because"] for r in cold] == [None, None, None]  # trending until the first upvote
+        assert script.post("/api/papers/c01/upvote", headers=writer).status_code == 200
+        warm = script.get("/api/recommendations", params={"limit": 3}, headers=reader).json()
+        assert [(r["paper"]["id"], r["because"]) for r in warm] == [
+            ("2511.00003", "c01"),
+            ("c12", "c01"),
+            ("c11", "c01"),
+        ]
+        assert script.post("/api/papers/2511.00003/not-interested", headers=reader).status_code == 403
+        marked = script.post("/api/papers/2511.00003/not-interested", headers=writer)
+        assert marked.json() == {"id": "2511.00003", "notInterested": True}
+        after = script.get("/api/recommendations", params={"limit": 2}, headers=reader).json()
+        assert [r["paper"]["id"] for r in after] == ["c09", "c12"]
+        assert script.delete("/api/papers/2511.00003/not-interested", headers=writer).json()["notInterested"] is False
+        assert script.get("/api/recommendations").status_code == 401

@@ -253,6 +253,16 @@ class Papertide:
         (by meaning when the catalogue has vectors, else by the liked titles' words)."""
         return recommend.recommend(self.store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
 
+    def recommend_for(self, member_id: int, limit: int = 20, signals: int = 50) -> list[Suggestion] | None:
+        """Recommendations from a member's latest `signals` upvotes and "not interested" marks
+        (never a paper they upvoted or marked); None while they have upvoted nothing (cold start)."""
+        community = self.store.community
+        liked = community.voted_ids(member_id, signals)
+        if not liked:
+            return None
+        disliked = [i for i in community.not_interested_ids(member_id, signals) if i not in liked]
+        return self.recommend(liked, disliked, limit)
+
     def member_likes(self, handle: str, limit: int = 200) -> list[str]:
         """The papers a member's signals say they like (today: their upvotes, newest first)."""
         member = self.store.community.member_by_handle(handle)

@@ -21,8 +21,10 @@ from .params import Search, period_params, search_params
 from .schemas import (
     DailyEntry,
     ErrorOut,
+    NotInterestedOut,
     PaperOut,
     PaperPage,
+    RecommendationOut,
     SearchHit,
     SubmitIn,
     VoteOut,
@@ -198,6 +200,52 @@ def toggle_upvote(
 ) -> Any:
     """Vote, or withdraw the vote when there is one (what the page's button does)."""
     return _vote(request, paper_id, None, x_csrf_token)
+
+
+def _not_interested(request: Request, paper_id: str, marked: bool, csrf: str | None) -> Any:
+    member = api_member(request, csrf, "vote")
+    if isinstance(member, Response):
+        return member
+    svc = services(request)
+    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    svc.store.community.set_not_interested(member.id, pk, marked, svc.clock())
+    return NotInterestedOut(id=paper_id, notInterested=marked)
+
+
+@router.post("/papers/{paper_id:path}/not-interested", response_model=NotInterestedOut, responses=ERRORS)
+def mark_not_interested(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
+    """Mark a paper "not interested" (idempotent): recommendations never show it and move away from it."""
+    return _not_interested(request, paper_id, True, x_csrf_token)
+
+
+@router.delete("/papers/{paper_id:path}/not-interested", response_model=NotInterestedOut, responses=ERRORS)
+def unmark_not_interested(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
+    """Take a "not interested" mark back (idempotent)."""
+    return _not_interested(request, paper_id, False, x_csrf_token)
+
+
+@router.get("/recommendations", response_model=list[RecommendationOut], responses=ERRORS)
+def recommendations(
+    request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 20, _bearer: BearerAuth = None
+) -> Any:
+    """The signed-in member's recommendations (the For-you page), best first: from their latest 50
+    upvotes and "not interested" marks; trending papers (with `because` null) until their first upvote."""
+    member = api_member(request, None, "settings", write=False)
+    if isinstance(member, Response):
+        return member
+    pt = context(request).pt
+    found = pt.recommend_for(member.id, limit)
+    if found is None:
+        dismissed = set(pt.store.community.not_interested_ids(member.id))
+        ranked = [(p, s) for p, s in pt.trending(limit + len(dismissed)) if p.id not in dismissed][:limit]
+        return [RecommendationOut(paper=paper_out(card(p)), score=s, because=None) for p, s in ranked]
+    return [RecommendationOut(paper=paper_out(card(s.paper)), score=s.score, because=s.because) for s in found]
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS)

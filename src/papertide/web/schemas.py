@@ -104,6 +104,17 @@ class VoteOut(BaseModel):
     upvotes: int
 
 
+class RecommendationOut(BaseModel):
+    paper: PaperOut
+    score: float
+    because: str | None = Field(description="the id of the upvoted paper it is recommended for")
+
+
+class NotInterestedOut(BaseModel):
+    id: str
+    notInterested: bool
+
+
 class SubmitIn(BaseModel):
     id: str = Field(max_length=200, description="arXiv id or abs/pdf URL")
 

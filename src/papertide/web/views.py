@@ -278,16 +278,15 @@ def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
     """Recommendations from the member's upvotes (newest 50), never one they upvoted; trending
     until they have upvoted something."""
     community = ctx.pt.store.community
-    liked_ids = community.voted_ids(member.id, FOR_YOU_SIGNALS)
     dismissed_ids = community.not_interested_ids(member.id, FOR_YOU_SIGNALS)
     dismissed_papers = ctx.pt.store.get_many(dismissed_ids)
     dismissed = items([dismissed_papers[i] for i in dismissed_ids if i in dismissed_papers])
-    if not liked_ids:
+    suggestions = ctx.pt.recommend_for(member.id, limit, FOR_YOU_SIGNALS)
+    if suggestions is None:
         trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
         return with_votes(ctx, ForYouView(trending, False, 0, dismissed))
-    # Papers the member dismissed are never shown, and their neighbours move down.
-    suggestions = ctx.pt.recommend(liked_ids, [i for i in dismissed_ids if i not in liked_ids], limit=limit)
-    liked = ctx.pt.store.get_many(liked_ids)
+    liked_ids = community.voted_ids(member.id, FOR_YOU_SIGNALS)
+    liked = ctx.pt.store.get_many({s.because for s in suggestions if s.because})
     cards = [
         Item(
             card(s.paper),
