@@ -180,3 +180,17 @@ def test_bad_parameters_are_answered_in_plain_words(live_app: LiveApp, path: str
     text = r.json()["error"] if path.startswith("/api/") else html.unescape(r.text)
     assert said in text
     assert "Input should be" not in text
+
+
+@pytest.mark.parametrize("junk", ["é", "ü" * 43, "\u202e", "😀abc", "x\u00a0"])
+def test_non_ascii_signatures_tokens_and_cookies_are_a_plain_no(live_app: LiveApp, junk: str) -> None:
+    """hmac.compare_digest raises on non-ASCII text; every place that compares a secret from
+    outside (signed mail links, CSRF tokens, the device cookie) must answer "no", never 500."""
+    with live_app.client() as client:
+        for path in ("/unsubscribe", "/digest", "/verify"):
+            answer = client.get(path, params={"m": "1", "d": "2025-11-05", "sig": junk, "token": junk})
+            assert answer.status_code < 500, (path, answer.status_code)
+        form = client.post("/signin", data={"email": "a@example.org", "password": "x" * 10, "csrf": junk})
+        assert form.status_code == 403
+    with live_app.client() as client:  # a cookie header's raw bytes may be any UTF-8
+        assert client.get("/", headers={"Cookie": f"pt_device=1.{junk}".encode()}).status_code == 200

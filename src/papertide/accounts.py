@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .model import ApiToken, Member
 from .store import ApiTokens, Community, Conflict
+from .text import same_secret
 
 HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
@@ -108,7 +109,7 @@ def csrf_token(secret: str, session_key: str) -> str:
 
 
 def csrf_ok(secret: str, session_key: str, token: str | None) -> bool:
-    return bool(session_key and token) and hmac.compare_digest(csrf_token(secret, session_key), token or "")
+    return bool(session_key and token) and same_secret(csrf_token(secret, session_key), token)
 
 
 def device_token(secret: str, member_id: int) -> str:
@@ -123,7 +124,7 @@ def device_member(secret: str, token: str | None) -> int | None:
     head, _, _mac = (token or "").partition(".")
     if not head.isdigit() or len(head) > 18 or head != str(int(head)):
         return None
-    return int(head) if hmac.compare_digest(device_token(secret, int(head)), token or "") else None
+    return int(head) if same_secret(device_token(secret, int(head)), token) else None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ not the LaTeX comment that would swallow the rest of an abstract.
 from __future__ import annotations
 
 import functools
+import hmac
 import html
 import re
 from urllib.parse import urlsplit
@@ -77,3 +78,10 @@ def safe_link(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return url.strip()
+
+
+def same_secret(expected: str, given: str | None) -> bool:
+    """Whether `given` (from outside: any text, or nothing) equals `expected`, in constant time.
+    Compared as UTF-8 bytes: `hmac.compare_digest` raises on non-ASCII str, and a signature or token
+    pasted with a stray accent must be a plain "no", never an error."""
+    return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))

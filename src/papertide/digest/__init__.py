@@ -29,6 +29,7 @@ from .. import listings
 from ..cards import Card, card
 from ..model import Member, Paper, Subscription
 from ..store import FINAL_DELIVERIES, Store
+from ..text import same_secret
 from .mailer import PermanentFailure, TemporaryFailure
 from .mime import Outgoing, alternative, header_value
 
@@ -58,7 +59,7 @@ def sign(secret: str, *parts: object) -> str:
 
 
 def signature_ok(secret: str, signature: str, *parts: object) -> bool:
-    return hmac.compare_digest(sign(secret, *parts), signature or "")
+    return same_secret(sign(secret, *parts), signature)
 
 
 def unsubscribe_url(config: MailConfig, member_id: int) -> str:
