@@ -91,3 +91,23 @@ def test_a_member_s_upvotes_are_their_likes(pt: Papertide, store: SqlStore) -> N
     assert ids(pt.recommend(pt.member_likes("ada"), limit=3)) == ["c05", "c08", "c11"]
     with pytest.raises(NotFound):
         pt.member_likes("nobody")
+
+
+def test_the_digest_recommends_only_papers_new_in_its_window(pt: Papertide, store: SqlStore) -> None:
+    from datetime import date, datetime
+
+    from papertide.digest import Composer
+    from papertide.model import Subscription
+
+    member = store.community.create_member("ada", "ada@example.org", "x", datetime(2024, 1, 1))
+    store.community.set_vote(member.id, store.pks_for_ids(["c01"])["c01"], True, datetime(2024, 1, 1, 9))
+    composer = Composer(store, datetime(2024, 1, 13, 9), pt.new_for_member)
+    weekly = Subscription(member.id, frequency="weekly", sections=("foryou",))
+    section = composer.compose(member, weekly, date(2024, 1, 13)).sections[0]
+    assert (section.key, section.title) == ("foryou", "Recommended for you")
+    assert [p.id for p in section.papers][:2] == ["c12", "c11"]  # the ranking of pt.recommend, as tested above
+    assert sorted(p.id for p in section.papers) == ["c06", "c07", "c08", "c09", "c10", "c11", "c12"]  # Jan 6-12
+    daily = Subscription(member.id, sections=("foryou",))
+    assert [p.id for p in composer.compose(member, daily, date(2024, 1, 13)).sections[0].papers] == ["c12"]
+    nobody = store.community.create_member("bob", "bob@example.org", "x", datetime(2024, 1, 1))
+    assert composer.compose(nobody, daily, date(2024, 1, 13)).empty  # no upvotes: no section to fill

@@ -30,7 +30,7 @@ from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.vectors import encode_pending
-from .model import Paper
+from .model import Member, Paper
 from .query import Filters
 from .recommend import Suggestion
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
@@ -262,6 +262,17 @@ class Papertide:
             return None
         disliked = [i for i in community.not_interested_ids(member_id, signals) if i not in liked]
         return self.recommend(liked, disliked, limit)
+
+    def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
+        """The member's recommendations among papers featured or first published in [start, end)
+        (the digest's "Recommended for you"): the best 200 overall, kept when new in the window."""
+        found = self.recommend_for(member.id, limit=200) or []
+
+        def new(p: Paper) -> bool:
+            day = p.featured_date or (p.published.date() if p.published else None)
+            return day is not None and start <= day < end
+
+        return [s.paper for s in found if new(s.paper)][:limit]
 
     def member_likes(self, handle: str, limit: int = 200) -> list[str]:
         """The papers a member's signals say they like (today: their upvotes, newest first)."""

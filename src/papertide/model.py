@@ -125,7 +125,7 @@ class Subscription:
     weekdays_only: bool = True  # the daily feed rests at weekends
     send_hour: int = 8  # in `timezone`
     timezone: str = "UTC"
-    sections: tuple[str, ...] = ("trending", "picks")  # and "saved" (saved searches, when they exist)
+    sections: tuple[str, ...] = ("trending", "picks")  # and "foryou", "saved" (saved searches, when they exist)
 
 
 @dataclass(frozen=True, slots=True)

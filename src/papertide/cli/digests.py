@@ -93,7 +93,13 @@ def send(pt: Papertide, day: datetime | None, dry_run: bool, dev: bool, connecti
     try:
         with one_sender(pt):
             report = digest.send_all(
-                pt.store, mailers or [_NoMailer()], config, utc_now(), day.date() if day else None, dry_run=dry_run
+                pt.store,
+                mailers or [_NoMailer()],
+                config,
+                utc_now(),
+                day.date() if day else None,
+                dry_run=dry_run,
+                recommend=pt.new_for_member,
             )
     finally:
         for mailer in mailers:
@@ -119,7 +125,9 @@ def worker(pt: Papertide, interval: float, iterations: int | None, connections: 
 
     try:
         with one_sender(pt):
-            digest.run_worker(pt.store, mailers, config, utc_now, interval, iterations, on_report=report)
+            digest.run_worker(
+                pt.store, mailers, config, utc_now, interval, iterations, on_report=report, recommend=pt.new_for_member
+            )
     finally:
         for mailer in mailers:
             mailer.close()

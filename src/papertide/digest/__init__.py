@@ -34,7 +34,9 @@ from .mailer import PermanentFailure, TemporaryFailure
 from .mime import Outgoing, alternative, header_value
 
 FREQUENCIES = ("daily", "weekly")
-SECTIONS = ("trending", "picks", "saved")
+SECTIONS = ("trending", "picks", "foryou", "saved")
+# Papers recommended to a member among those new in [start, end) (the library passes one in).
+Recommender = Callable[[Member, date, date], list[Paper]]
 PER_SECTION = 10
 
 
@@ -134,6 +136,7 @@ class Composer:
 
     store: Store
     now: datetime
+    recommend: Recommender | None = None
     _shared: dict[tuple[str, date, str], list[Paper]] = field(default_factory=dict)
 
     def _cached(self, key: tuple[str, date, str], build: Callable[[], list[Paper]]) -> list[Paper]:
@@ -154,6 +157,10 @@ class Composer:
         if "trending" in sub.sections:
             shown = {p.id for p in picks} if "picks" in sub.sections else set()
             chosen.append(Section("trending", "Trending", [p for p in trending if p.id not in shown][:PER_SECTION]))
+        if "foryou" in sub.sections and self.recommend is not None:
+            shown = {p.id for section in chosen for p in section.papers}
+            mine = [p for p in self.recommend(member, start, end) if p.id not in shown][:PER_SECTION]
+            chosen.append(Section("foryou", "Recommended for you", mine))
         if "saved" in sub.sections:
             chosen.append(
                 Section("saved", "Matching your saved searches", saved_search_papers(self.store, member, start))
@@ -255,12 +262,13 @@ def send_all(
     retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
     on_progress: Callable[[Report], None] | None = None,
+    recommend: Recommender | None = None,
 ) -> Report:
     """Send every due digest (or, with `day`, every digest scheduled on that day, whatever the
     hour). Returns what happened; safe to run again at any time, but one run at a time (the CLI
     holds a lock). Several mailers send in parallel, one thread and SMTP connection each, while
     this thread claims, composes and renders (a bounded queue keeps memory flat)."""
-    report, composer, digests = Report(), Composer(store, now), store.digests
+    report, composer, digests = Report(), Composer(store, now, recommend), store.digests
     shared: dict[Any, Any] = {}
     senders = _Senders(
         store, [mailer] if not isinstance(mailer, Sequence) else list(mailer), now, retries, sleep, report
@@ -384,11 +392,12 @@ def run_worker(
     iterations: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_report: Callable[[Report], None] | None = None,
+    recommend: Recommender | None = None,
 ) -> None:
     """Send what is due, wait `interval` seconds, again; `iterations` bounds the loop (tests)."""
     done = 0
     while iterations is None or done < iterations:
-        report = send_all(store, mailer, config, clock(), sleep=sleep)
+        report = send_all(store, mailer, config, clock(), sleep=sleep, recommend=recommend)
         if on_report:
             on_report(report)
         done += 1

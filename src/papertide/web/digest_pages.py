@@ -154,7 +154,7 @@ def digest_web_view(request: Request, m: Signed = "", d: Signed = "", sig: Signe
         return error_response(request, 400, "this digest link is not valid")
     svc = services(request)
     sub = svc.store.digests.subscription(member.id) or Subscription(member.id)
-    composed = digest.Composer(svc.store, svc.clock()).compose(member, sub, day)
+    composed = digest.Composer(svc.store, svc.clock(), svc.pt.new_for_member).compose(member, sub, day)
     return HTMLResponse(digest.render(composed, svc.mail)["html"])
 
 
