@@ -111,3 +111,16 @@ def test_the_digest_recommends_only_papers_new_in_its_window(pt: Papertide, stor
     assert [p.id for p in composer.compose(member, daily, date(2024, 1, 13)).sections[0].papers] == ["c12"]
     nobody = store.community.create_member("bob", "bob@example.org", "x", datetime(2024, 1, 1))
     assert composer.compose(nobody, daily, date(2024, 1, 13)).empty  # no upvotes: no section to fill
+
+
+def test_the_index_answers_batched_searches_and_lookups_like_single_ones(pt: Papertide) -> None:
+    semantic = pt.semantic
+    assert semantic is not None
+    pks = pt.store.pks_for_ids(["c01", "c04", "c12"])
+    rows = np.stack([semantic.index.vector_of(pks[i]) for i in ("c01", "c04")])  # type: ignore[misc]
+    batched = semantic.index.search_many(rows, 3)
+    assert batched == [semantic.index.search(row, 3)[0] for row in rows]
+    held, vectors = semantic.index.vectors_of([pks["c12"], 999_999, pks["c01"]])
+    assert held == [pks["c12"], pks["c01"]] and vectors.shape == (2, 384)
+    assert np.array_equal(vectors[1], semantic.index.vector_of(pks["c01"]))  # type: ignore[arg-type]
+    assert semantic.index.vectors_of([999_999])[0] == []

@@ -91,24 +91,19 @@ def recommend(
     dislike_vecs = np.stack(list(disliked.values())) if disliked else np.zeros((0, like_vecs.shape[1]), np.float32)
     wanted = limit * POOL_FACTOR + len(given)
     centroid = like_vecs.mean(axis=0)
+    queries = np.vstack([centroid / max(float(np.linalg.norm(centroid)), 1e-9), like_vecs]).astype(np.float32)
     pool: dict[int, None] = {}
-    for query in [centroid / max(float(np.linalg.norm(centroid)), 1e-9), *like_vecs]:
-        found, _ = semantic.index.search(query.astype(np.float32), wanted)
+    for found in semantic.index.search_many(queries, wanted):
         pool.update(dict.fromkeys(found))
     exclude = set(pks.values())
-    candidates = [pk for pk in pool if pk not in exclude]
-    if not candidates:
+    kept, matrix = semantic.index.vectors_of([pk for pk in pool if pk not in exclude])
+    if not kept:
         return []
-    vectors = [semantic.index.vector_of(pk) for pk in candidates]
-    kept = [(pk, v) for pk, v in zip(candidates, vectors, strict=True) if v is not None]
-    matrix = np.stack([v for _, v in kept]).astype(np.float32)
     scores, nearest = score_candidates(matrix, like_vecs, dislike_vecs)
     order = np.argsort(-scores, kind="stable")[:limit]
-    papers = store.papers_by_pk(kept[i][0] for i in order)
+    papers = store.papers_by_pk(kept[i] for i in order)
     return [
-        Suggestion(papers[kept[i][0]], float(scores[i]), liked_ids[int(nearest[i])])
-        for i in order
-        if kept[i][0] in papers
+        Suggestion(papers[kept[i]], float(scores[i]), liked_ids[int(nearest[i])]) for i in order if kept[i] in papers
     ]
 
 

@@ -220,6 +220,29 @@ class VectorIndex:
             matches = index.search(vector, min(k, len(index)))
         return [int(x) for x in matches.keys], [round(1.0 - float(d), 6) for d in matches.distances]
 
+    def search_many(self, vectors: npt.NDArray[np.float32], k: int) -> list[list[int]]:
+        """The keys of the `k` nearest papers to each row of `vectors` (one batched call)."""
+        with self._in_use.shared():
+            index = self.index
+            if len(index) == 0 or k <= 0 or len(vectors) == 0:
+                return [[] for _ in range(len(vectors))]
+            matches = index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, len(index)))
+            keys = np.atleast_2d(matches.keys)
+            counts = np.atleast_1d(getattr(matches, "counts", [len(matches.keys)]))  # one query: no counts
+        return [[int(x) for x in row[:n]] for row, n in zip(keys, counts, strict=True)]
+
+    def vectors_of(self, pks: list[int]) -> tuple[list[int], npt.NDArray[np.float32]]:
+        """The pks among `pks` that the index holds, and their vectors as rows (one batched call)."""
+        with self._in_use.shared():
+            if not pks:
+                return [], np.zeros((0, self.dim), dtype=np.float32)
+            wanted = np.asarray(pks, dtype=np.uint64)
+            held = wanted[np.asarray(self.index.contains(wanted), dtype=bool)]
+            if len(held) == 0:
+                return [], np.zeros((0, self.dim), dtype=np.float32)
+            rows = np.asarray(self.index.get(held), dtype=np.float32).reshape(len(held), self.dim)
+        return [int(k) for k in held], rows
+
     def vector_of(self, pk: int) -> npt.NDArray[np.float32] | None:
         """The vector the index holds for paper `pk`, if any."""
         with self._in_use.shared():
