@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from .. import listings
 from ..cards import card
+from ..model import Member
 from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
@@ -164,14 +165,22 @@ def read_cursor(cursor: str | None) -> int | None:
     return int(number) if kind == "pk" and number.isdigit() and len(number) < 19 else None
 
 
-def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:
+def _member_and_paper(request: Request, paper_id: str, csrf: str | None) -> tuple[Member, int] | Response:
+    """The member a write about one paper acts for, and the paper's pk; else the response to send."""
     member = api_member(request, csrf, "vote")
     if isinstance(member, Response):
         return member
-    svc = services(request)
-    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
+    pk = services(request).store.pks_for_ids([paper_id]).get(paper_id)
     if pk is None:
         return error_response(request, 404, f"no paper {paper_id}")
+    return member, pk
+
+
+def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:
+    found = _member_and_paper(request, paper_id, csrf)
+    if isinstance(found, Response):
+        return found
+    (member, pk), svc = found, services(request)
     voted, _ = svc.store.community.set_vote(member.id, pk, want, svc.clock())
     paper = svc.store.get(paper_id)
     return VoteOut(id=paper_id, voted=voted, upvotes=paper.votes if paper else 0)
@@ -203,13 +212,10 @@ def toggle_upvote(
 
 
 def _not_interested(request: Request, paper_id: str, marked: bool, csrf: str | None) -> Any:
-    member = api_member(request, csrf, "vote")
-    if isinstance(member, Response):
-        return member
-    svc = services(request)
-    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
-    if pk is None:
-        return error_response(request, 404, f"no paper {paper_id}")
+    found = _member_and_paper(request, paper_id, csrf)
+    if isinstance(found, Response):
+        return found
+    (member, pk), svc = found, services(request)
     svc.store.community.set_not_interested(member.id, pk, marked, svc.clock())
     return NotInterestedOut(id=paper_id, notInterested=marked)
 

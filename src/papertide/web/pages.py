@@ -11,6 +11,7 @@ from .. import listings
 from ..accounts import RateLimited
 from ..cards import bibtex, card
 from ..markdown import paper_markdown
+from ..model import Member
 from ..query import Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
@@ -144,14 +145,11 @@ def not_interested(
     next: NextField = "/for-you",
 ) -> Response:
     """Mark a paper "not interested" (or take the mark back): a negative signal for recommendations."""
-    v = _member_action(request, csrf, "vote", next)
-    if isinstance(v, Response):
-        return v
-    svc = services(request)
-    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
-    if pk is None or v.member is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    svc.store.community.set_not_interested(v.member.id, pk, not undo, svc.clock())
+    found = _member_paper_action(request, csrf, paper_id, next)
+    if isinstance(found, Response):
+        return found
+    (member, pk), svc = found, services(request)
+    svc.store.community.set_not_interested(member.id, pk, not undo, svc.clock())
     return _redirect(request, safe_next(next))
 
 
@@ -170,6 +168,17 @@ def _member_action(request: Request, csrf: str | None, action: str, back: str = 
     return v
 
 
+def _member_paper_action(request: Request, csrf: str | None, paper_id: str, back: str) -> tuple[Member, int] | Response:
+    """A form's member and the pk of the paper it acts on (checks as `_member_action`); else the response."""
+    v = _member_action(request, csrf, "vote", back)
+    if isinstance(v, Response):
+        return v
+    pk = services(request).store.pks_for_ids([paper_id]).get(paper_id)
+    if pk is None or v.member is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    return v.member, pk
+
+
 @router.post("/upvote")
 def upvote(
     request: Request,
@@ -177,14 +186,11 @@ def upvote(
     csrf: CsrfField = "",
     next: NextField = "/",
 ) -> Response:
-    v = _member_action(request, csrf, "vote", next)
-    if isinstance(v, Response):
-        return v
-    svc = services(request)
-    pk = svc.store.pks_for_ids([paper_id]).get(paper_id)
-    if pk is None or v.member is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    svc.store.community.set_vote(v.member.id, pk, None, svc.clock())
+    found = _member_paper_action(request, csrf, paper_id, next)
+    if isinstance(found, Response):
+        return found
+    (member, pk), svc = found, services(request)
+    svc.store.community.set_vote(member.id, pk, None, svc.clock())
     return _redirect(request, safe_next(next))
 
 
