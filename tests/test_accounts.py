@@ -166,3 +166,13 @@ def test_a_password_reset_revokes_every_api_token(accounts: Accounts, store: Sql
     assert accounts.api_token_member(secret) is None
     assert [t.revoked_at is not None for t in store.api_tokens.list(member.id)] == [True]
     assert accounts.api_token_member(kept) is not None  # someone else's tokens stay
+
+
+def test_a_token_s_name_is_one_line_of_plain_text(accounts: Accounts) -> None:
+    member = accounts.sign_up("ada", "ada@example.org", "correct horse").member
+    assert member is not None
+    _, token = accounts.issue_api_token(member, "  <b>my</b>\tscript\u202e\x00\nnightly ", write=False)
+    assert token.name == "<b>my</b> script nightly"  # markup stays text: the template escapes it
+    for bad in ("", " \u202e\x07 ", "x" * 101):
+        with pytest.raises(AccountError, match="1 to 100 characters"):
+            accounts.issue_api_token(member, bad, write=False)

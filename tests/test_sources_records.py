@@ -8,7 +8,8 @@ from datetime import datetime
 import pytest
 
 from papertide.model import Author, Paper
-from papertide.sources.records import clean_line, clean_paper
+from papertide.sources.records import clean_paper
+from papertide.text import clean_line
 
 
 def test_control_characters_and_bidi_overrides_are_dropped_from_every_text_field() -> None:

@@ -51,7 +51,9 @@ def test_anonymous_readers_are_asked_to_sign_in_and_only_members_see_the_link(li
         page = anonymous.get("/for-you")
         assert page.status_code == 303 and page.headers["location"] == "/signin?next=/for-you"
         assert 'href="/for-you"' not in anonymous.get("/").text
-    assert 'href="/for-you"' in signed_up(live_app, "ada").get("/").text
+        assert 'href="/settings/tokens"' not in anonymous.get("/").text
+    home = signed_up(live_app, "ada").get("/").text
+    assert 'href="/for-you"' in home and 'href="/settings/tokens"' in home
 
 
 def dismiss(client, paper_id: str, undo: bool = False) -> None:  # type: ignore[no-untyped-def]

@@ -114,3 +114,15 @@ def test_a_script_reads_recommendations_and_marks_not_interested_with_a_token(li
         assert [r["paper"]["id"] for r in after] == ["c09", "c12"]
         assert script.delete("/api/papers/2511.00003/not-interested", headers=writer).json()["notInterested"] is False
         assert script.get("/api/recommendations").status_code == 401
+
+
+def test_a_hostile_token_name_is_shown_as_text(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    make_token(member, "<script>alert(1)</script>\u202e", "read")
+    page = member.get("/settings/tokens").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "\u202e" not in page
+    too_long = member.post(
+        "/settings/tokens", data={"name": "x" * 5000, "scope": "read", "csrf": csrf_of(member, "/settings/tokens")}
+    )
+    assert too_long.status_code in (400, 422) and "200 characters" in too_long.text

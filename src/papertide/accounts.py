@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .model import ApiToken, Member
 from .store import ApiTokens, Community, Conflict
-from .text import same_secret
+from .text import clean_line, same_secret
 
 HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
@@ -254,7 +254,7 @@ class Accounts:
     # --- personal API tokens ------------------------------------------------------------------------
     def issue_api_token(self, member: Member, name: str, write: bool) -> tuple[str, ApiToken]:
         """A new token for scripts (returned once; only its hash is kept) and its record."""
-        name = name.strip()
+        name = clean_line(name)  # shown on the tokens page: one line, no control or bidi characters
         if not 1 <= len(name) <= 100:
             raise AccountError("give the token a name of 1 to 100 characters", "name")
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)

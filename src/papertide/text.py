@@ -85,3 +85,15 @@ def same_secret(expected: str, given: str | None) -> bool:
     Compared as UTF-8 bytes: `hmac.compare_digest` raises on non-ASCII str, and a signature or token
     pasted with a stray accent must be a plain "no", never an error."""
     return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))
+
+
+# Control characters (C0 and C1, tab and newlines included: text fields are one line), lone
+# surrogates, the two noncharacters XML refuses, and the bidirectional overrides that can make a
+# title display as something else. Tabs and newlines become spaces; the rest goes.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"[\t\n\r ]+")
+
+
+def clean_line(text: str) -> str:
+    """`text` as one line of text: non-text characters dropped, runs of white space one space."""
+    return _SPACES.sub(" ", _NOT_TEXT.sub("", text)).strip()

@@ -11,29 +11,17 @@ differently from how it was written.
 from __future__ import annotations
 
 import dataclasses
-import re
 from datetime import date, datetime
 from typing import Any
 
 from ..ids import is_arxiv_category
 from ..model import Author, Paper
-from ..text import safe_link
-
-# Control characters (C0 and C1, tab and newlines included: text fields are one line), lone
-# surrogates, the two noncharacters XML refuses, and the bidirectional overrides that can make a
-# title display as something else. Tabs and newlines become spaces; the rest goes.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"[\t\n\r ]+")
+from ..text import clean_line, safe_link
 
 _TEXT = ("id", "title", "abstract", "organization", "primary_category", "submitted_by", "comments",
          "journal_ref", "doi", "code_url", "project_url", "source")  # fmt: skip
 _COUNTS = ("version", "author_count", "upvotes", "member_votes")
 _LINKS = ("code_url", "project_url")
-
-
-def clean_line(text: str) -> str:
-    """`text` as one line of text: non-text characters dropped, runs of white space one space."""
-    return _SPACES.sub(" ", _NOT_TEXT.sub("", text)).strip()
 
 
 def _type_error(name: str, value: Any, wanted: str) -> TypeError:
