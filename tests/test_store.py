@@ -182,7 +182,7 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0013",
+        "0014",
     )
 
 
@@ -239,7 +239,7 @@ def test_migration_upgrades_an_old_database_in_place(empty_url: str, tmp_path: P
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0013"
+    assert old.schema_revision() == "0014"
     assert ids(keyword_search(old, "graphs", 10)) == ["p1"]  # the index was built from old rows
     found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
     assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}
@@ -268,14 +268,15 @@ def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> No
     assert ids(keyword_search(store, "denoising", 10)) == ["p1"]  # keyword search is unaffected
     assert store.bulk_load_unfinished()
     assert store.check() == [
-        "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_primary_category, "
-        "index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
+        "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_ingested_at, "
+        "index ix_papers_primary_category, index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
     ]
     store.finish_bulk_load()
     assert not store.bulk_load_unfinished()
     assert store.check() == []
     assert index_names(store) == [
         "ix_papers_featured_date",
+        "ix_papers_ingested_at",
         "ix_papers_primary_category",
         "ix_papers_published",
         "ix_papers_title_hash",

@@ -113,6 +113,7 @@ class Member:
     created_at: datetime
     verified_at: datetime | None = None
     email_status: str = "ok"  # "bounced" after a permanent SMTP failure
+    hide_seen: bool = False  # hide the papers they opened from listings, search and recommendations
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +140,42 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A member's named list of saved papers: private, or public with its own page and feeds."""
+
+    id: int
+    member_id: int
+    name: str
+    description: str
+    public: bool
+    created_at: datetime
+    updated_at: datetime
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A paper in a collection, with the member's note on it."""
+
+    paper: Paper
+    note: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSearch:
+    """A member's search kept by name: its query and filters, and how new matches reach them."""
+
+    id: int
+    member_id: int
+    name: str
+    query: str
+    filters: dict[str, object]  # since, until, has_code, min_upvotes, sort (as in the search form)
+    alert: str  # "off", "immediate" (mailed after each ingest) or "digest" (a section of their digest)
+    since_pk: int
+    feed_generation: int
+    created_at: datetime
+    updated_at: datetime

@@ -51,6 +51,38 @@ class Filters:
     def active(self) -> bool:
         return self != Filters()
 
+    def to_dict(self) -> dict[str, object]:
+        """The filters that are set, as JSON values (a saved search keeps them so)."""
+        out: dict[str, object] = {}
+        if self.since:
+            out["since"] = self.since.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        if self.has_code:
+            out["has_code"] = True
+        if self.min_upvotes is not None:
+            out["min_upvotes"] = self.min_upvotes
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, object]) -> Filters:
+        """Read back `to_dict`'s output; a value that is not what it should be is left out."""
+
+        def day(key: str) -> date | None:
+            value = raw.get(key)
+            try:
+                return date.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                return None
+
+        votes = raw.get("min_upvotes")
+        return cls(
+            since=day("since"),
+            until=day("until"),
+            has_code=raw.get("has_code") is True,
+            min_upvotes=votes if isinstance(votes, int) and not isinstance(votes, bool) and votes >= 0 else None,
+        )
+
     def admits(self, paper: Paper) -> bool:
         published = paper.published.date() if paper.published else None
         if self.since and (published is None or published < self.since):

@@ -27,10 +27,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import listings
 from ..cards import Card, card
+from ..index.keywords import Matcher
 from ..model import Member, Paper, Subscription
 from ..store import FINAL_DELIVERIES, Store
 from ..text import same_secret
 from .mailer import PermanentFailure, TemporaryFailure
+from .matching import compile_search, match_searches
 from .mime import Outgoing, alternative, header_value
 
 FREQUENCIES = ("daily", "weekly")
@@ -123,12 +125,6 @@ class Digest:
         return not any(s.papers for s in self.sections)
 
 
-def saved_search_papers(store: Store, member: Member, since: date) -> list[Paper]:
-    """Papers matching the member's saved searches: the hook for the recommendations issue
-    (saved searches do not exist yet, so this section is always empty)."""
-    return []
-
-
 @dataclass
 class Composer:
     """Builds digests; the parts every subscriber shares (trending, picks) are computed once per
@@ -137,7 +133,9 @@ class Composer:
     store: Store
     now: datetime
     recommend: Recommender | None = None
+    dry_run: bool = False  # compose without claiming saved-search papers in the alert log
     _shared: dict[tuple[str, date, str], list[Paper]] = field(default_factory=dict)
+    _matchers: dict[tuple[date, date], Matcher] = field(default_factory=dict)
 
     def _cached(self, key: tuple[str, date, str], build: Callable[[], list[Paper]]) -> list[Paper]:
         if key not in self._shared:
@@ -162,10 +160,28 @@ class Composer:
             mine = [p for p in self.recommend(member, start, end) if p.id not in shown][:PER_SECTION]
             chosen.append(Section("foryou", "Recommended for you", mine))
         if "saved" in sub.sections:
-            chosen.append(
-                Section("saved", "Matching your saved searches", saved_search_papers(self.store, member, start))
-            )
+            chosen.append(Section("saved", "Matching your saved searches", self._saved(member, day, start, end)))
         return Digest(member, day, sub.frequency, chosen)
+
+    def _saved(self, member: Member, day: date, start: date, end: date) -> list[Paper]:
+        """Papers that arrived in the digest's window and match the member's saved searches with
+        digest alerts, never one sent to them before (the alert log, as for immediate alerts) nor
+        one they opened or dismissed. Claimed for this (member, day): a rerun carries the same."""
+        searches = [c for s in self.store.personal.member_searches(member.id, "digest") if (c := compile_search(s))]
+        if not searches:
+            return []
+        if (start, end) not in self._matchers:
+            window = (datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time()))
+            self._matchers[(start, end)] = Matcher(self.store.docs_ingested_between(*window))
+        matched = list(match_searches(self._matchers[(start, end)], searches).get(member.id, {}))
+        personal = self.store.personal
+        hidden = personal.hidden_among(member.id, matched)
+        sent = personal.sent_among(member.id, matched) if self.dry_run else set()
+        pks = [pk for pk in matched if pk not in hidden and pk not in sent][: 2 * PER_SECTION]
+        if not self.dry_run:
+            pks = personal.claim_for_digest(member.id, day, pks, self.now)
+        found = self.store.papers_by_pk(pks)
+        return [found[pk] for pk in pks if pk in found]
 
     def _trending(self, day: date) -> list[Paper]:
         # Strictly the week before the digest: a catalogue that stopped growing sends nothing
@@ -268,7 +284,7 @@ def send_all(
     hour). Returns what happened; safe to run again at any time, but one run at a time (the CLI
     holds a lock). Several mailers send in parallel, one thread and SMTP connection each, while
     this thread claims, composes and renders (a bounded queue keeps memory flat)."""
-    report, composer, digests = Report(), Composer(store, now, recommend), store.digests
+    report, composer, digests = Report(), Composer(store, now, recommend, dry_run), store.digests
     shared: dict[Any, Any] = {}
     senders = _Senders(
         store, [mailer] if not isinstance(mailer, Sequence) else list(mailer), now, retries, sleep, report

@@ -442,3 +442,50 @@ def _counting(docs: Iterable[Doc], on_progress: Callable[[int], None] | None) ->
         yield doc
     if on_progress:
         on_progress(n)
+
+
+def all_words_query_string(query: Query) -> str | None:
+    """The tantivy query an alert uses: every word and phrase of `query` must occur (a search
+    ranks any of them; an alert that fired on any one word would mail half the catalogue), every
+    author word, none of the excluded words."""
+    parts = [f"+{_quoted([t])}" for t in query.terms] + [f"+{_quoted(p)}" for p in query.phrases]
+    parts += [f"+authors:{_quoted([a])}" for a in query.authors]
+    if not parts and not query.categories:
+        return None
+    if not parts:
+        parts = ["*"]  # categories alone: every paper, narrowed by the category clause
+    parts += [f"-{_quoted([w])}" for w in query.excluded]
+    return " ".join(parts)
+
+
+class Matcher:
+    """Runs many saved searches over a small set of papers (those an ingest added): they are
+    indexed in memory with the keyword index's own analysis, so an alert and a search read words
+    the same way, and each saved search is one query against a few thousand documents."""
+
+    def __init__(self, docs: Iterable[Doc]) -> None:
+        self.index = _open(None, create=True)
+        writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+        self.size = 0
+        for doc in docs:
+            writer.add_document(_document(doc))
+            self.size += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        del writer
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def matches(self, query: Query, filters: Filters | None = None) -> list[int]:
+        """The pks of the papers that match every word of `query` and pass `filters`, best first."""
+        text = all_words_query_string(query)
+        if text is None or not self.size:
+            return []
+        if text == "*":
+            clauses = [(tantivy.Occur.Must, tantivy.Query.all_query())]
+        else:
+            clauses = [(tantivy.Occur.Must, self.index.parse_query(text, TEXT_FIELDS, field_boosts=FIELD_BOOSTS))]
+        narrowing = _filter_queries(self.index, query, filters or Filters())
+        clauses += [(tantivy.Occur.Must, _no_score(f)) for f in narrowing]
+        found = self.searcher.search(tantivy.Query.boolean_query(clauses), self.size)
+        return [int(self.searcher.doc(address)["pk"][0]) for _, address in found.hits]

@@ -45,6 +45,7 @@ def _member(row: Any) -> Member:
         created_at=row.created_at,
         verified_at=row.verified_at,
         email_status=row.email_status,
+        hide_seen=bool(getattr(row, "hide_seen", False)),
     )
 
 

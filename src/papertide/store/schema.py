@@ -40,7 +40,7 @@ papers = sa.Table(
     sa.Column("code_url", sa.Text),
     sa.Column("project_url", sa.Text),
     sa.Column("source", sa.String(32), nullable=False, server_default=""),
-    sa.Column("ingested_at", sa.DateTime, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False, index=True),
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"),
 )
@@ -93,6 +93,8 @@ members = sa.Table(
     sa.Column("verified_at", sa.DateTime),
     # "ok", or "bounced" after a permanent SMTP failure: no more mail goes to a bounced address.
     sa.Column("email_status", sa.String(16), nullable=False, server_default="ok"),
+    # Hide the papers the member has opened from listings, search and recommendations (migration 0014).
+    sa.Column("hide_seen", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 sessions = sa.Table(
@@ -220,4 +222,76 @@ api_tokens = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("last_used_at", sa.DateTime),
     sa.Column("revoked_at", sa.DateTime),
+)
+
+# --- a member's own things (migration 0014 says what each holds) ------------------------------------
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("member_id", "name", name="uq_collections_member_name"),
+)
+
+collection_papers = sa.Table(
+    "collection_papers",
+    metadata,
+    sa.Column("collection_id", sa.Integer, sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("added_at", sa.DateTime, nullable=False),
+    sa.Column("note_at", sa.DateTime),
+)
+
+saved_searches = sa.Table(
+    "saved_searches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("filters", sa.Text, nullable=False, server_default="{}"),  # JSON: since, until, has_code, …
+    sa.Column("alert", sa.String(10), nullable=False, server_default="off", index=True),  # off, immediate, digest
+    # Papers at or below this pk were in the catalogue when the search was saved: never "new" to it.
+    sa.Column("since_pk", sa.Integer, nullable=False, server_default="0"),
+    # Part of the private feed URL's signature: moving it on revokes every copy of the old URL.
+    sa.Column("feed_generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+alert_batches = sa.Table(
+    "alert_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, index=True),  # sending, sent, failed, deferred
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+alert_papers = sa.Table(
+    "alert_papers",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column("via", sa.String(40), nullable=False, index=True),  # "alert-<batch id>" or "digest-<date>"
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+seen_papers = sa.Table(
+    "seen_papers",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("first_at", sa.DateTime, nullable=False),
+    sa.Column("last_at", sa.DateTime, nullable=False),
 )

@@ -24,6 +24,7 @@ from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
 from .embeddings import SqlEmbeddings
 from .import_log import SqlImportLog, record_changes
+from .personal import SqlPersonal
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, categories_of, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, keyword_changes, papers
 
@@ -31,7 +32,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare
 # Indexes only browsing and filtering use: a bulk load into an empty catalogue builds them at the end
 # (the id and title-hash indexes stay: every batch looks papers up by them).
-_BROWSE_INDEX_NAMES = ("ix_papers_featured_date", "ix_papers_primary_category", "ix_papers_published")
+_BROWSE_INDEX_NAMES = (
+    "ix_papers_featured_date",
+    "ix_papers_ingested_at",
+    "ix_papers_primary_category",
+    "ix_papers_published",
+)
 BROWSE_INDEXES = tuple(sorted((i for i in papers.indexes if i.name in _BROWSE_INDEX_NAMES), key=lambda i: str(i.name)))
 
 
@@ -207,6 +213,7 @@ class SqlStore(SqlEmbeddings):
         self.digests = SqlDigests(self.engine)
         self.import_log = SqlImportLog(self.engine)
         self.api_tokens = SqlApiTokens(self.engine)
+        self.personal = SqlPersonal(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":
@@ -283,6 +290,17 @@ class SqlStore(SqlEmbeddings):
         )
         with self.engine.connect() as conn:
             return [row_to_paper(r) for r in conn.execute(stmt).mappings()]
+
+    def docs_ingested_between(self, start: datetime, end: datetime, limit: int = 100_000) -> list[Doc]:
+        """The searchable fields of the papers first ingested in [start, end), oldest first."""
+        stmt = (
+            sa.select(*_KEYWORD_COLUMNS)
+            .where(papers.c.ingested_at >= start, papers.c.ingested_at < end)
+            .order_by(papers.c.pk)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_keyword_doc(r) for r in conn.execute(stmt)]
 
     def featured_days_around(self, day: date) -> tuple[date | None, date | None, date | None]:
         """(the latest featured day before `day`, the earliest after it, the latest of all)."""

@@ -1,0 +1,44 @@
+"""Which saved searches a set of new papers matches (immediate alerts and the digest's section).
+
+A paper matches a saved search when every word and phrase of its query occurs in it (read as the
+keyword index reads words: stemmed, accents folded), its author:/cat:/-word parts hold, its filters
+pass, and it is newer than the saved search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..index.keywords import Matcher
+from ..model import SavedSearch
+from ..query import Filters, Query, QueryError, parse_query
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A saved search made ready to run: its parsed query and filters."""
+
+    search: SavedSearch
+    query: Query
+    filters: Filters
+
+
+def compile_search(search: SavedSearch) -> Compiled | None:
+    """None for a query that no longer parses (it was checked when saved; kept safe anyway)."""
+    try:
+        query = parse_query(search.query)
+    except QueryError:
+        return None
+    return None if query.is_empty else Compiled(search, query, Filters.from_dict(search.filters))
+
+
+def match_searches(matcher: Matcher, searches: list[Compiled]) -> dict[int, dict[int, list[int]]]:
+    """{member id: {paper pk: [ids of their saved searches it matches]}}, papers in match order."""
+    out: dict[int, dict[int, list[int]]] = {}
+    for c in searches:
+        for pk in matcher.matches(c.query, c.filters):
+            if pk > c.search.since_pk:
+                out.setdefault(c.search.member_id, {}).setdefault(pk, []).append(c.search.id)
+    return out
+
+
