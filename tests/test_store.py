@@ -269,7 +269,8 @@ def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> No
     assert store.bulk_load_unfinished()
     assert store.check() == [
         "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_ingested_at, "
-        "index ix_papers_primary_category, index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
+        "index ix_papers_primary_category, index ix_papers_published unbuilt "
+        "(the next import, or `papertide check --repair`, builds them)"
     ]
     store.finish_bulk_load()
     assert not store.bulk_load_unfinished()

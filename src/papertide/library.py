@@ -31,6 +31,7 @@ from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.vectors import encode_pending
 from .model import Member, Paper
+from .personal import Personal
 from .query import Filters
 from .recommend import Suggestion
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
@@ -134,6 +135,7 @@ class Papertide:
             self.indexes.vectors = semantic.index
         self._semantic: Semantic | None = semantic
         self._no_vectors_until = 0.0
+        self.personal = Personal(store, clock)  # members' collections, saved searches, signals
 
     # --- opening and closing ----------------------------------------------------------------------
     @classmethod
@@ -254,14 +256,16 @@ class Papertide:
         return recommend.recommend(self.store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
 
     def recommend_for(self, member_id: int, limit: int = 20, signals: int = 50) -> list[Suggestion] | None:
-        """Recommendations from a member's latest `signals` upvotes and "not interested" marks
-        (never a paper they upvoted or marked); None while they have upvoted nothing (cold start)."""
-        community = self.store.community
-        liked = community.voted_ids(member_id, signals)
+        """Recommendations from a member's latest `signals` upvotes, saves and "not interested"
+        marks, never a paper they upvoted, saved, marked or opened; None while they have neither
+        upvoted nor saved anything (cold start)."""
+        liked = self.personal.liked_ids(member_id, signals)
         if not liked:
             return None
-        disliked = [i for i in community.not_interested_ids(member_id, signals) if i not in liked]
-        return self.recommend(liked, disliked, limit)
+        disliked = [i for i in self.store.community.not_interested_ids(member_id, signals) if i not in liked]
+        found = self.recommend(liked, disliked, 2 * limit)
+        opened = self.personal.seen_among(member_id, [s.paper.id for s in found])
+        return [s for s in found if s.paper.id not in opened][:limit]
 
     def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
         """The member's recommendations among papers featured or first published in [start, end)
@@ -275,11 +279,11 @@ class Papertide:
         return [s.paper for s in found if new(s.paper)][:limit]
 
     def member_likes(self, handle: str, limit: int = 200) -> list[str]:
-        """The papers a member's signals say they like (today: their upvotes, newest first)."""
+        """The papers a member's signals say they like: their upvotes and saves, newest first."""
         member = self.store.community.member_by_handle(handle)
         if member is None:
             raise NotFound(f"no member {handle!r}")
-        return self.store.community.voted_ids(member.id, limit)
+        return self.personal.liked_ids(member.id, limit)
 
     def daily(self, period: listings.Period | None, today: date | None = None) -> listings.Listing:
         return listings.daily(self.store, period, today or self.clock().date())

@@ -1,4 +1,5 @@
-"""`papertide digest send` and `papertide worker`: thin shells over `papertide.digest`."""
+"""`papertide digest send`, `papertide alerts send` and `papertide worker`: thin shells over
+`papertide.digest` and `papertide.digest.alerts`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import click
 import orjson
 
 from .. import digest
+from ..digest.alerts import AlertReport, send_alerts
 from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..web.config import ConfigError, WebConfig
@@ -109,6 +111,43 @@ def send(pt: Papertide, day: datetime | None, dry_run: bool, dev: bool, connecti
         sys.exit(1)
 
 
+@click.group("alerts")
+def alerts_group() -> None:
+    """Saved-search alerts: new papers matching members' saved searches, mailed once."""
+
+
+@alerts_group.command("send")
+@click.option("--dev", is_flag=True, help="Allow the development secret (links signed with it).")
+@click.option("--json", "as_json", is_flag=True)
+@with_catalogue()
+def send_alerts_command(pt: Papertide, dev: bool, as_json: bool) -> None:
+    """Mail each member the papers added since the last run that match their saved searches with
+    immediate alerts (run it after each ingest; the worker does it every round). Safe to rerun:
+    each paper reaches a member once. The first run only marks where alerts start."""
+    config, mailers = mail_setup(False, dev, 1)
+    try:
+        with one_sender(pt):
+            report = send_alerts(pt.store, mailers[0], config, utc_now())
+    finally:
+        mailers[0].close()
+    _print_alerts(report, as_json)
+    if report.deferred:
+        sys.exit(1)
+
+
+def _print_alerts(report: AlertReport, as_json: bool) -> None:
+    if as_json:
+        out.print(orjson.dumps(report.to_json()).decode(), soft_wrap=True)
+    elif report.started:
+        out.print("alerts start from now: papers added from here on are matched against saved searches")
+    else:
+        out.print(
+            f"{report.new_papers} new papers · {report.searches} saved searches · sent {report.sent} "
+            f"({report.papers_sent} papers, {report.resent} resent) · nothing new {report.nothing_new} · "
+            f"failed {report.failed} · deferred {report.deferred}"
+        )
+
+
 @click.command()
 @click.option("--interval", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds between rounds.")
 @click.option("--iterations", type=click.IntRange(1), help="Stop after this many rounds (default: run until stopped).")
@@ -116,7 +155,8 @@ def send(pt: Papertide, day: datetime | None, dry_run: bool, dev: bool, connecti
 @click.option("--dev", is_flag=True)
 @with_catalogue()
 def worker(pt: Papertide, interval: float, iterations: int | None, connections: int, dev: bool) -> None:
-    """Send each subscriber's digest at their hour, forever (or --iterations rounds)."""
+    """Send each subscriber's digest at their hour and saved-search alerts for new papers, every
+    --interval seconds, forever (or --iterations rounds)."""
     config, mailers = mail_setup(False, dev, connections)
 
     def report(r: digest.Report) -> None:
@@ -126,7 +166,15 @@ def worker(pt: Papertide, interval: float, iterations: int | None, connections: 
     try:
         with one_sender(pt):
             digest.run_worker(
-                pt.store, mailers, config, utc_now, interval, iterations, on_report=report, recommend=pt.new_for_member
+                pt.store,
+                mailers,
+                config,
+                utc_now,
+                interval,
+                iterations,
+                on_report=report,
+                recommend=pt.new_for_member,
+                alerts=True,
             )
     finally:
         for mailer in mailers:
@@ -141,4 +189,4 @@ class _NoMailer:
         pass
 
 
-COMMANDS = [digest_group, worker]
+COMMANDS = [digest_group, alerts_group, worker]

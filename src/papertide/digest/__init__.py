@@ -409,11 +409,17 @@ def run_worker(
     sleep: Callable[[float], None] = time.sleep,
     on_report: Callable[[Report], None] | None = None,
     recommend: Recommender | None = None,
+    alerts: bool = False,
 ) -> None:
-    """Send what is due, wait `interval` seconds, again; `iterations` bounds the loop (tests)."""
+    """Send what is due (and, with `alerts`, saved-search alerts for papers added since the last
+    round), wait `interval` seconds, again; `iterations` bounds the loop (tests)."""
+    from .alerts import send_alerts  # (alerts builds on this module)
+
     done = 0
     while iterations is None or done < iterations:
         report = send_all(store, mailer, config, clock(), sleep=sleep, recommend=recommend)
+        if alerts:
+            send_alerts(store, mailer if not isinstance(mailer, Sequence) else mailer[0], config, clock(), sleep=sleep)
         if on_report:
             on_report(report)
         done += 1
