@@ -36,6 +36,7 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
     "submit": (20, timedelta(hours=1)),
     "api-token": (600, timedelta(minutes=1)),  # every call made with one personal API token
     "settings": (60, timedelta(minutes=1)),
+    "save": (120, timedelta(minutes=1)),  # saving papers, collections, saved searches, signals
 }
 
 

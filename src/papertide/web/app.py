@@ -31,10 +31,10 @@ from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
-from . import api, digest_pages, feeds, pages
+from . import api, digest_pages, feeds, pages, personal_api, personal_pages
 from .accounts import router as account_router
 from .config import WebConfig
-from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page
+from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page, with_param
 from .security import SecurityHeaders
 
 # Swagger UI's files, from the package that ships them (fastapi-offline): the docs page works
@@ -77,6 +77,7 @@ def create_app(
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["quote"] = quote
     templates.env.globals["with_page"] = with_page
+    templates.env.globals["with_param"] = with_param
     templates.env.globals["vote_attrs"] = vote_attrs
     app.state.services = Services(
         pt=pt,
@@ -101,6 +102,8 @@ def create_app(
     app.include_router(digest_pages.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(personal_pages.router)
+    app.include_router(personal_api.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -308,6 +308,12 @@ def with_page(request: Request, page: int) -> str:
     return urlencode([*params, ("p", str(page))])
 
 
+def with_param(request: Request, name: str, value: str) -> str:
+    """The current query string with `name` set to `value` (e.g. seen=show)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != name]
+    return urlencode([*params, (name, value)])
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site paths: a `next=https://evil.example` must not bounce a member off-site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

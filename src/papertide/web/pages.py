@@ -117,7 +117,17 @@ def paper_page(request: Request, paper_id: str) -> Response:
 
         # Shared only under its own URL: the cache is keyed by URL, and /papers/ID is also the HTML page.
         return shared_for_anonymous(request, markdown) if paper_id.endswith(".md") else markdown()
-    return shared_page(request, "paper.html", lambda ctx: views.paper_view(ctx, paper))
+    member, svc = visitor(request).member, services(request)
+    if member is None:
+        return shared_page(request, "paper.html", lambda ctx: views.paper_view(ctx, paper))
+    svc.pt.personal.opened(member.id, paper)  # a signal, and "hide what I've seen"
+    return render(
+        request,
+        "paper.html",
+        data=views.paper_view(context(request), paper),
+        collections=svc.pt.personal.collections(member.id),
+        holding=svc.pt.personal.holding(member.id, [paper.id]).get(paper.id, set()),
+    )
 
 
 @router.get("/u/{handle}")
@@ -145,7 +155,7 @@ def not_interested(
     next: NextField = "/for-you",
 ) -> Response:
     """Mark a paper "not interested" (or take the mark back): a negative signal for recommendations."""
-    found = _member_paper_action(request, csrf, paper_id, next)
+    found = member_paper_action(request, csrf, paper_id, next)
     if isinstance(found, Response):
         return found
     (member, pk), svc = found, services(request)
@@ -154,7 +164,7 @@ def not_interested(
 
 
 # --- votes and submissions ----------------------------------------------------------------------------
-def _member_action(request: Request, csrf: str | None, action: str, back: str = "/") -> Visitor | Response:
+def member_action(request: Request, csrf: str | None, action: str, back: str = "/") -> Visitor | Response:
     """The signed-in visitor, after CSRF and rate-limit checks; else the response to send."""
     v = visitor(request)
     if not csrf_valid(request, csrf):
@@ -168,9 +178,9 @@ def _member_action(request: Request, csrf: str | None, action: str, back: str = 
     return v
 
 
-def _member_paper_action(request: Request, csrf: str | None, paper_id: str, back: str) -> tuple[Member, int] | Response:
-    """A form's member and the pk of the paper it acts on (checks as `_member_action`); else the response."""
-    v = _member_action(request, csrf, "vote", back)
+def member_paper_action(request: Request, csrf: str | None, paper_id: str, back: str) -> tuple[Member, int] | Response:
+    """A form's member and the pk of the paper it acts on (checks as `member_action`); else the response."""
+    v = member_action(request, csrf, "vote", back)
     if isinstance(v, Response):
         return v
     pk = services(request).store.pks_for_ids([paper_id]).get(paper_id)
@@ -186,7 +196,7 @@ def upvote(
     csrf: CsrfField = "",
     next: NextField = "/",
 ) -> Response:
-    found = _member_paper_action(request, csrf, paper_id, next)
+    found = member_paper_action(request, csrf, paper_id, next)
     if isinstance(found, Response):
         return found
     (member, pk), svc = found, services(request)
@@ -207,7 +217,7 @@ def submit_paper(
     arxiv_id: Annotated[str, Form(max_length=200)],
     csrf: CsrfField = "",
 ) -> Response:
-    v = _member_action(request, csrf, "submit", "/submit")
+    v = member_action(request, csrf, "submit", "/submit")
     if isinstance(v, Response):
         return v
     svc = services(request)

@@ -52,7 +52,9 @@ class Item:
     score: float | None = None
     voted: bool = False
     marked: Marked | None = None
-    because: tuple[str, str] | None = None  # (id, title) of the liked paper it was recommended for
+    because: tuple[str, str, str] | None = None  # (id, title, "upvoted"/"saved") of the liked paper behind it
+    saved: bool = False  # in one of the member's collections
+    seen: bool = False  # the member opened its page
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.card, name)
@@ -167,20 +169,26 @@ _CARD_LISTS = ("papers", "related", "submissions", "upvotes")
 
 
 def with_votes(ctx: Context, view: V) -> V:
-    """`view` with `voted` set on the cards the member voted for (one query; `view` itself, which
-    may be shared, is not changed)."""
+    """`view` with the member's own marks on its cards: voted, saved, opened (three queries; `view`
+    itself, which may be shared, is not changed)."""
     if ctx.member is None or not dataclasses.is_dataclass(view):
         return view
     lists = {f.name: getattr(view, f.name) for f in dataclasses.fields(view) if f.name in _CARD_LISTS}
     ids = [i.id for cards in lists.values() for i in cards]
     if isinstance(view, PaperView):
         ids.append(view.item.id)
-    mine = ctx.pt.store.community.voted_among(ctx.member.id, ids) if ids else set()
-    changes: dict[str, Any] = {
-        name: [dataclasses.replace(i, voted=i.id in mine) for i in cards] for name, cards in lists.items()
-    }
+    if not ids:
+        return view
+    voted = ctx.pt.store.community.voted_among(ctx.member.id, ids)
+    saved = set(ctx.pt.personal.holding(ctx.member.id, ids))
+    seen = ctx.pt.personal.seen_among(ctx.member.id, ids)
+
+    def mark(i: Item) -> Item:
+        return dataclasses.replace(i, voted=i.id in voted, saved=i.id in saved, seen=i.id in seen)
+
+    changes: dict[str, Any] = {name: [mark(i) for i in cards] for name, cards in lists.items()}
     if isinstance(view, PaperView):
-        changes["item"] = dataclasses.replace(view.item, voted=view.item.id in mine)
+        changes["item"] = mark(view.item)
     return dataclasses.replace(view, **changes)  # type: ignore[type-var]
 
 
@@ -285,13 +293,16 @@ def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
     if suggestions is None:
         trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
         return with_votes(ctx, ForYouView(trending, False, 0, dismissed))
-    liked_ids = community.voted_ids(member.id, FOR_YOU_SIGNALS)
+    upvoted = set(community.voted_ids(member.id, FOR_YOU_SIGNALS))
+    liked_ids = ctx.pt.personal.liked_ids(member.id, FOR_YOU_SIGNALS)
     liked = ctx.pt.store.get_many({s.because for s in suggestions if s.because})
     cards = [
         Item(
             card(s.paper),
             s.score,
-            because=(s.because, liked[s.because].title) if s.because in liked else None,
+            because=(s.because, liked[s.because].title, "upvoted" if s.because in upvoted else "saved")
+            if s.because in liked
+            else None,
         )
         for s in suggestions
     ]

@@ -1,0 +1,451 @@
+"""A member's own pages over `Papertide.personal`: saving papers, the library of collections (and a
+public collection's page, feed and exports), saved searches with their private feeds and alerts,
+and the signals page where every signal is listed, removable and exportable.
+
+Private things answer 404 to anyone but their owner (their ids cannot be probed). A saved search's
+feed URL carries a key signed with the site secret over (search id, feed generation): readers need
+no cookie, and revoking moves the generation on, so every copy of the old URL stops working.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from .. import digest
+from ..cards import card
+from ..model import Collection, Member, SavedSearch
+from ..personal import Missing, PersonalError
+from ..query import Filters, QueryError
+from . import views
+from .context import (
+    CsrfField,
+    NextField,
+    context,
+    error_response,
+    finish,
+    render,
+    safe_next,
+    services,
+    signin_redirect,
+    visitor,
+)
+from .feeds import MEDIA_TYPE, atom
+from .pages import member_action
+from .params import Short, search_params
+
+router = APIRouter(include_in_schema=False)
+NameField = Annotated[str, Form(max_length=400)]
+LongText = Annotated[str, Form(max_length=20_000)]
+Key = Annotated[str, Query(max_length=100)]
+
+
+def _redirect(request: Request, target: str) -> Response:
+    return finish(request, RedirectResponse(target, status_code=303))
+
+
+def _signed_in(request: Request, here: str) -> Member | Response:
+    member = visitor(request).member
+    return member if member is not None else _redirect(request, signin_redirect(here))
+
+
+def _acting(request: Request, csrf: str, back: str) -> Member | Response:
+    """The member behind a form post (CSRF and the "save" rate limit checked)."""
+    v = member_action(request, csrf, "save", back)
+    if isinstance(v, Response):
+        return v
+    assert v.member is not None
+    return v.member
+
+
+def feed_key(secret: str, search: SavedSearch) -> str:
+    return digest.sign(secret, "saved-feed", search.id, search.feed_generation)
+
+
+def feed_url(request: Request, search: SavedSearch) -> str:
+    svc = services(request)
+    return f"{svc.config.base_url}/feeds/saved/{search.id}?key={feed_key(svc.config.secret, search)}"
+
+
+# --- saving papers --------------------------------------------------------------------------------------
+@router.post("/save")
+def save_paper(
+    request: Request,
+    paper_id: Annotated[str, Form(max_length=100)],
+    collection_id: Annotated[int | None, Form()] = None,
+    undo: Annotated[bool, Form()] = False,
+    csrf: CsrfField = "",
+    next: NextField = "/library",
+) -> Response:
+    """Save a paper to a collection (the Reading list when none is named), or take it out."""
+    member = _acting(request, csrf, next)
+    if isinstance(member, Response):
+        return member
+    personal = services(request).pt.personal
+    try:
+        if undo and collection_id is not None:
+            personal.unsave(member.id, paper_id, collection_id)
+        else:
+            personal.save(member.id, paper_id, collection_id)
+    except Missing as exc:
+        return error_response(request, 404, str(exc))
+    return _redirect(request, safe_next(next))
+
+
+# --- the library and collections -------------------------------------------------------------------------
+@router.get("/library")
+def library_page(request: Request) -> Response:
+    member = _signed_in(request, "/library")
+    if isinstance(member, Response):
+        return member
+    pt = services(request).pt
+    return render(
+        request,
+        "library.html",
+        collections=pt.personal.collections(member.id),
+        searches=pt.personal.searches(member.id),
+    )
+
+
+@router.post("/library")
+def create_collection(
+    request: Request,
+    name: NameField,
+    description: LongText = "",
+    public: Annotated[bool, Form()] = False,
+    csrf: CsrfField = "",
+) -> Response:
+    member = _acting(request, csrf, "/library")
+    if isinstance(member, Response):
+        return member
+    pt = services(request).pt
+    try:
+        made = pt.personal.create_collection(member.id, name, description, public)
+    except PersonalError as exc:
+        return render(
+            request,
+            "library.html",
+            status_code=400,
+            error=str(exc),
+            collections=pt.personal.collections(member.id),
+            searches=pt.personal.searches(member.id),
+        )
+    return _redirect(request, f"/collections/{made.id}")
+
+
+def _collection(request: Request, collection_id: int) -> Collection | Response:
+    member = visitor(request).member
+    try:
+        return services(request).pt.personal.collection(collection_id, member.id if member else None)
+    except Missing:
+        return error_response(request, 404, "no such collection (or it is private)")
+
+
+@router.get("/collections/{collection_id}")
+def collection_page(request: Request, collection_id: int) -> Response:
+    found = _collection(request, collection_id)
+    if isinstance(found, Response):
+        return found
+    svc, member = services(request), visitor(request).member
+    saved = svc.pt.personal.items(found)
+    cards = views.with_votes(context(request), views.TrendingView([views.Item(card(s.paper)) for s in saved])).papers
+    owner = svc.store.community.member_by_id(found.member_id)
+    return render(
+        request,
+        "collection.html",
+        collection=found,
+        entries=list(zip(cards, saved, strict=True)),
+        mine=member is not None and member.id == found.member_id,
+        owner=owner.handle if owner else "",
+        base_url=svc.config.base_url,
+    )
+
+
+@router.post("/collections/{collection_id}")
+def change_collection(
+    request: Request,
+    collection_id: int,
+    action: Annotated[str, Form(max_length=20)],
+    name: NameField = "",
+    description: LongText = "",
+    public: Annotated[bool, Form()] = False,
+    paper_id: Annotated[str, Form(max_length=100)] = "",
+    note: LongText = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """One form per change: update (name, description, public), delete, note, remove."""
+    here = f"/collections/{collection_id}"
+    member = _acting(request, csrf, here)
+    if isinstance(member, Response):
+        return member
+    personal = services(request).pt.personal
+    try:
+        if action == "update":
+            personal.update_collection(member.id, collection_id, name=name, description=description, public=public)
+        elif action == "delete":
+            personal.delete_collection(member.id, collection_id)
+            return _redirect(request, "/library")
+        elif action == "note":
+            personal.set_note(member.id, collection_id, paper_id, note)
+        elif action == "remove":
+            personal.unsave(member.id, paper_id, collection_id)
+        else:
+            return error_response(request, 400, "action must be update, delete, note or remove")
+    except Missing as exc:
+        return error_response(request, 404, str(exc))
+    except PersonalError as exc:
+        return error_response(request, 400, str(exc))
+    return _redirect(request, here)
+
+
+@router.get("/collections/{collection_id}/export.bib")
+def collection_bibtex(request: Request, collection_id: int) -> Response:
+    found = _collection(request, collection_id)
+    if isinstance(found, Response):
+        return found
+    text = io.StringIO()
+    services(request).pt.personal.write_bibtex(found, text)
+    disposition = f'attachment; filename="collection-{found.id}.bib"'
+    return Response(
+        text.getvalue(), media_type="application/x-bibtex; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
+
+
+@router.get("/collections/{collection_id}/export.jsonl")
+def collection_jsonl(request: Request, collection_id: int) -> Response:
+    found = _collection(request, collection_id)
+    if isinstance(found, Response):
+        return found
+    lines = io.BytesIO()
+    services(request).pt.personal.write_jsonl(found, lines)
+    disposition = f'attachment; filename="collection-{found.id}.jsonl"'
+    return Response(lines.getvalue(), media_type="application/jsonl", headers={"Content-Disposition": disposition})
+
+
+@router.get("/feeds/collections/{collection_id}")
+def collection_feed(request: Request, collection_id: int) -> Response:
+    """A public collection as Atom (newest saved first); a private one is not served by URL."""
+    svc = services(request)
+    found = svc.store.personal.collection(collection_id)
+    if found is None or not found.public:
+        return Response("no such public collection", status_code=404, media_type="text/plain; charset=utf-8")
+    saved = svc.pt.personal.items(found, 100)
+    self_url = f"{svc.config.base_url}/feeds/collections/{found.id}"
+    body = atom(
+        f"{svc.config.site_name}: {found.name}",
+        self_url,
+        svc.config.base_url,
+        [views.Item(card(s.paper)) for s in saved],
+        svc.clock(),
+    )
+    return Response(body, media_type=MEDIA_TYPE)
+
+
+# --- saved searches ---------------------------------------------------------------------------------------
+@router.post("/saved")
+def save_search(
+    request: Request,
+    q: Annotated[str, Form(max_length=2000)],
+    name: NameField = "",
+    alert: Annotated[str, Form(max_length=20)] = "off",
+    since: Annotated[str, Form(max_length=40)] = "",
+    until: Annotated[str, Form(max_length=40)] = "",
+    has_code: Annotated[str, Form(max_length=10)] = "",
+    min_upvotes: Annotated[str, Form(max_length=20)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Keep the search on the page (its words and filters) under a name, with an optional alert."""
+    member = _acting(request, csrf, "/search?q=" + q[:200])
+    if isinstance(member, Response):
+        return member
+    try:
+        asked = search_params(q, None, None, since or None, until or None, has_code or None, min_upvotes or None)
+        made = services(request).pt.personal.save_search(member.id, asked.q, asked.filters, name, alert)
+    except (PersonalError, QueryError) as exc:
+        return error_response(request, 400, str(exc))
+    return _redirect(request, f"/saved/{made.id}")
+
+
+def _my_search(request: Request, search_id: int) -> tuple[Member, SavedSearch] | Response:
+    member = _signed_in(request, f"/saved/{search_id}")
+    if isinstance(member, Response):
+        return member
+    try:
+        return member, services(request).pt.personal.saved_search(member.id, search_id)
+    except Missing:
+        return error_response(request, 404, "no such saved search")
+
+
+@router.get("/saved")
+def saved_searches_page(request: Request) -> Response:
+    return _redirect(request, "/library#saved-searches")
+
+
+@router.get("/saved/{search_id}")
+def saved_search_page(request: Request, search_id: int, p: Short = None) -> Response:
+    found = _my_search(request, search_id)
+    if isinstance(found, Response):
+        return found
+    _, saved = found
+    page = int(p) if p and p.isdigit() and 1 <= int(p) <= views.MAX_PAGE else 1
+    results = views.search_view(context(request), saved.query, None, "newest", Filters.from_dict(saved.filters), page)
+    return render(request, "saved_search.html", saved=saved, results=results, feed=feed_url(request, saved))
+
+
+@router.post("/saved/{search_id}")
+def change_saved_search(
+    request: Request,
+    search_id: int,
+    action: Annotated[str, Form(max_length=20)],
+    name: NameField = "",
+    alert: Annotated[str, Form(max_length=20)] = "off",
+    csrf: CsrfField = "",
+) -> Response:
+    """update (name, alert), revoke-feed, delete."""
+    here = f"/saved/{search_id}"
+    member = _acting(request, csrf, here)
+    if isinstance(member, Response):
+        return member
+    personal = services(request).pt.personal
+    try:
+        if action == "update":
+            personal.update_search(member.id, search_id, name=name, alert=alert)
+        elif action == "revoke-feed":
+            personal.revoke_feed(member.id, search_id)
+        elif action == "delete":
+            personal.delete_search(member.id, search_id)
+            return _redirect(request, "/library#saved-searches")
+        else:
+            return error_response(request, 400, "action must be update, revoke-feed or delete")
+    except Missing as exc:
+        return error_response(request, 404, str(exc))
+    except PersonalError as exc:
+        return error_response(request, 400, str(exc))
+    return _redirect(request, here)
+
+
+@router.get("/feeds/saved/{search_id}")
+def saved_search_feed(request: Request, search_id: int, key: Key = "") -> Response:
+    """The saved search's newest matches as Atom, for feed readers: the key is the authority."""
+    svc = services(request)
+    saved = svc.store.personal.saved_search(search_id)
+    if saved is None or not digest.signature_ok(svc.config.secret, key, "saved-feed", saved.id, saved.feed_generation):
+        return Response(
+            "this feed link is not valid (revoked?)", status_code=404, media_type="text/plain; charset=utf-8"
+        )
+    results = views.search_view(
+        views.Context(svc.pt, svc.clock()), saved.query, None, "newest", Filters.from_dict(saved.filters)
+    )
+    body = atom(
+        f"{svc.config.site_name}: {saved.name}",
+        feed_url(request, saved),
+        svc.config.base_url,
+        results.papers,
+        svc.clock(),
+    )
+    return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})
+
+
+# --- alerts off in one click (the link in every alert mail) ------------------------------------------------
+def _alerts_member(request: Request, m: str, sig: str) -> Member | None:
+    svc = services(request)
+    if not (m.isdigit() and m == str(int(m))) or not digest.signature_ok(svc.config.secret, sig, "alerts-off", m):
+        return None
+    return svc.store.community.member_by_id(int(m))
+
+
+@router.get("/alerts/off")
+def alerts_off_page(request: Request, m: Key = "", sig: Key = "") -> Response:
+    member = _alerts_member(request, m, sig)  # a GET changes nothing: mail scanners follow links
+    if member is None:
+        return error_response(request, 400, "this link is not valid")
+    return render(request, "alerts_off.html", m=m, sig=sig, email=member.email, done=False)
+
+
+@router.post("/alerts/off")
+def alerts_off(request: Request, m: Key = "", sig: Key = "") -> Response:
+    member = _alerts_member(request, m, sig)
+    if member is None:
+        return error_response(request, 400, "this link is not valid")
+    services(request).pt.personal.alerts_off(member.id)
+    return render(request, "alerts_off.html", m=m, sig=sig, email=member.email, done=True)
+
+
+# --- signals: the member's own data -------------------------------------------------------------------------
+@router.get("/signals")
+def signals_page(request: Request) -> Response:
+    member = _signed_in(request, "/signals")
+    if isinstance(member, Response):
+        return member
+    pt = services(request).pt
+    signals = pt.personal.signals(member.id, 500)
+    papers = pt.store.get_many(
+        [*signals.upvoted, *signals.saved, *signals.not_interested, *(i for i, _ in signals.opened)]
+    )
+
+    def titled(ids: list[str]) -> list[tuple[str, str]]:
+        return [(i, papers[i].title) for i in ids if i in papers]
+
+    return render(
+        request,
+        "signals.html",
+        upvoted=titled(signals.upvoted),
+        saved=titled(signals.saved),
+        not_interested=titled(signals.not_interested),
+        opened=[(i, papers[i].title, at) for i, at in signals.opened if i in papers],
+        hide_seen=member.hide_seen,
+    )
+
+
+@router.post("/signals")
+def change_signals(
+    request: Request,
+    action: Annotated[str, Form(max_length=20)],
+    paper_id: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
+    next: NextField = "/signals",
+) -> Response:
+    """hide-seen, show-seen, forget-opened (one paper, or all without paper_id)."""
+    member = _acting(request, csrf, "/signals")
+    if isinstance(member, Response):
+        return member
+    personal = services(request).pt.personal
+    if action in ("hide-seen", "show-seen"):
+        personal.set_hide_seen(member, action == "hide-seen")
+    elif action == "forget-opened":
+        personal.forget_opened(member.id, [paper_id] if paper_id else None)
+    else:
+        return error_response(request, 400, "action must be hide-seen, show-seen or forget-opened")
+    return _redirect(request, safe_next(next))
+
+
+@router.get("/signals.json")
+def signals_export(request: Request) -> Response:
+    member = _signed_in(request, "/signals")
+    if isinstance(member, Response):
+        return member
+    pt = services(request).pt
+    body: dict[str, Any] = {"member": member.handle, **pt.personal.signals(member.id).to_json()}
+    body["collections"] = [
+        {
+            "name": c.name,
+            "public": c.public,
+            "papers": [
+                {"id": s.paper.id, "note": s.note, "added": s.added_at.isoformat() + "Z"} for s in pt.personal.items(c)
+            ],
+        }
+        for c in pt.personal.collections(member.id)
+    ]
+    body["saved_searches"] = [
+        {"name": s.name, "query": s.query, "filters": s.filters, "alert": s.alert}
+        for s in pt.personal.searches(member.id)
+    ]
+    headers = {"Content-Disposition": f'attachment; filename="papertide-{member.handle}-signals.json"'}
+    return Response(orjson.dumps(body, option=orjson.OPT_INDENT_2), media_type="application/json", headers=headers)
+
+
+__all__ = ["feed_key", "router"]
