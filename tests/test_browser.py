@@ -220,3 +220,46 @@ def test_an_upvote_changes_the_for_you_page(page: object, live_app: LiveApp) -> 
     assert page.inner_text("#card-1 a.title") != "Diffusion Transformers at Scale"  # type: ignore[attr-defined]
     assert "Diffusion Transformers at Scale" in page.inner_text("#dismissed")  # type: ignore[attr-defined]
     shot(page, "for-you-dismissed")
+
+
+def test_save_to_a_collection_and_get_a_saved_search_alert_by_mail(page: object, live_app: LiveApp) -> None:
+    from papertide.digest import MailConfig
+    from papertide.digest.alerts import send_alerts
+    from papertide.digest.mailer import SmtpMailer
+    from papertide.sources.jsonl import parse_jsonl
+
+    sign_up(page, "noa")
+    page.goto("/papers/c01")  # type: ignore[attr-defined]
+    page.click("form.save-to button")  # type: ignore[attr-defined]
+    page.wait_for_selector(".in-collections a:has-text('Reading list')")  # type: ignore[attr-defined]
+    page.goto("/for-you")  # type: ignore[attr-defined]
+    assert page.inner_text("#card-1 .because").startswith("Because you saved Denoising Score")  # type: ignore[attr-defined]
+    page.click("nav a:has-text('Library')")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", "Diffusion")  # type: ignore[attr-defined]
+    page.check("input[name=public]")  # type: ignore[attr-defined]
+    page.click("#collections button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("h1:has-text('Diffusion')")  # type: ignore[attr-defined]
+    assert "Public collection by noa" in page.inner_text(".heading")  # type: ignore[attr-defined]
+    page.goto("/search?q=diffusion")  # type: ignore[attr-defined]
+    page.click("#card-2 form.save button")  # type: ignore[attr-defined]
+    page.wait_for_selector("#card-2 a.saved-link")  # type: ignore[attr-defined]
+    page.check("form.save-search input[name=alert]")  # type: ignore[attr-defined]
+    page.click("form.save-search button")  # type: ignore[attr-defined]
+    page.wait_for_url("**/saved/*")  # type: ignore[attr-defined]
+    assert page.is_checked("input[name=alert][value=immediate]")  # type: ignore[attr-defined]
+    shot(page, "saved-search")
+    mailer = SmtpMailer(live_app.mail.url)
+    config = MailConfig(secret="s" * 40, base_url="http://papertide.test")
+    try:
+        assert send_alerts(live_app.store, mailer, config, live_app.clock.now).started
+        record = b'{"id": "n1", "title": "Diffusion Models for Audio Synthesis", "abstract": "Speech by diffusion."}\n'
+        live_app.pt.import_records(parse_jsonl([record], where="new"))
+        assert send_alerts(live_app.store, mailer, config, live_app.clock.now).sent == 1
+    finally:
+        mailer.close()
+    alert = live_app.mail.to("noa@example.org")[-1]
+    assert str(alert["Subject"]).strip() == "papertide: 1 new paper for “diffusion”"
+    page.set_content(alert.get_body(("html",)).get_content())  # type: ignore[attr-defined,union-attr]
+    assert page.inner_text("h2 >> nth=0") == "New for “diffusion”"  # type: ignore[attr-defined]
+    assert "Diffusion Models for Audio Synthesis" in page.inner_text("body")  # type: ignore[attr-defined]
+    shot(page, "alert-email")

@@ -191,8 +191,9 @@ def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(
     assert written % batch == 0  # whole batches only: nothing half-written
     if bulk == "--bulk":  # consistent, with the indexes left for the end still to build
         assert store.check() == [
-            "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_primary_category, "
-            "index ix_papers_published unbuilt (the next import, or `papertide check --repair`, builds them)"
+            "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_ingested_at, "
+            "index ix_papers_primary_category, index ix_papers_published unbuilt "
+            "(the next import, or `papertide check --repair`, builds them)"
         ]
     else:
         assert store.check() == []

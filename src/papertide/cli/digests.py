@@ -174,7 +174,7 @@ def worker(pt: Papertide, interval: float, iterations: int | None, connections: 
                 iterations,
                 on_report=report,
                 recommend=pt.new_for_member,
-                alerts=True,
+                after_round=lambda now: send_alerts(pt.store, mailers[0], config, now),
             )
     finally:
         for mailer in mailers:

@@ -409,17 +409,15 @@ def run_worker(
     sleep: Callable[[float], None] = time.sleep,
     on_report: Callable[[Report], None] | None = None,
     recommend: Recommender | None = None,
-    alerts: bool = False,
+    after_round: Callable[[datetime], object] | None = None,
 ) -> None:
-    """Send what is due (and, with `alerts`, saved-search alerts for papers added since the last
-    round), wait `interval` seconds, again; `iterations` bounds the loop (tests)."""
-    from .alerts import send_alerts  # (alerts builds on this module)
-
+    """Send what is due, run `after_round(now)` (the CLI sends saved-search alerts there), wait
+    `interval` seconds, again; `iterations` bounds the loop (tests)."""
     done = 0
     while iterations is None or done < iterations:
         report = send_all(store, mailer, config, clock(), sleep=sleep, recommend=recommend)
-        if alerts:
-            send_alerts(store, mailer if not isinstance(mailer, Sequence) else mailer[0], config, clock(), sleep=sleep)
+        if after_round is not None:
+            after_round(clock())
         if on_report:
             on_report(report)
         done += 1

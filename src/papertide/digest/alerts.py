@@ -205,7 +205,9 @@ def _alert_chunk(run: _Run, docs: list[Doc]) -> None:
     searches = list(_immediate_searches(store))
     report.searches = max(report.searches, len(searches))
     run.names.update((c.search.id, c.search.name) for c in searches)
-    for member_id, matched in match_searches(matcher, searches).items():
+    # A search's papers beyond the best few mail-fulls are never sent by this run; their number
+    # caps the work per search (what the member opened or was sent before is taken out after).
+    for member_id, matched in match_searches(matcher, searches, 4 * MAX_PAPERS_PER_ALERT).items():
         report.members_matched += 1
         hidden = personal.hidden_among(member_id, matched)
         pks = [pk for pk in matched if pk not in hidden][:MAX_PAPERS_PER_ALERT]

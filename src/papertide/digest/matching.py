@@ -32,11 +32,14 @@ def compile_search(search: SavedSearch) -> Compiled | None:
     return None if query.is_empty else Compiled(search, query, Filters.from_dict(search.filters))
 
 
-def match_searches(matcher: Matcher, searches: list[Compiled]) -> dict[int, dict[int, list[int]]]:
-    """{member id: {paper pk: [ids of their saved searches it matches]}}, papers in match order."""
+def match_searches(
+    matcher: Matcher, searches: list[Compiled], per_search: int | None = None
+) -> dict[int, dict[int, list[int]]]:
+    """{member id: {paper pk: [ids of their saved searches it matches]}}, papers in match order
+    (each saved search's best `per_search` matches: a mail lists a bounded number anyway)."""
     out: dict[int, dict[int, list[int]]] = {}
     for c in searches:
-        for pk in matcher.matches(c.query, c.filters):
+        for pk in matcher.matches(c.query, c.filters, per_search):
             if pk > c.search.since_pk:
                 out.setdefault(c.search.member_id, {}).setdefault(pk, []).append(c.search.id)
     return out
