@@ -263,3 +263,23 @@ def test_save_to_a_collection_and_get_a_saved_search_alert_by_mail(page: object,
     assert page.inner_text("h2 >> nth=0") == "New for “diffusion”"  # type: ignore[attr-defined]
     assert "Diffusion Models for Audio Synthesis" in page.inner_text("body")  # type: ignore[attr-defined]
     shot(page, "alert-email")
+
+
+def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(page: object) -> None:
+    background = "getComputedStyle(document.body).backgroundColor"
+    page.emulate_media(color_scheme="dark")  # type: ignore[attr-defined]
+    page.goto("/search?q=diffusion")  # type: ignore[attr-defined]
+    assert page.evaluate(background) == "rgb(15, 18, 22)"  # type: ignore[attr-defined]
+    for width, scheme in ((1280, "dark"), (390, "dark"), (1280, "light"), (390, "light")):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[attr-defined]
+        page.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+        shot(page, f"search-{width}-{scheme}")
+    page.emulate_media(color_scheme="light")  # type: ignore[attr-defined]
+    assert page.evaluate(background) == "rgb(255, 255, 255)"  # type: ignore[attr-defined]
+    page.click("#theme-toggle")  # system -> dark, whatever the system says
+    assert page.evaluate(background) == "rgb(15, 18, 22)"  # type: ignore[attr-defined]
+    page.reload()  # type: ignore[attr-defined]
+    assert page.evaluate(background) == "rgb(15, 18, 22)"  # type: ignore[attr-defined]
+    assert page.get_attribute("#theme-toggle", "aria-label") == "Colour theme: dark"  # type: ignore[attr-defined]
+    page.click("#theme-toggle")  # dark -> light
+    assert page.evaluate(background) == "rgb(255, 255, 255)"  # type: ignore[attr-defined]

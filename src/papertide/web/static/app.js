@@ -3,6 +3,28 @@
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
+  // Colour theme: follows the system until the reader picks one; the choice is remembered here.
+  const THEMES = ["system", "dark", "light"];
+  function applyTheme(theme) {
+    if (theme === "system") document.documentElement.removeAttribute("data-theme");
+    else document.documentElement.setAttribute("data-theme", theme);
+    const toggle = document.getElementById("theme-toggle");
+    if (toggle) toggle.setAttribute("aria-label", theme === "system" ? "Colour theme: follows the system" : "Colour theme: " + theme);
+  }
+  let theme = "system";
+  try { theme = localStorage.getItem("papertide-theme") || "system"; } catch (e) { /* storage off: follow the system */ }
+  applyTheme(THEMES.includes(theme) ? theme : "system");
+  document.addEventListener("DOMContentLoaded", () => {
+    applyTheme(THEMES.includes(theme) ? theme : "system");
+    const toggle = document.getElementById("theme-toggle");
+    if (!toggle) return;
+    toggle.addEventListener("click", () => {
+      theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+      try { localStorage.setItem("papertide-theme", theme); } catch (e) { /* not remembered */ }
+      applyTheme(theme);
+    });
+  });
+
   // Keyboard navigation: j/k move between cards, o opens, u upvotes, / focuses the search box.
   let current = -1;
   const cards = () => Array.from(document.querySelectorAll(".card"));
