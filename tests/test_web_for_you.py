@@ -87,3 +87,16 @@ def test_a_dismissed_paper_leaves_the_cold_start_list_too_and_forms_need_a_membe
     assert live_app.store.community.not_interested_ids(1) == [first]
     stranger = member.post("/not-interested", data={"paper_id": "nope", "csrf": csrf_of(member, "/for-you")})
     assert stranger.status_code == 404
+
+
+def test_this_week_keeps_only_recent_papers_and_a_bad_window_is_refused(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    upvote(member, "c01")
+    everything = titles(member.get("/for-you").text)
+    week = member.get("/for-you?window=week")
+    assert week.status_code == 200 and 'href="/for-you?window=week" aria-current="page"' in week.text
+    recent = titles(week.text)
+    assert recent and set(recent) <= set(everything) | {"2511.00003"}
+    assert all(i.startswith("25") for i in recent)  # the featured papers of Nov 3-5, none of the 2024 corpus
+    refused = member.get("/for-you?window=year")
+    assert refused.status_code == 400 and "window must be one of all, week" in refused.text

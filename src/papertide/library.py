@@ -267,16 +267,25 @@ class Papertide:
         opened = self.personal.seen_among(member_id, [s.paper.id for s in found])
         return [s for s in found if s.paper.id not in opened][:limit]
 
-    def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
+    def recommend_between(
+        self, member_id: int, start: date, end: date, limit: int = 10
+    ) -> list[Suggestion] | None:
         """The member's recommendations among papers featured or first published in [start, end)
-        (the digest's "Recommended for you"): the best 200 overall, kept when new in the window."""
-        found = self.recommend_for(member.id, limit=200) or []
+        (For-you's "this week", the digest's "Recommended for you"): the best 200 overall, kept when
+        new in the window; None in cold start."""
+        found = self.recommend_for(member_id, limit=200)
+        if found is None:
+            return None
 
         def new(p: Paper) -> bool:
             day = p.featured_date or (p.published.date() if p.published else None)
             return day is not None and start <= day < end
 
-        return [s.paper for s in found if new(s.paper)][:limit]
+        return [s for s in found if new(s.paper)][:limit]
+
+    def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
+        """The digest's `Recommender`: `recommend_between` as papers."""
+        return [s.paper for s in self.recommend_between(member.id, start, end, limit) or []]
 
     def member_likes(self, handle: str, limit: int = 200) -> list[str]:
         """The papers a member's signals say they like: their upvotes and saves, newest first."""

@@ -139,11 +139,14 @@ def member_page(request: Request, handle: str) -> Response:
 
 
 @router.get("/for-you")
-def for_you_page(request: Request) -> Response:
+def for_you_page(request: Request, window: Short = "all") -> Response:
     v = visitor(request)
     if v.member is None:
         return _redirect(request, signin_redirect("/for-you"))
-    return render(request, "for_you.html", data=views.for_you_view(context(request), v.member))
+    if window not in views.FOR_YOU_WINDOWS:
+        return error_response(request, 400, f"window must be one of {', '.join(views.FOR_YOU_WINDOWS)}")
+    chosen = window or "all"
+    return render(request, "for_you.html", data=views.for_you_view(context(request), v.member, window=chosen))
 
 
 @router.post("/not-interested")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from .. import listings
@@ -275,6 +275,10 @@ class ForYouView:
     personal: bool  # False: the member has no signals yet, so the page shows trending
     signals: int
     dismissed: list[Item]  # marked "not interested", latest first (each can be taken back)
+    window: str = "all"  # "all": the whole catalogue; "week": papers of the last 7 days
+
+
+FOR_YOU_WINDOWS = ("all", "week")
 
 
 # A member's newest signals say most about what they read now; older ones are left out so the
@@ -282,17 +286,22 @@ class ForYouView:
 FOR_YOU_SIGNALS = 50
 
 
-def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
-    """Recommendations from the member's upvotes (newest 50), never one they upvoted; trending
-    until they have upvoted something."""
+def for_you_view(ctx: Context, member: Member, limit: int = 30, window: str = "all") -> ForYouView:
+    """Recommendations from the member's upvotes and saves (newest 50), never one they upvoted,
+    saved, dismissed or opened; trending until they have upvoted or saved something. `window`
+    "week" keeps papers featured or published in the last 7 days."""
     community = ctx.pt.store.community
     dismissed_ids = community.not_interested_ids(member.id, FOR_YOU_SIGNALS)
     dismissed_papers = ctx.pt.store.get_many(dismissed_ids)
     dismissed = items([dismissed_papers[i] for i in dismissed_ids if i in dismissed_papers])
-    suggestions = ctx.pt.recommend_for(member.id, limit, FOR_YOU_SIGNALS)
+    if window == "week":
+        today = ctx.now.date()
+        suggestions = ctx.pt.recommend_between(member.id, today - timedelta(days=6), today + timedelta(days=1), limit)
+    else:
+        suggestions = ctx.pt.recommend_for(member.id, limit, FOR_YOU_SIGNALS)
     if suggestions is None:
         trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
-        return with_votes(ctx, ForYouView(trending, False, 0, dismissed))
+        return with_votes(ctx, ForYouView(trending, False, 0, dismissed, window))
     upvoted = set(community.voted_ids(member.id, FOR_YOU_SIGNALS))
     liked_ids = ctx.pt.personal.liked_ids(member.id, FOR_YOU_SIGNALS)
     liked = ctx.pt.store.get_many({s.because for s in suggestions if s.because})
@@ -306,7 +315,7 @@ def for_you_view(ctx: Context, member: Member, limit: int = 30) -> ForYouView:
         )
         for s in suggestions
     ]
-    return with_votes(ctx, ForYouView(cards, True, len(liked_ids) + len(dismissed), dismissed))
+    return with_votes(ctx, ForYouView(cards, True, len(liked_ids) + len(dismissed), dismissed, window))
 
 
 def member_view(ctx: Context, member: Member) -> MemberView:
