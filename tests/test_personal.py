@@ -151,6 +151,7 @@ def test_opened_papers_and_every_signal_are_the_members_own_data(pt: Papertide) 
     assert {k: v for k, v in signals.items() if k != "opened"} == {
         "upvoted": ["c05"],
         "saved": ["c07"],
+        "more_like_this": [],
         "not_interested": ["c03"],
     }
     assert sorted(o["id"] for o in signals["opened"]) == ["c02", "c09"]
@@ -170,3 +171,17 @@ def test_recommendations_learn_from_saves_and_skip_what_was_opened(pt: Papertide
     assert c12 is not None
     pt.personal.opened(ada.id, c12)
     assert [s.paper.id for s in pt.recommend_for(ada.id) or []][:1] == ["c05"]
+
+
+def test_more_like_this_is_a_private_like(pt: Papertide) -> None:
+    ada = member(pt, "ada")
+    assert pt.personal.more_like_this(ada.id, "c04") is True
+    assert pt.personal.more_like_this(ada.id, "c04") is False  # marked once
+    assert pt.personal.liked_ids(ada.id) == ["c04"]
+    assert pt.store.community.voted_ids(ada.id) == []  # not an upvote: nobody else sees it
+    assert [s.paper.id for s in pt.recommend_for(ada.id) or []][:1] == ["c08"]  # by the title's words (no vectors)
+    assert pt.personal.signals(ada.id).more_like_this == ["c04"]
+    assert pt.personal.more_like_this(ada.id, "c04", marked=False) is True
+    assert pt.recommend_for(ada.id) is None
+    with pytest.raises(Missing):
+        pt.personal.more_like_this(ada.id, "nope")

@@ -138,6 +138,7 @@ def test_signals_export_holds_every_signal_collections_and_saved_searches(live_a
     assert export.headers["content-disposition"] == 'attachment; filename="papertide-ada-signals.json"'
     data = orjson.loads(export.content)
     signals = (data["member"], data["upvoted"], data["saved"], data["not_interested"])
+    assert data["more_like_this"] == []
     assert signals == ("ada", ["c05"], ["c07"], ["c03"])
     assert [o["id"] for o in data["opened"]] == ["c02"]
     assert [(c["name"], [p["id"] for p in c["papers"]]) for c in data["collections"]] == [("Reading list", ["c07"])]
@@ -175,3 +176,17 @@ def test_the_api_saves_and_lists_with_a_token_or_a_session(live_app: LiveApp) ->
         assert script.delete(f"/api/papers/c04/save?collection_id={cid}").json() == {"id": "c04", "removed": True}
     assert ada.post("/api/papers/c05/save").status_code == 403  # a session needs its CSRF header
     assert live_app.client().post("/api/papers/c05/save").status_code == 401
+
+
+def test_more_like_this_from_a_card_turns_for_you(live_app: LiveApp) -> None:
+    ada = signed_up(live_app, "ada")
+    marked = post(ada, "/more-like-this", {"paper_id": "c01", "next": "/for-you"}, "/search?q=diffusion")
+    assert marked.status_code == 303 and marked.headers["location"] == "/for-you"
+    page = ada.get("/for-you").text
+    assert 'id="cold-start"' not in page
+    assert 'Because you asked for more like <a href="/papers/c01">' in page
+    assert 'href="/papers/c01">Denoising Score Matching' in ada.get("/signals").text
+    assert live_app.client().get("/u/ada").text.count("Denoising Score Matching") == 0  # private
+    undone = post(ada, "/more-like-this", {"paper_id": "c01", "undo": "true", "next": "/signals"}, "/signals")
+    assert undone.status_code == 303 and 'id="cold-start"' in ada.get("/for-you").text
+    assert post(ada, "/more-like-this", {"paper_id": "nope"}, "/signals").status_code == 404

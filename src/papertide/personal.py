@@ -44,6 +44,7 @@ class Signals:
 
     upvoted: list[str]
     saved: list[str]
+    more_like_this: list[str]
     not_interested: list[str]
     opened: list[tuple[str, datetime]]
 
@@ -51,6 +52,7 @@ class Signals:
         return {
             "upvoted": self.upvoted,
             "saved": self.saved,
+            "more_like_this": self.more_like_this,
             "not_interested": self.not_interested,
             "opened": [{"id": i, "at": at.isoformat() + "Z"} for i, at in self.opened],
         }
@@ -266,16 +268,23 @@ class Personal:
     def set_hide_seen(self, member: Member, hide: bool) -> None:
         self.store.personal.set_hide_seen(member.id, hide)
 
+    def more_like_this(self, member_id: int, paper_id: str, marked: bool = True) -> bool:
+        """A private "more like this" mark (or its removal): a like only recommendations see."""
+        return self.store.personal.set_more_like_this(member_id, self._pk(paper_id), marked, self.clock())
+
     def liked_ids(self, member_id: int, limit: int = 50) -> list[str]:
-        """The papers a member's positive signals name, latest first: upvotes, then saves."""
-        liked = self.store.community.voted_ids(member_id, limit)
-        return list(dict.fromkeys(liked + self.store.personal.saved_ids(member_id, limit)))[: 2 * limit]
+        """The papers a member's positive signals name, latest first within each kind: "more like
+        this" marks, upvotes, saves."""
+        personal = self.store.personal
+        liked = personal.more_like_this_ids(member_id, limit) + self.store.community.voted_ids(member_id, limit)
+        return list(dict.fromkeys(liked + personal.saved_ids(member_id, limit)))[: 2 * limit]
 
     def signals(self, member_id: int, limit: int = 10_000) -> Signals:
         community = self.store.community
         return Signals(
             upvoted=community.voted_ids(member_id, limit),
             saved=self.store.personal.saved_ids(member_id, limit),
+            more_like_this=self.store.personal.more_like_this_ids(member_id, limit),
             not_interested=community.not_interested_ids(member_id, limit),
             opened=self.store.personal.seen_ids(member_id, limit),
         )

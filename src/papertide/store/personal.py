@@ -24,6 +24,7 @@ from .schema import (
     collections,
     counters,
     members,
+    more_like_this,
     not_interested,
     papers,
     saved_searches,
@@ -337,6 +338,28 @@ class SqlPersonal:
         )
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(stmt)]
+
+    def set_more_like_this(self, member_id: int, paper_pk: int, marked: bool, now: datetime) -> bool:
+        """Mark or unmark; whether it changed anything."""
+        with self.engine.begin() as conn:
+            if marked:
+                insert = _insert_ignoring_duplicates(more_like_this, self.dialect).values(
+                    member_id=member_id, paper_pk=paper_pk, created_at=now
+                )
+                return bool(conn.execute(insert).rowcount == 1)
+            key = sa.and_(more_like_this.c.member_id == member_id, more_like_this.c.paper_pk == paper_pk)
+            return bool(conn.execute(more_like_this.delete().where(key)).rowcount)
+
+    def more_like_this_ids(self, member_id: int, limit: int = 100) -> list[str]:
+        stmt = (
+            sa.select(papers.c.id)
+            .join(more_like_this, more_like_this.c.paper_pk == papers.c.pk)
+            .where(more_like_this.c.member_id == member_id)
+            .order_by(more_like_this.c.created_at.desc(), papers.c.pk.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
 
     def set_hide_seen(self, member_id: int, hide: bool) -> None:
         with self.engine.begin() as conn:

@@ -295,3 +295,12 @@ seen_papers = sa.Table(
     sa.Column("first_at", sa.DateTime, nullable=False),
     sa.Column("last_at", sa.DateTime, nullable=False),
 )
+
+# A private positive signal: "more like this" on a card (an upvote is public; this is not).
+more_like_this = sa.Table(
+    "more_like_this",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)

@@ -18,6 +18,7 @@ from ..personal import Missing, PersonalError
 from ..query import Filters
 from .api import ERRORS, CsrfHeader
 from .context import SESSION_COOKIE, BearerAuth, api_member, error_response, services
+from .personal_pages import MAX_ROW_ID, RowId
 from .schemas import PaperOut, paper_out
 
 router = APIRouter(prefix="/api", tags=["library"])
@@ -52,7 +53,7 @@ class CollectionIn(BaseModel):
 
 
 class SaveIn(BaseModel):
-    collection_id: int | None = None
+    collection_id: int | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 class SavedOut(BaseModel):
@@ -138,7 +139,7 @@ def create_collection(
 
 
 @router.get("/collections/{collection_id}", response_model=CollectionPapersOut, responses=ERRORS)
-def collection(request: Request, collection_id: int, _bearer: BearerAuth = None) -> Any:
+def collection(request: Request, collection_id: RowId, _bearer: BearerAuth = None) -> Any:
     """A public collection (anyone), or one of the member's own, with its papers and notes."""
     svc = services(request)
     member = None
@@ -180,7 +181,7 @@ def save_paper(
 def unsave_paper(
     request: Request,
     paper_id: str,
-    collection_id: Annotated[int, Query()],
+    collection_id: Annotated[int, Query(ge=1, le=MAX_ROW_ID)],
     x_csrf_token: CsrfHeader = None,
     _bearer: BearerAuth = None,
 ) -> Any:
@@ -188,6 +189,36 @@ def unsave_paper(
     personal = services(request).pt.personal
     removed = _acting(request, x_csrf_token, True, lambda m: personal.unsave(m.id, paper_id, collection_id))
     return removed if isinstance(removed, Response) else JSONResponse({"id": paper_id, "removed": removed})
+
+
+class MoreLikeThisOut(BaseModel):
+    id: str
+    moreLikeThis: bool
+
+
+def _more(request: Request, paper_id: str, marked: bool, csrf: str | None) -> Any:
+    personal = services(request).pt.personal
+
+    def mark(m: Member) -> MoreLikeThisOut:
+        personal.more_like_this(m.id, paper_id, marked)
+        return MoreLikeThisOut(id=paper_id, moreLikeThis=marked)
+
+    return _acting(request, csrf, True, mark)
+
+
+@router.post("/papers/{paper_id:path}/more-like-this", response_model=MoreLikeThisOut, responses=ERRORS)
+def mark_more_like_this(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
+    """A private "more like this" mark (idempotent): recommendations treat it as a like."""
+    return _more(request, paper_id, True, x_csrf_token)
+
+
+@router.delete("/papers/{paper_id:path}/more-like-this", response_model=MoreLikeThisOut, responses=ERRORS)
+def unmark_more_like_this(
+    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+) -> Any:
+    return _more(request, paper_id, False, x_csrf_token)
 
 
 @router.get("/saved-searches", response_model=list[SavedSearchOut], responses=ERRORS)
@@ -219,7 +250,7 @@ def create_saved_search(
 
 @router.delete("/saved-searches/{search_id}", status_code=204, response_class=Response, responses=ERRORS)
 def delete_saved_search(
-    request: Request, search_id: int, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
+    request: Request, search_id: RowId, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
 ) -> Response:
     personal = services(request).pt.personal
     done = _acting(request, x_csrf_token, True, lambda m: personal.delete_search(m.id, search_id))

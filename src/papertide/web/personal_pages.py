@@ -13,7 +13,7 @@ import io
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from .. import digest
@@ -42,6 +42,9 @@ router = APIRouter(include_in_schema=False)
 NameField = Annotated[str, Form(max_length=400)]
 LongText = Annotated[str, Form(max_length=20_000)]
 Key = Annotated[str, Query(max_length=100)]
+# Row ids as the database holds them (a bigger number is nobody's: 404 at once, never an overflow).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def _redirect(request: Request, target: str) -> Response:
@@ -76,7 +79,7 @@ def feed_url(request: Request, search: SavedSearch) -> str:
 def save_paper(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
-    collection_id: Annotated[int | None, Form()] = None,
+    collection_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
     undo: Annotated[bool, Form()] = False,
     csrf: CsrfField = "",
     next: NextField = "/library",
@@ -91,6 +94,26 @@ def save_paper(
             personal.unsave(member.id, paper_id, collection_id)
         else:
             personal.save(member.id, paper_id, collection_id)
+    except Missing as exc:
+        return error_response(request, 404, str(exc))
+    return _redirect(request, safe_next(next))
+
+
+@router.post("/more-like-this")
+def more_like_this(
+    request: Request,
+    paper_id: Annotated[str, Form(max_length=100)],
+    undo: Annotated[bool, Form()] = False,
+    csrf: CsrfField = "",
+    next: NextField = "/for-you",
+) -> Response:
+    """A private "more like this" mark (a like only recommendations see), or its removal; then
+    For you (or `next`), where its effect shows at once."""
+    member = _acting(request, csrf, next)
+    if isinstance(member, Response):
+        return member
+    try:
+        services(request).pt.personal.more_like_this(member.id, paper_id, not undo)
     except Missing as exc:
         return error_response(request, 404, str(exc))
     return _redirect(request, safe_next(next))
@@ -137,7 +160,7 @@ def create_collection(
     return _redirect(request, f"/collections/{made.id}")
 
 
-def _collection(request: Request, collection_id: int) -> Collection | Response:
+def _collection(request: Request, collection_id: RowId) -> Collection | Response:
     member = visitor(request).member
     try:
         return services(request).pt.personal.collection(collection_id, member.id if member else None)
@@ -146,7 +169,7 @@ def _collection(request: Request, collection_id: int) -> Collection | Response:
 
 
 @router.get("/collections/{collection_id}")
-def collection_page(request: Request, collection_id: int) -> Response:
+def collection_page(request: Request, collection_id: RowId) -> Response:
     found = _collection(request, collection_id)
     if isinstance(found, Response):
         return found
@@ -168,7 +191,7 @@ def collection_page(request: Request, collection_id: int) -> Response:
 @router.post("/collections/{collection_id}")
 def change_collection(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     name: NameField = "",
     description: LongText = "",
@@ -203,7 +226,7 @@ def change_collection(
 
 
 @router.get("/collections/{collection_id}/export.bib")
-def collection_bibtex(request: Request, collection_id: int) -> Response:
+def collection_bibtex(request: Request, collection_id: RowId) -> Response:
     found = _collection(request, collection_id)
     if isinstance(found, Response):
         return found
@@ -216,7 +239,7 @@ def collection_bibtex(request: Request, collection_id: int) -> Response:
 
 
 @router.get("/collections/{collection_id}/export.jsonl")
-def collection_jsonl(request: Request, collection_id: int) -> Response:
+def collection_jsonl(request: Request, collection_id: RowId) -> Response:
     found = _collection(request, collection_id)
     if isinstance(found, Response):
         return found
@@ -227,7 +250,7 @@ def collection_jsonl(request: Request, collection_id: int) -> Response:
 
 
 @router.get("/feeds/collections/{collection_id}")
-def collection_feed(request: Request, collection_id: int) -> Response:
+def collection_feed(request: Request, collection_id: RowId) -> Response:
     """A public collection as Atom (newest saved first); a private one is not served by URL."""
     svc = services(request)
     found = svc.store.personal.collection(collection_id)
@@ -270,7 +293,7 @@ def save_search(
     return _redirect(request, f"/saved/{made.id}")
 
 
-def _my_search(request: Request, search_id: int) -> tuple[Member, SavedSearch] | Response:
+def _my_search(request: Request, search_id: RowId) -> tuple[Member, SavedSearch] | Response:
     member = _signed_in(request, f"/saved/{search_id}")
     if isinstance(member, Response):
         return member
@@ -286,7 +309,7 @@ def saved_searches_page(request: Request) -> Response:
 
 
 @router.get("/saved/{search_id}")
-def saved_search_page(request: Request, search_id: int, p: Short = None) -> Response:
+def saved_search_page(request: Request, search_id: RowId, p: Short = None) -> Response:
     found = _my_search(request, search_id)
     if isinstance(found, Response):
         return found
@@ -299,7 +322,7 @@ def saved_search_page(request: Request, search_id: int, p: Short = None) -> Resp
 @router.post("/saved/{search_id}")
 def change_saved_search(
     request: Request,
-    search_id: int,
+    search_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     name: NameField = "",
     alert: Annotated[str, Form(max_length=20)] = "off",
@@ -329,7 +352,7 @@ def change_saved_search(
 
 
 @router.get("/feeds/saved/{search_id}")
-def saved_search_feed(request: Request, search_id: int, key: Key = "") -> Response:
+def saved_search_feed(request: Request, search_id: RowId, key: Key = "") -> Response:
     """The saved search's newest matches as Atom, for feed readers: the key is the authority."""
     svc = services(request)
     saved = svc.store.personal.saved_search(search_id)
@@ -384,7 +407,8 @@ def signals_page(request: Request) -> Response:
     pt = services(request).pt
     signals = pt.personal.signals(member.id, 500)
     papers = pt.store.get_many(
-        [*signals.upvoted, *signals.saved, *signals.not_interested, *(i for i, _ in signals.opened)]
+        [*signals.upvoted, *signals.saved, *signals.more_like_this, *signals.not_interested]
+        + [i for i, _ in signals.opened]
     )
 
     def titled(ids: list[str]) -> list[tuple[str, str]]:
@@ -395,6 +419,7 @@ def signals_page(request: Request) -> Response:
         "signals.html",
         upvoted=titled(signals.upvoted),
         saved=titled(signals.saved),
+        more_like_this=titled(signals.more_like_this),
         not_interested=titled(signals.not_interested),
         opened=[(i, papers[i].title, at) for i, at in signals.opened if i in papers],
         hide_seen=member.hide_seen,

@@ -303,19 +303,27 @@ def for_you_view(ctx: Context, member: Member, limit: int = 30, window: str = "a
         trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
         return with_votes(ctx, ForYouView(trending, False, 0, dismissed, window))
     upvoted = set(community.voted_ids(member.id, FOR_YOU_SIGNALS))
+    asked = set(ctx.pt.store.personal.more_like_this_ids(member.id, FOR_YOU_SIGNALS))
     liked_ids = ctx.pt.personal.liked_ids(member.id, FOR_YOU_SIGNALS)
     liked = ctx.pt.store.get_many({s.because for s in suggestions if s.because})
     cards = [
         Item(
             card(s.paper),
             s.score,
-            because=(s.because, liked[s.because].title, "upvoted" if s.because in upvoted else "saved")
+            because=(s.because, liked[s.because].title, _why(s.because, asked, upvoted))
             if s.because in liked
             else None,
         )
         for s in suggestions
     ]
     return with_votes(ctx, ForYouView(cards, True, len(liked_ids) + len(dismissed), dismissed, window))
+
+
+def _why(paper_id: str, asked: set[str], upvoted: set[str]) -> str:
+    """The words after "Because you …" on a recommended card."""
+    if paper_id in asked:
+        return "asked for more like"
+    return "upvoted" if paper_id in upvoted else "saved"
 
 
 def member_view(ctx: Context, member: Member) -> MemberView:

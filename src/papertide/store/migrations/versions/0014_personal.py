@@ -1,5 +1,6 @@
 """A member's own things: collections of saved papers (with notes), saved searches and their alerts,
-the papers they opened (to hide what they have seen), and the alert log that sends each paper once.
+the papers they opened (to hide what they have seen), their private "more like this" marks (a like
+nobody else sees, unlike an upvote), and the alert log that sends each paper once.
 
 `alert_papers` holds one row per (member, paper) ever put in an alert or a digest's saved-search
 section: its key is what stops a paper being sent twice. `via` names the message that carried it
@@ -91,6 +92,13 @@ def upgrade() -> None:
         sa.Column("last_at", sa.DateTime, nullable=False),
     )
     op.create_index("ix_seen_papers_paper_pk", "seen_papers", ["paper_pk"])
+    op.create_table(
+        "more_like_this",
+        sa.Column("member_id", sa.Integer, _member_fk(), primary_key=True),
+        sa.Column("paper_pk", sa.Integer, _paper_fk(), primary_key=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+    )
+    op.create_index("ix_more_like_this_paper_pk", "more_like_this", ["paper_pk"])
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("hide_seen", sa.Boolean, nullable=False, server_default=sa.false()))
 
@@ -99,5 +107,6 @@ def downgrade() -> None:
     op.drop_index("ix_papers_ingested_at", "papers")
     with op.batch_alter_table("members") as batch:
         batch.drop_column("hide_seen")
-    for table in ("seen_papers", "alert_papers", "alert_batches", "saved_searches", "collection_papers", "collections"):
+    tables = ("more_like_this", "seen_papers", "alert_papers", "alert_batches", "saved_searches")
+    for table in (*tables, "collection_papers", "collections"):
         op.drop_table(table)
