@@ -37,6 +37,7 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
     "api-token": (600, timedelta(minutes=1)),  # every call made with one personal API token
     "settings": (60, timedelta(minutes=1)),
     "save": (120, timedelta(minutes=1)),  # saving papers, collections, saved searches, signals
+    "comment": (30, timedelta(minutes=10)),  # posting, editing and deleting comments
 }
 
 

@@ -73,6 +73,7 @@ class Card:
     comments: str | None
     journal_ref: str | None
     doi: str | None
+    num_comments: int = 0  # visible comments in the discussion under it
 
     @property
     def date_label(self) -> str:
@@ -111,6 +112,7 @@ def card(paper: Paper) -> Card:
         comments=readable(paper.comments) if paper.comments else None,
         journal_ref=paper.journal_ref,
         doi=paper.doi,
+        num_comments=paper.member_comments,
     )
 
 

@@ -26,6 +26,7 @@ from typing import IO
 import orjson
 
 from . import listings, recommend
+from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
@@ -136,6 +137,7 @@ class Papertide:
         self._semantic: Semantic | None = semantic
         self._no_vectors_until = 0.0
         self.personal = Personal(store, clock)  # members' collections, saved searches, signals
+        self.discussions = Discussions(store, clock)  # comments under papers
 
     # --- opening and closing ----------------------------------------------------------------------
     @classmethod

@@ -15,7 +15,7 @@ class Author:
 
 
 # Community state the store keeps apart from the catalogue record (votes have their own table).
-_NOT_EXPORTED = frozenset({"member_votes"})
+_NOT_EXPORTED = frozenset({"member_votes", "member_comments"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,7 @@ class Paper:
     source: str = ""
     # Votes cast by this papertide's own members (the store keeps them; sources never write them).
     member_votes: int = 0
+    member_comments: int = 0  # visible comments in this papertide's discussion of it
 
     @property
     def votes(self) -> int:
@@ -114,6 +115,7 @@ class Member:
     verified_at: datetime | None = None
     email_status: str = "ok"  # "bounced" after a permanent SMTP failure
     hide_seen: bool = False  # hide the papers they opened from listings, search and recommendations
+    mention_mail: bool = True  # mail them when someone @-mentions them in a discussion
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +181,18 @@ class SavedSearch:
     feed_generation: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment (or a reply: `parent_id`) in a paper's discussion; Markdown as its author wrote it."""
+
+    id: int
+    paper_id: str
+    member_id: int
+    handle: str
+    parent_id: int | None
+    body: str  # empty once deleted
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None

@@ -61,6 +61,11 @@ def readable(text: str) -> str:
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
+def math_readable(text: str) -> str:
+    """`text` with its $…$, $$…$$ and \\(…\\) math turned into Unicode (α ≤ β), the rest as it is."""
+    return _MATH.sub(_math, text) if "$" in text or "\\(" in text else text
+
+
 # What a browser strips or ignores inside a URL before it reads the scheme ("java\tscript:").
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
 

@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..model import ApiToken, Collection, Member, Paper, SavedSearch, Subscription
+from ..model import ApiToken, Collection, Comment, Member, Paper, SavedSearch, Subscription
 from ..query import Filters
 
 __all__ = [
@@ -464,6 +464,24 @@ class Personal(Protocol):
     def sent_among(self, member_id: int, paper_pks: Iterable[int]) -> set[int]: ...
 
 
+class Discussions(Protocol):
+    """Comments under papers (store/discussions.py); the paper's count moves with them."""
+
+    def add(self, paper_pk: int, member_id: int, body: str, parent_id: int | None, now: datetime) -> int | None: ...
+
+    def get(self, comment_id: int) -> Comment | None: ...
+
+    def edit(self, comment_id: int, member_id: int, body: str, now: datetime) -> bool: ...
+
+    def delete(self, comment_id: int, member_id: int, now: datetime) -> bool: ...
+
+    def thread(self, paper_pk: int, limit: int = 2000) -> list[Comment]: ...
+
+    def handles_known(self, handles: Iterable[str]) -> dict[str, tuple[int, str, bool]]: ...
+
+    def set_mention_mail(self, member_id: int, wanted: bool) -> None: ...
+
+
 class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
     """One database: the papers, the change feeds of the derived indexes, the community, digests."""
 
@@ -481,6 +499,9 @@ class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
 
     @property
     def personal(self) -> Personal: ...
+
+    @property
+    def discussions(self) -> Discussions: ...
 
     def schema_revision(self) -> str | None:
         """The migration the database is at."""

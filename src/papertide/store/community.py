@@ -46,6 +46,7 @@ def _member(row: Any) -> Member:
         verified_at=row.verified_at,
         email_status=row.email_status,
         hide_seen=bool(getattr(row, "hide_seen", False)),
+        mention_mail=bool(getattr(row, "mention_mail", True)),
     )
 
 

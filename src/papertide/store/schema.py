@@ -43,6 +43,7 @@ papers = sa.Table(
     sa.Column("ingested_at", sa.DateTime, nullable=False, index=True),
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("member_comments", sa.Integer, nullable=False, server_default="0"),  # visible comments (0015)
 )
 
 paper_vectors = sa.Table(
@@ -95,6 +96,8 @@ members = sa.Table(
     sa.Column("email_status", sa.String(16), nullable=False, server_default="ok"),
     # Hide the papers the member has opened from listings, search and recommendations (migration 0014).
     sa.Column("hide_seen", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Mail when another member @-mentions them in a discussion (migration 0015).
+    sa.Column("mention_mail", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 sessions = sa.Table(
@@ -303,4 +306,19 @@ more_like_this = sa.Table(
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True, index=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Discussions (migration 0015): comments and replies under a paper; a deleted one keeps its row.
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("comments.id", ondelete="CASCADE")),
+    sa.Column("body", sa.Text, nullable=False),  # Markdown as written; rendered and sanitised on output
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("edited_at", sa.DateTime),
+    sa.Column("deleted_at", sa.DateTime),
+    sqlite_autoincrement=True,
 )

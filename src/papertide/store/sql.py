@@ -22,6 +22,7 @@ from .api_tokens import SqlApiTokens
 from .changelog import prune, pruned_through, take_order_lock
 from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
+from .discussions import SqlDiscussions
 from .embeddings import SqlEmbeddings
 from .import_log import SqlImportLog, record_changes
 from .personal import SqlPersonal
@@ -214,6 +215,7 @@ class SqlStore(SqlEmbeddings):
         self.import_log = SqlImportLog(self.engine)
         self.api_tokens = SqlApiTokens(self.engine)
         self.personal = SqlPersonal(self.engine)
+        self.discussions = SqlDiscussions(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":

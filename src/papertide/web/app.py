@@ -31,7 +31,7 @@ from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
-from . import api, digest_pages, feeds, pages, personal_api, personal_pages
+from . import api, digest_pages, discussion_pages, feeds, pages, personal_api, personal_pages
 from .accounts import router as account_router
 from .config import WebConfig
 from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page, with_param
@@ -100,6 +100,8 @@ def create_app(
     app.include_router(account_router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
+    app.include_router(discussion_pages.router)
+    app.include_router(discussion_pages.api_router)  # before api.router: its /papers/{id:path} would match
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(personal_pages.router)

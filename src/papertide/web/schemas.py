@@ -139,6 +139,7 @@ def paper_out(c: Card) -> PaperOut:
         submittedOnDailyAt=hf_datetime(c.featured_date),
         submittedOnDailyBy=user_out(c.submitted_by),
         upvotes=c.upvotes,
+        numComments=c.num_comments,
         githubRepo=c.code_url,
         projectPage=c.project_url,
         organization=OrganizationOut(name=org, fullname=org) if org else None,
@@ -155,6 +156,7 @@ def daily_entry(c: Card) -> DailyEntry:
         summary=paper.summary,
         submittedBy=paper.submittedOnDailyBy,
         organization=paper.organization,
+        numComments=c.num_comments,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from .. import listings
 from ..cards import Card, bibtex, card
+from ..discussions import Shown
 from ..highlight import Snippet, marks, segments, snippet, stems
 from ..library import Papertide
 from ..model import Member, Paper
@@ -122,6 +123,7 @@ class PaperView:
     paper: Paper
     bibtex: str
     related: list[Item]
+    discussion: list[Shown] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.item, name)
@@ -263,7 +265,11 @@ def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> PaperView:
     def build() -> PaperView:
         related = ctx.pt.similar(paper, related_limit)
         return PaperView(
-            Item(card(paper)), paper, bibtex(paper), items([h.paper for h in related], [h.score for h in related])
+            Item(card(paper)),
+            paper,
+            bibtex(paper),
+            items([h.paper for h in related], [h.score for h in related]),
+            ctx.pt.discussions.thread(paper.id),
         )
 
     return ctx.shared(("paper", paper.id, related_limit), build)

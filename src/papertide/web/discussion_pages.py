@@ -1,0 +1,231 @@
+"""A paper's discussion on the web: post, reply, edit and delete (forms and the JSON API), its Atom
+feed, @-mention mail (after the answer, through the account mailer), and the mention-mail opt-out.
+The comments themselves are rendered by `papertide.discussions` (Markdown, then an allow-list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Form, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from ..cards import card
+from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
+from ..model import Comment, Member
+from .accounts import send_account_mail
+from .api import ERRORS, CsrfHeader
+from .context import BearerAuth, CsrfField, Services, api_member, error_response, finish, services
+from .feeds import ATOM, MEDIA_TYPE, xml_text
+from .pages import member_action
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api", tags=["discussions"])
+BodyField = Annotated[str, Form(max_length=4 * MAX_BODY)]
+CommentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def notify_mentions(svc: Services, comment: Comment) -> None:
+    """Mail each member the comment @-mentions (verified, not opted out, not its author)."""
+    paper = svc.store.get(comment.paper_id)
+    title = card(paper).title if paper else comment.paper_id
+    for member_id, _email in svc.pt.discussions.to_notify(comment):
+        member = svc.store.community.member_by_id(member_id)
+        if member is None:
+            continue
+        excerpt = comment.body if len(comment.body) <= 600 else comment.body[:600] + "…"
+        body = (
+            f"Hello {member.handle},\n\n{comment.handle} mentioned you in the discussion of “{title}”:\n\n"
+            f"{excerpt}\n\n{svc.config.base_url}/papers/{comment.paper_id}#comment-{comment.id}\n\n"
+            f"Stop these mails: {svc.config.base_url}/settings/digest#mentions"
+        )
+        send_account_mail(svc, member, f"{svc.config.site_name}: {comment.handle} mentioned you", body)
+
+
+def _back(request: Request, paper_id: str, comment_id: int | None = None) -> Response:
+    anchor = f"#comment-{comment_id}" if comment_id else "#discussion"
+    return finish(request, RedirectResponse(f"/papers/{paper_id}{anchor}", status_code=303))
+
+
+def _member(request: Request, csrf: str, back: str) -> Member | Response:
+    v = member_action(request, csrf, "comment", back)
+    if isinstance(v, Response):
+        return v
+    assert v.member is not None
+    return v.member
+
+
+@router.post("/papers/{paper_id:path}/comments")
+def post_comment(
+    request: Request,
+    paper_id: str,
+    tasks: BackgroundTasks,
+    body: BodyField = "",
+    parent_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    csrf: CsrfField = "",
+) -> Response:
+    member = _member(request, csrf, f"/papers/{paper_id}")
+    if isinstance(member, Response):
+        return member
+    svc = services(request)
+    try:
+        made = svc.pt.discussions.post(member, paper_id, body, parent_id)
+    except DiscussionError as exc:
+        return error_response(request, 400, str(exc))
+    except NoSuchComment as exc:
+        return error_response(request, 404, str(exc))
+    tasks.add_task(notify_mentions, svc, made)
+    return _back(request, paper_id, made.id)
+
+
+@router.post("/comments/{comment_id}")
+def change_comment(
+    request: Request,
+    comment_id: CommentId,
+    action: Annotated[str, Form(max_length=10)],
+    body: BodyField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """edit (with `body`) or delete one of the member's own comments."""
+    svc = services(request)
+    found = svc.pt.discussions.get(comment_id)
+    member = _member(request, csrf, f"/papers/{found.paper_id}" if found else "/")
+    if isinstance(member, Response):
+        return member
+    if found is None:
+        return error_response(request, 404, "no such comment")
+    try:
+        if action == "edit":
+            svc.pt.discussions.edit(member, comment_id, body)
+        elif action == "delete":
+            svc.pt.discussions.delete(member, comment_id)
+        else:
+            return error_response(request, 400, "action must be edit or delete")
+    except DiscussionError as exc:
+        return error_response(request, 400, str(exc))
+    except NoSuchComment as exc:
+        return error_response(request, 404, str(exc))
+    return _back(request, found.paper_id, comment_id)
+
+
+@router.post("/settings/mentions")
+def mention_mail_setting(request: Request, wanted: Annotated[bool, Form()] = False, csrf: CsrfField = "") -> Response:
+    member = _member(request, csrf, "/settings/digest")
+    if isinstance(member, Response):
+        return member
+    services(request).pt.discussions.set_mention_mail(member, wanted)
+    return finish(request, RedirectResponse("/settings/digest?saved=1#mentions", status_code=303))
+
+
+@router.get("/feeds/comments/{paper_id:path}")
+def discussion_feed(request: Request, paper_id: str) -> Response:
+    """A paper's discussion as Atom, newest first."""
+    from lxml import etree
+
+    svc = services(request)
+    paper = svc.store.get(paper_id)
+    if paper is None:
+        return Response(f"no paper {paper_id}", status_code=404, media_type="text/plain; charset=utf-8")
+    base = svc.config.base_url
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+
+    def sub(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
+        node = etree.SubElement(parent, f"{{{ATOM}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
+        if text is not None:
+            node.text = xml_text(text)
+        return node
+
+    self_url = f"{base}/feeds/comments/{paper.id}"
+    sub(root, "title", f"{svc.config.site_name}: discussion of {card(paper).title}")
+    sub(root, "id", self_url)
+    sub(root, "link", href=self_url, rel="self")
+    sub(root, "link", href=f"{base}/papers/{paper.id}", rel="alternate")
+    shown = [s for s in svc.pt.discussions.thread(paper.id) if not s.deleted]
+    latest = max((s.comment.edited_at or s.comment.created_at for s in shown), default=svc.clock())
+    sub(root, "updated", _atom_time(latest))
+    for s in sorted(shown, key=lambda s: s.comment.id, reverse=True)[:100]:
+        c = s.comment
+        entry = sub(root, "entry")
+        url = f"{base}/papers/{paper.id}#comment-{c.id}"
+        sub(entry, "title", f"{c.handle} on {card(paper).title}")
+        sub(entry, "id", url)
+        sub(entry, "link", href=url, rel="alternate")
+        sub(entry, "published", _atom_time(c.created_at))
+        sub(entry, "updated", _atom_time(c.edited_at or c.created_at))
+        sub(sub(entry, "author"), "name", c.handle)
+        sub(entry, "content", s.html, type="html")  # sanitised HTML, escaped once more by the XML writer
+    return Response(bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8")), media_type=MEDIA_TYPE)
+
+
+def _atom_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the API ------------------------------------------------------------------------------------------
+class CommentIn(BaseModel):
+    body: str = Field(max_length=4 * MAX_BODY)
+    parent_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class CommentOut(BaseModel):
+    id: int
+    paperId: str
+    author: str
+    parentId: int | None
+    body: str = Field(description="Markdown as written (empty once deleted)")
+    html: str = Field(description="the body rendered and sanitised")
+    depth: int
+    createdAt: str
+    editedAt: str | None
+    deleted: bool
+
+
+def _out(s: Shown) -> CommentOut:
+    c = s.comment
+    return CommentOut(
+        id=c.id,
+        paperId=c.paper_id,
+        author=c.handle,
+        parentId=c.parent_id,
+        body=c.body,
+        html=s.html,
+        depth=s.depth,
+        createdAt=c.created_at.isoformat(timespec="milliseconds") + "Z",
+        editedAt=c.edited_at.isoformat(timespec="milliseconds") + "Z" if c.edited_at else None,
+        deleted=s.deleted,
+    )
+
+
+@api_router.get("/papers/{paper_id:path}/comments", response_model=list[CommentOut], responses=ERRORS)
+def list_comments(request: Request, paper_id: str) -> Any:
+    """The paper's discussion in reading order (each comment followed by its replies)."""
+    svc = services(request)
+    if svc.store.get(paper_id) is None:
+        return error_response(request, 404, f"no paper {paper_id}")
+    return [_out(s) for s in svc.pt.discussions.thread(paper_id)]
+
+
+@api_router.post("/papers/{paper_id:path}/comments", response_model=CommentOut, status_code=201, responses=ERRORS)
+def add_comment(
+    request: Request,
+    paper_id: str,
+    body: Annotated[CommentIn, Body()],
+    tasks: BackgroundTasks,
+    x_csrf_token: CsrfHeader = None,
+    _bearer: BearerAuth = None,
+) -> Any:
+    """Comment on a paper, or reply (`parent_id`); Markdown, $LaTeX$ shown readably, @handle mentions."""
+    member = api_member(request, x_csrf_token, "comment")
+    if isinstance(member, Response):
+        return member
+    svc = services(request)
+    try:
+        made = svc.pt.discussions.post(member, paper_id, body.body, body.parent_id)
+    except DiscussionError as exc:
+        return error_response(request, 400, str(exc))
+    except NoSuchComment as exc:
+        return error_response(request, 404, str(exc))
+    tasks.add_task(notify_mentions, svc, made)
+    shown = next(s for s in svc.pt.discussions.thread(paper_id) if s.comment.id == made.id)
+    return _out(shown)
