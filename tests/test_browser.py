@@ -283,3 +283,35 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(page: object)
     assert page.get_attribute("#theme-toggle", "aria-label") == "Colour theme: dark"  # type: ignore[attr-defined]
     page.click("#theme-toggle")  # dark -> light
     assert page.evaluate(background) == "rgb(255, 255, 255)"  # type: ignore[attr-defined]
+
+
+def test_discuss_a_paper_in_the_browser(page: object) -> None:
+    sign_up(page, "uma")
+    page.goto("/papers/c01")  # type: ignore[attr-defined]
+    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError("a script ran")))  # type: ignore[attr-defined]
+    page.fill("#comment-body", "Does **this** beat $\\sigma$-smoothing? <script>alert(1)</script>")  # type: ignore[attr-defined]
+    page.click("form.comment-form button")  # type: ignore[attr-defined]
+    page.wait_for_selector(".comment .comment-body strong")  # type: ignore[attr-defined]
+    body = page.inner_text(".comment .comment-body")  # type: ignore[attr-defined]
+    assert body == "Does this beat σ-smoothing? <script>alert(1)</script>"
+    page.click(".comment details.reply summary")  # type: ignore[attr-defined]
+    page.fill(".comment details.reply textarea", "Answering myself: yes.")  # type: ignore[attr-defined]
+    page.click(".comment details.reply button")  # type: ignore[attr-defined]
+    page.wait_for_selector(".comment.depth-1")  # type: ignore[attr-defined]
+    assert page.inner_text("#discussion h2").startswith("Discussion (2)")  # type: ignore[attr-defined]
+    shot(page, "discussion")
+
+
+def test_the_header_is_one_row_at_390_px_with_a_menu(page: object) -> None:
+    sign_up(page, "vic")
+    page.set_viewport_size({"width": 390, "height": 800})  # type: ignore[attr-defined]
+    page.goto("/papers/trending")  # type: ignore[attr-defined]
+    header = page.locator("header.top").bounding_box()  # type: ignore[attr-defined]
+    assert header["height"] < 56, header  # one row
+    assert not page.is_visible("header nav.primary")  # type: ignore[attr-defined]
+    page.click("details.menu summary")  # type: ignore[attr-defined]
+    shot(page, "header-390-menu")
+    page.click(".menu-panel a:has-text('Library')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/library")  # type: ignore[attr-defined]
+    page.set_viewport_size({"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    assert page.is_visible("header nav.primary") and not page.is_visible("details.menu")  # type: ignore[attr-defined]
