@@ -38,6 +38,8 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
     "settings": (60, timedelta(minutes=1)),
     "save": (120, timedelta(minutes=1)),  # saving papers, collections, saved searches, signals
     "comment": (30, timedelta(minutes=10)),  # posting, editing and deleting comments
+    "report": (20, timedelta(hours=1)),
+    "moderate": (300, timedelta(minutes=10)),
 }
 
 
@@ -198,6 +200,8 @@ class Accounts:
             raise AccountGuarded()
         if not right or member is None:
             raise AccountError("wrong email or password", "password")
+        if member.suspended_at is not None:
+            raise AccountError("this account is suspended by a moderator", "email")
         if self.hasher.check_needs_rehash(member.password_hash):  # parameters moved on since it was hashed
             self.community.update_member(member.id, password_hash=self.hasher.hash(password))
         return member
@@ -241,13 +245,16 @@ class Accounts:
 
     def start_session(self, member: Member) -> str:
         """A new session for `member`; the returned token goes into the cookie, its hash to the store."""
+        if member.suspended_at is not None:
+            raise AccountError("this account is suspended by a moderator", "email")
         token = secrets.token_urlsafe(32)
         now = self.clock()
         self.community.create_session(hash_token(token), member.id, now, now + self.session_ttl)
         return token
 
     def session_member(self, token: str | None) -> Member | None:
-        return self.community.session_member(hash_token(token), self.clock()) if token else None
+        member = self.community.session_member(hash_token(token), self.clock()) if token else None
+        return None if member is None or member.suspended_at is not None else member
 
     def end_session(self, token: str | None) -> None:
         if token:
@@ -267,7 +274,8 @@ class Accounts:
         """The live token and its member for a bearer token, or None."""
         if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
             return None
-        return self.tokens.resolve(hash_token(token), self.clock())
+        found = self.tokens.resolve(hash_token(token), self.clock())
+        return None if found is None or found[1].suspended_at is not None else found
 
     def limit(self, action: str, *subjects: str) -> None:
         """Count an attempt at `action` for each subject (client address, account); raise

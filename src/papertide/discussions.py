@@ -83,6 +83,11 @@ class Shown:
     def deleted(self) -> bool:
         return self.comment.deleted_at is not None
 
+    @property
+    def hidden(self) -> bool:
+        """Hidden by a moderator: readers see a placeholder, moderators the text (to restore it)."""
+        return self.comment.hidden_at is not None
+
 
 def arrange(thread: list[Comment], members: set[str]) -> list[Shown]:
     """The thread in reading order: each comment followed by its replies (oldest first), with

@@ -32,6 +32,7 @@ from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.vectors import encode_pending
 from .model import Member, Paper
+from .moderation import Moderation
 from .personal import Personal
 from .query import Filters
 from .recommend import Suggestion
@@ -138,6 +139,7 @@ class Papertide:
         self._no_vectors_until = 0.0
         self.personal = Personal(store, clock)  # members' collections, saved searches, signals
         self.discussions = Discussions(store, clock)  # comments under papers
+        self.moderation = Moderation(store, clock)  # roles, reports, hiding, suspensions, the log
 
     # --- opening and closing ----------------------------------------------------------------------
     @classmethod

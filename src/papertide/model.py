@@ -116,6 +116,12 @@ class Member:
     email_status: str = "ok"  # "bounced" after a permanent SMTP failure
     hide_seen: bool = False  # hide the papers they opened from listings, search and recommendations
     mention_mail: bool = True  # mail them when someone @-mentions them in a discussion
+    role: str = "member"  # "member", "moderator" or "admin"
+    suspended_at: datetime | None = None  # suspended by a moderator: no sign-in, no token
+
+    @property
+    def moderates(self) -> bool:
+        return self.role in ("moderator", "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +202,4 @@ class Comment:
     created_at: datetime
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
+    hidden_at: datetime | None = None  # hidden by a moderator

@@ -1,11 +1,11 @@
 """The `papertide` command: a thin shell over `papertide.Papertide`, its commands grouped by noun
-(catalogue, searching, serving, digests). Exit codes: 0 ok, 1 error, 2 usage."""
+(catalogue, searching, serving, digests, members). Exit codes: 0 ok, 1 error, 2 usage."""
 
 from __future__ import annotations
 
 import click
 
-from . import catalogue, digests, searching, serving
+from . import catalogue, digests, members, searching, serving
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +14,7 @@ def main() -> None:
     """papertide: a self-hosted research-paper discovery service."""
 
 
-for _command in (*catalogue.COMMANDS, *searching.COMMANDS, *serving.COMMANDS, *digests.COMMANDS):
+for _command in (*catalogue.COMMANDS, *searching.COMMANDS, *serving.COMMANDS, *digests.COMMANDS, *members.COMMANDS):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -481,6 +481,30 @@ class Discussions(Protocol):
 
     def set_mention_mail(self, member_id: int, wanted: bool) -> None: ...
 
+    def set_hidden(self, comment_id: int, hidden: bool, now: datetime) -> bool: ...
+
+
+class Moderation(Protocol):
+    """Roles, suspensions, reports and the moderation log (store/moderation.py)."""
+
+    def set_role(self, member_id: int, role: str) -> None: ...
+
+    def set_suspended(self, member_id: int, suspended: bool, now: datetime) -> bool:
+        """Suspending ends the member's sessions and revokes their tokens."""
+        ...
+
+    def report(self, member_id: int, kind: str, target: str, reason: str, now: datetime) -> int: ...
+
+    def open_reports(self, limit: int = 200) -> list[dict[str, Any]]: ...
+
+    def resolve(self, report_id: int, by: int, resolution: str, now: datetime) -> bool: ...
+
+    def resolve_about(self, kind: str, target: str, by: int, resolution: str, now: datetime) -> int: ...
+
+    def log(self, actor_id: int | None, actor: str, action: str, target: str, reason: str, now: datetime) -> None: ...
+
+    def entries(self, limit: int = 500) -> list[dict[str, Any]]: ...
+
 
 class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
     """One database: the papers, the change feeds of the derived indexes, the community, digests."""
@@ -502,6 +526,9 @@ class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
 
     @property
     def discussions(self) -> Discussions: ...
+
+    @property
+    def moderation(self) -> Moderation: ...
 
     def schema_revision(self) -> str | None:
         """The migration the database is at."""

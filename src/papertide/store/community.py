@@ -47,6 +47,8 @@ def _member(row: Any) -> Member:
         email_status=row.email_status,
         hide_seen=bool(getattr(row, "hide_seen", False)),
         mention_mail=bool(getattr(row, "mention_mail", True)),
+        role=getattr(row, "role", "member") or "member",
+        suspended_at=getattr(row, "suspended_at", None),
     )
 
 

@@ -27,6 +27,7 @@ _COLUMNS = (
     comments.c.created_at,
     comments.c.edited_at,
     comments.c.deleted_at,
+    comments.c.hidden_at,
 )
 
 
@@ -42,6 +43,7 @@ def _comment(row: Any) -> Comment:
         created_at=m["created_at"],
         edited_at=m["edited_at"],
         deleted_at=m["deleted_at"],
+        hidden_at=m["hidden_at"],
     )
 
 
@@ -102,10 +104,12 @@ class SqlDiscussions:
             pk = conn.execute(sa.select(comments.c.paper_pk).where(mine)).scalar()
             if pk is None:
                 return False
+            was_hidden = conn.execute(sa.select(comments.c.hidden_at).where(mine)).scalar() is not None
             conn.execute(comments.update().where(mine).values(body="", deleted_at=now))
-            conn.execute(
-                papers.update().where(papers.c.pk == pk).values(member_comments=papers.c.member_comments - 1)
-            )
+            if not was_hidden:  # a hidden comment was already out of the count
+                conn.execute(
+                    papers.update().where(papers.c.pk == pk).values(member_comments=papers.c.member_comments - 1)
+                )
             bump_catalogue_version(conn)
             return True
 
@@ -114,6 +118,22 @@ class SqlDiscussions:
         stmt = _select().where(comments.c.paper_pk == paper_pk).order_by(comments.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_comment(r) for r in conn.execute(stmt)]
+
+    def set_hidden(self, comment_id: int, hidden: bool, now: datetime) -> bool:
+        """Hide (or restore) a live comment; the paper's count moves with it."""
+        live = sa.and_(comments.c.id == comment_id, comments.c.deleted_at.is_(None))
+        state = comments.c.hidden_at.is_(None) if hidden else comments.c.hidden_at.is_not(None)
+        with self.engine.begin() as conn:
+            pk = conn.execute(sa.select(comments.c.paper_pk).where(live, state)).scalar()
+            if pk is None:
+                return False
+            conn.execute(comments.update().where(live).values(hidden_at=now if hidden else None))
+            step = -1 if hidden else 1
+            conn.execute(
+                papers.update().where(papers.c.pk == pk).values(member_comments=papers.c.member_comments + step)
+            )
+            bump_catalogue_version(conn)
+            return True
 
     def handles_known(self, handles: Iterable[str]) -> dict[str, tuple[int, str, bool]]:
         """For each handle that names a member: (id, email, wants mention mail)."""

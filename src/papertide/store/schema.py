@@ -98,6 +98,8 @@ members = sa.Table(
     sa.Column("hide_seen", sa.Boolean, nullable=False, server_default=sa.false()),
     # Mail when another member @-mentions them in a discussion (migration 0015).
     sa.Column("mention_mail", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),  # member, moderator, admin
+    sa.Column("suspended_at", sa.DateTime),  # a suspended member cannot sign in or use a token
 )
 
 sessions = sa.Table(
@@ -320,5 +322,35 @@ comments = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("edited_at", sa.DateTime),
     sa.Column("deleted_at", sa.DateTime),
+    sa.Column("hidden_at", sa.DateTime),  # hidden by a moderator (restorable)
+    sqlite_autoincrement=True,
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # comment or paper
+    sa.Column("target", sa.String(64), nullable=False),  # the comment id or the paper id
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime, index=True),
+    sa.Column("resolved_by", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+    sa.Column("resolution", sa.String(32)),
+    sqlite_autoincrement=True,
+)
+
+# Everything a moderator or admin does, for admins to read.
+moderation_log = sa.Table(
+    "moderation_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("actor_id", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+    sa.Column("actor", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("at", sa.DateTime, nullable=False),
     sqlite_autoincrement=True,
 )

@@ -25,6 +25,7 @@ from .digests import SqlDigests
 from .discussions import SqlDiscussions
 from .embeddings import SqlEmbeddings
 from .import_log import SqlImportLog, record_changes
+from .moderation import SqlModeration
 from .personal import SqlPersonal
 from .rows import PAPER_COLUMNS, ROW_COLUMNS, categories_of, paper_to_row, paper_values, row_to_paper, utc_now
 from .schema import counters, keyword_changes, papers
@@ -216,6 +217,7 @@ class SqlStore(SqlEmbeddings):
         self.api_tokens = SqlApiTokens(self.engine)
         self.personal = SqlPersonal(self.engine)
         self.discussions = SqlDiscussions(self.engine)
+        self.moderation = SqlModeration(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":

@@ -114,7 +114,10 @@ def send_reset_link(svc: Services, email: str) -> None:
 def start_session(request: Request, member: Member, target: str) -> Response:
     """Sign `member` in on this browser (and remember it as a device they sign in from)."""
     svc = services(request)
-    token = svc.accounts.start_session(member)
+    try:
+        token = svc.accounts.start_session(member)
+    except AccountError as exc:  # a suspended member following an old verification link
+        return error_response(request, 403, str(exc))
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
     set_cookie(response, svc, DEVICE_COOKIE, device_token(svc.config.secret, member.id), max_age=DEVICE_MAX_AGE)

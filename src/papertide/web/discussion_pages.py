@@ -4,6 +4,7 @@ The comments themselves are rendered by `papertide.discussions` (Markdown, then 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
 from ..model import Comment, Member
 from .accounts import send_account_mail
 from .api import ERRORS, CsrfHeader
-from .context import BearerAuth, CsrfField, Services, api_member, error_response, finish, services
+from .context import BearerAuth, CsrfField, Services, api_member, error_response, finish, services, visitor
 from .feeds import ATOM, MEDIA_TYPE, xml_text
 from .pages import member_action
 
@@ -141,7 +142,7 @@ def discussion_feed(request: Request, paper_id: str) -> Response:
     sub(root, "id", self_url)
     sub(root, "link", href=self_url, rel="self")
     sub(root, "link", href=f"{base}/papers/{paper.id}", rel="alternate")
-    shown = [s for s in svc.pt.discussions.thread(paper.id) if not s.deleted]
+    shown = [s for s in svc.pt.discussions.thread(paper.id) if not s.deleted and not s.hidden]
     latest = max((s.comment.edited_at or s.comment.created_at for s in shown), default=svc.clock())
     sub(root, "updated", _atom_time(latest))
     for s in sorted(shown, key=lambda s: s.comment.id, reverse=True)[:100]:
@@ -179,10 +180,14 @@ class CommentOut(BaseModel):
     createdAt: str
     editedAt: str | None
     deleted: bool
+    hidden: bool = Field(False, description="hidden by a moderator (its text is withheld)")
 
 
-def _out(s: Shown) -> CommentOut:
+def _out(s: Shown, moderator: bool = False) -> CommentOut:
     c = s.comment
+    if s.hidden and not moderator:
+        s = Shown(dataclasses.replace(c, body=""), "", s.depth)  # its text is withheld
+        c = s.comment
     return CommentOut(
         id=c.id,
         paperId=c.paper_id,
@@ -194,6 +199,7 @@ def _out(s: Shown) -> CommentOut:
         createdAt=c.created_at.isoformat(timespec="milliseconds") + "Z",
         editedAt=c.edited_at.isoformat(timespec="milliseconds") + "Z" if c.edited_at else None,
         deleted=s.deleted,
+        hidden=s.hidden,
     )
 
 
@@ -203,7 +209,8 @@ def list_comments(request: Request, paper_id: str) -> Any:
     svc = services(request)
     if svc.store.get(paper_id) is None:
         return error_response(request, 404, f"no paper {paper_id}")
-    return [_out(s) for s in svc.pt.discussions.thread(paper_id)]
+    viewer = visitor(request).member
+    return [_out(s, viewer is not None and viewer.moderates) for s in svc.pt.discussions.thread(paper_id)]
 
 
 @api_router.post("/papers/{paper_id:path}/comments", response_model=CommentOut, status_code=201, responses=ERRORS)

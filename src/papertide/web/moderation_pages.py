@@ -1,0 +1,112 @@
+"""Reports and moderation on the web: any member reports a comment or a paper; moderators work
+the queue at /moderation (hide or restore a comment, suspend a member, dismiss a report); admins
+read the log at /moderation/log. Every act goes through `Papertide.moderation`, which logs it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ..model import Member
+from ..moderation import ModerationError, NotAllowed
+from .context import CsrfField, NextField, error_response, finish, render, safe_next, services, signin_redirect, visitor
+from .pages import member_action
+
+router = APIRouter(include_in_schema=False)
+Reason = Annotated[str, Form(max_length=4000)]
+
+
+def _acting(request: Request, csrf: str, action: str, back: str) -> Member | Response:
+    v = member_action(request, csrf, action, back)
+    if isinstance(v, Response):
+        return v
+    assert v.member is not None
+    return v.member
+
+
+@router.post("/report")
+def report(
+    request: Request,
+    kind: Annotated[str, Form(max_length=16)],
+    target: Annotated[str, Form(max_length=64)],
+    reason: Reason = "",
+    csrf: CsrfField = "",
+    next: NextField = "/",
+) -> Response:
+    """Report a comment or a paper to the moderators."""
+    member = _acting(request, csrf, "report", next)
+    if isinstance(member, Response):
+        return member
+    try:
+        services(request).pt.moderation.report(member, kind, target, reason)
+    except ModerationError as exc:
+        return error_response(request, 400, str(exc))
+    return render(
+        request,
+        "message.html",
+        title="Reported",
+        message="Thank you: the moderators will look at it.",
+        back=safe_next(next),
+    )
+
+
+@router.get("/moderation")
+def queue(request: Request) -> Response:
+    member = visitor(request).member
+    if member is None:
+        return finish(request, RedirectResponse(signin_redirect("/moderation"), status_code=303))
+    try:
+        reports = services(request).pt.moderation.queue(member)
+    except NotAllowed as exc:
+        return error_response(request, 403, str(exc))
+    return render(request, "moderation.html", reports=reports)
+
+
+@router.post("/moderation")
+def act(
+    request: Request,
+    action: Annotated[str, Form(max_length=16)],
+    report_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    comment_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    handle: Annotated[str, Form(max_length=64)] = "",
+    reason: Reason = "",
+    csrf: CsrfField = "",
+    next: NextField = "/moderation",
+) -> Response:
+    """hide / restore (comment_id), suspend / unsuspend (handle), dismiss (report_id)."""
+    member = _acting(request, csrf, "moderate", "/moderation")
+    if isinstance(member, Response):
+        return member
+    moderation = services(request).pt.moderation
+    try:
+        if action in ("hide", "restore") and comment_id is not None:
+            moderation.hide_comment(member, comment_id, reason, hidden=action == "hide")
+        elif action in ("suspend", "unsuspend") and handle:
+            moderation.suspend(member, handle, reason, suspended=action == "suspend")
+        elif action == "dismiss" and report_id is not None:
+            moderation.dismiss(member, report_id)
+        else:
+            return error_response(
+                request,
+                400,
+                "action must be hide or restore (comment_id), suspend or unsuspend (handle), or dismiss (report_id)",
+            )
+    except NotAllowed as exc:
+        return error_response(request, 403, str(exc))
+    except ModerationError as exc:
+        return error_response(request, 400, str(exc))
+    return finish(request, RedirectResponse(safe_next(next), status_code=303))
+
+
+@router.get("/moderation/log")
+def log(request: Request) -> Response:
+    member = visitor(request).member
+    if member is None:
+        return finish(request, RedirectResponse(signin_redirect("/moderation/log"), status_code=303))
+    try:
+        entries = services(request).pt.moderation.log(member)
+    except NotAllowed as exc:
+        return error_response(request, 403, str(exc))
+    return render(request, "moderation_log.html", entries=entries)
