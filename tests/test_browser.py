@@ -315,3 +315,15 @@ def test_the_header_is_one_row_at_390_px_with_a_menu(page: object) -> None:
     page.wait_for_url("**/library")  # type: ignore[attr-defined]
     page.set_viewport_size({"width": 1280, "height": 800})  # type: ignore[attr-defined]
     assert page.is_visible("header nav.primary") and not page.is_visible("details.menu")  # type: ignore[attr-defined]
+
+
+def test_error_pages_say_what_to_do_next(page: object) -> None:
+    page.goto("/papers/no-such-paper")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Not found"  # type: ignore[attr-defined]
+    assert page.inner_text("p.error") == "no paper no-such-paper"  # type: ignore[attr-defined]
+    page.fill(".error-page input[name=q]", "diffusion")  # type: ignore[attr-defined]
+    page.click(".error-page button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/search?q=diffusion")  # type: ignore[attr-defined]
+    page.goto("/papers?month=2025-13")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "That request cannot be used"  # type: ignore[attr-defined]
+    shot(page, "error-400")

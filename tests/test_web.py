@@ -76,7 +76,10 @@ def test_day_week_and_month_views(live_app: LiveApp) -> None:
     assert "Week 45: Nov 3 – Nov 9, 2025" in week
     assert titles(week) == ["2511.00004", "2511.00001", "2511.00003", "2511.00002"]
     assert titles(month) == ["2510.00005"]
-    assert 'href="/papers?month=2025-09">← Previous' in month and 'href="/papers?month=2025-11">Next' in month
+    # previous and next skip empty periods and stop at the catalogue's ends (nothing before Oct 20)
+    assert "← Previous" not in month and 'href="/papers?month=2025-11">Next' in month
+    assert 'href="/papers?week=2025-W43">← Previous' in week and "Next →" not in week
+    assert 'href="/papers?date=2025-10-20"' in month  # "Day" opens the month's latest day with papers
     assert titles(newest) == ["2511.00003", "2511.00002", "2511.00001", "2511.00004"]
 
 

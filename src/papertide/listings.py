@@ -104,13 +104,21 @@ def daily(store: PaperStore, period: Period | None, today: date, limit: int = 50
         _, _, latest = store.featured_days_around(today)
         period = day_period(today if latest is None or latest >= today else latest)
     papers = store.featured_between(period.start, period.end, limit)
-    if period.kind == "day":
-        before, after, _ = store.featured_days_around(period.start)
-        previous = day_period(before) if before else None
-        following = day_period(after) if after else None
-    else:
-        previous, following = period.shifted(-1), period.shifted(1)
+    # Previous and next skip over periods without papers and stop at the catalogue's ends.
+    before, _, _ = store.featured_days_around(period.start)
+    _, after, _ = store.featured_days_around(period.end - timedelta(days=1))
+    previous = containing(period.kind, before) if before else None
+    following = containing(period.kind, after) if after else None
     return Listing(period, papers, previous, following)
+
+
+def containing(kind: str, day: date) -> Period:
+    """The day, ISO week or month that holds `day`."""
+    if kind == "week":
+        return week_period(day)
+    if kind == "month":
+        return month_period(day.year, day.month)
+    return day_period(day)
 
 
 def trending_anchor(store: PaperStore, now: datetime) -> datetime:

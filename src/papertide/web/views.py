@@ -88,10 +88,12 @@ class DailyView:
 
     @property
     def views(self) -> dict[str, str]:
-        """The day, week and month around this period (the view switcher's links)."""
+        """The day, week and month around this period (the view switcher's links); "Day" from a
+        week or month opens its latest day with papers."""
         start = self.period.start
+        featured = [i.card.day for i in self.papers if i.card.featured_date and i.card.day]
         return {
-            "day": start.isoformat(),
+            "day": (max(featured) if featured and self.period.kind != "day" else start).isoformat(),
             "week": listings.week_period(start).key,
             "month": listings.month_period(start.year, start.month).key,
         }
