@@ -327,3 +327,59 @@ def test_error_pages_say_what_to_do_next(page: object) -> None:
     page.goto("/papers?month=2025-13")  # type: ignore[attr-defined]
     assert page.inner_text("h1") == "That request cannot be used"  # type: ignore[attr-defined]
     shot(page, "error-400")
+
+
+AUDITED = [
+    "/",
+    "/papers?week=2025-W45",
+    "/papers/trending",
+    "/search?q=diffusion",
+    "/search?q=xyzzyqwerty",
+    "/papers/c01",
+    "/for-you",
+    "/library",
+    "/signals",
+    "/settings/digest",
+    "/settings/tokens",
+    "/submit",
+    "/signin",
+    "/signup",
+    "/moderation",
+    "/papers/no-such-paper",
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_or_critical_accessibility_violation(browser: object, live_app: LiveApp, scheme: str) -> None:
+    """axe-core (the copy axe-playwright-python ships) on every kind of page, signed in, with a
+    comment and a saved search in place, in light and dark."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(base_url=live_app.url, viewport={"width": 1280, "height": 900}, color_scheme=scheme)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.live_app = live_app
+    sign_up(page, f"axe{scheme}")
+    live_app.pt.moderation.set_role(f"axe{scheme}", "moderator")  # the moderation queue is audited too
+    page.goto("/papers/c01")
+    page.fill("#comment-body", "A *comment* to audit")
+    page.click("form.comment-form button")
+    page.wait_for_selector(".comment")
+    page.click("form.save-to button")
+    collection = page.get_attribute(".in-collections a", "href")
+    page.goto("/search?q=diffusion")
+    page.click("form.save-search button")
+    page.wait_for_url("**/saved/*")
+    pages = [*AUDITED, page.url.removeprefix(live_app.url), str(collection)]
+    axe, found = Axe(), {}
+    for path in pages:
+        page.goto(path)
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        if bad:
+            found[path] = bad
+    context.close()
+    assert found == {}
