@@ -26,6 +26,7 @@ from typing import IO
 import orjson
 
 from . import listings, recommend
+from .authors import Authors
 from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
@@ -34,7 +35,7 @@ from .index.vectors import encode_pending
 from .model import Member, Paper
 from .moderation import Moderation
 from .personal import Personal
-from .query import Filters
+from .query import Filters, Query
 from .recommend import Suggestion
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
 from .retrieval import related as related_papers
@@ -140,6 +141,7 @@ class Papertide:
         self.personal = Personal(store, clock)  # members' collections, saved searches, signals
         self.discussions = Discussions(store, clock)  # comments under papers
         self.moderation = Moderation(store, clock)  # roles, reports, hiding, suspensions, the log
+        self.authors = Authors(store, self._newest_by_author, clock)  # author and organisation pages
 
     # --- opening and closing ----------------------------------------------------------------------
     @classmethod
@@ -253,6 +255,10 @@ class Papertide:
     def similar(self, paper: Paper, limit: int = 8) -> list[Hit]:
         """Related papers for a paper page: by meaning when it can, else by its title's words."""
         return similar_papers(self.store, self.indexes.keywords, paper, self.semantic, limit)
+
+    def _newest_by_author(self, query: Query, limit: int) -> list[int]:
+        self.indexes.keywords.refresh()
+        return self.indexes.keywords.search(query, limit, newest=True)[0]
 
     def recommend(self, likes: Sequence[str], dislikes: Sequence[str] = (), limit: int = 20) -> list[Suggestion]:
         """Papers for a reader who likes `likes` and not `dislikes`, best first, never a given id

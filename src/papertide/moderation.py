@@ -135,6 +135,20 @@ class Moderation:
             raise ModerationError("no such open report")
         self.store.moderation.log(actor.id, actor.handle, "dismiss-report", f"report:{report_id}", "", self.clock())
 
+    def claims(self, actor: Member) -> list[dict[str, Any]]:
+        """Pending authorship claims, oldest first."""
+        self._check(actor)
+        return self.store.moderation.pending_claims()
+
+    def decide_claim(self, actor: Member, claim_id: int, approve: bool) -> None:
+        self._check(actor)
+        decided = self.store.moderation.decide_claim(claim_id, approve, actor.id, self.clock())
+        if decided is None:
+            raise ModerationError("no such pending claim (or that author is already claimed)")
+        action = "approve-claim" if approve else "reject-claim"
+        target = f"author:{decided['author_key']} by member:{decided['member_id']}"
+        self.store.moderation.log(actor.id, actor.handle, action, target[:100], "", self.clock())
+
     def log(self, actor: Member, limit: int = 500) -> list[dict[str, Any]]:
         """Everything moderators and operators did, latest first (admins only)."""
         if actor.role != "admin" or actor.suspended_at is not None:

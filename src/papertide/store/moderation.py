@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .schema import api_tokens, members, moderation_log, reports, sessions
+from .community import _BUMP
+from .schema import api_tokens, author_claims, members, moderation_log, reports, sessions
 
 
 class SqlModeration:
@@ -27,9 +28,7 @@ class SqlModeration:
         state = members.c.suspended_at.is_(None) if suspended else members.c.suspended_at.is_not(None)
         with self.engine.begin() as conn:
             changed = conn.execute(
-                members.update()
-                .where(members.c.id == member_id, state)
-                .values(suspended_at=now if suspended else None)
+                members.update().where(members.c.id == member_id, state).values(suspended_at=now if suspended else None)
             ).rowcount
             if changed and suspended:
                 conn.execute(sessions.delete().where(sessions.c.member_id == member_id))
@@ -89,3 +88,74 @@ class SqlModeration:
         stmt = sa.select(moderation_log).order_by(moderation_log.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # --- authorship claims ---------------------------------------------------------------------------
+    def add_claim(self, member_id: int, key: str, name: str, paper_id: str, now: datetime) -> bool:
+        """A pending claim; False when the member already claimed this author."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    author_claims.insert().values(
+                        member_id=member_id,
+                        author_key=key,
+                        name=name,
+                        paper_id=paper_id,
+                        status="pending",
+                        created_at=now,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def claim_holders(self, keys: set[str]) -> dict[str, str]:
+        """{author key: handle} of the approved claims among `keys`."""
+        if not keys:
+            return {}
+        stmt = (
+            sa.select(author_claims.c.author_key, members.c.handle)
+            .join(members, members.c.id == author_claims.c.member_id)
+            .where(author_claims.c.author_key.in_(sorted(keys)[:500]), author_claims.c.status == "approved")
+        )
+        with self.engine.connect() as conn:
+            return {k: h for k, h in conn.execute(stmt)}
+
+    def claim_holder(self, key: str) -> str | None:
+        return self.claim_holders({key}).get(key)
+
+    def pending_claims(self, limit: int = 200) -> list[dict[str, Any]]:
+        stmt = (
+            sa.select(author_claims, members.c.handle)
+            .join(members, members.c.id == author_claims.c.member_id)
+            .where(author_claims.c.status == "pending")
+            .order_by(author_claims.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def decide_claim(self, claim_id: int, approve: bool, by: int, now: datetime) -> dict[str, Any] | None:
+        """Approve or reject a pending claim (an author has at most one approved claim); the claim,
+        or None when there is no such pending claim or its author is already someone's."""
+        with self.engine.begin() as conn:
+            claim = conn.execute(
+                sa.select(author_claims).where(author_claims.c.id == claim_id, author_claims.c.status == "pending")
+            ).first()
+            if claim is None:
+                return None
+            if approve:
+                taken = conn.execute(
+                    sa.select(author_claims.c.id).where(
+                        author_claims.c.author_key == claim.author_key, author_claims.c.status == "approved"
+                    )
+                ).first()
+                if taken is not None:
+                    return None
+            conn.execute(
+                author_claims.update()
+                .where(author_claims.c.id == claim_id)
+                .values(status="approved" if approve else "rejected", decided_at=now, decided_by=by)
+            )
+            if approve:
+                conn.execute(_BUMP)  # pages showing the author's name change
+            return dict(claim._mapping)

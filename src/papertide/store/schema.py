@@ -26,7 +26,7 @@ papers = sa.Table(
     sa.Column("authors", sa.Text, nullable=False, server_default="[]"),  # JSON list of {name, affiliation}
     sa.Column("author_names", sa.Text, nullable=False, server_default=""),  # for keyword search
     sa.Column("author_count", sa.Integer),
-    sa.Column("organization", sa.Text),
+    sa.Column("organization", sa.Text, index=True),
     sa.Column("primary_category", sa.String(32), index=True),
     sa.Column("categories", sa.Text, nullable=False, server_default=""),  # JSON list of arXiv category ids
     sa.Column("published", sa.DateTime, index=True),
@@ -352,5 +352,22 @@ moderation_log = sa.Table(
     sa.Column("target", sa.String(100), nullable=False),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("at", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# A member's claim to be an author (by `authors.name_key`); a moderator approves or rejects it.
+author_claims = sa.Table(
+    "author_claims",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_key", sa.String(200), nullable=False, index=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("paper_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # pending, approved, rejected
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("decided_at", sa.DateTime),
+    sa.Column("decided_by", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("member_id", "author_key", name="uq_author_claims_member_key"),
     sqlite_autoincrement=True,
 )

@@ -306,6 +306,15 @@ class SqlStore(SqlEmbeddings):
         with self.engine.connect() as conn:
             return [_keyword_doc(r) for r in conn.execute(stmt)]
 
+    def papers_of_organization(self, name: str, limit: int = 200) -> list[Paper]:
+        """Papers whose organisation is exactly `name`, newest first (indexed)."""
+        newest = sa.func.coalesce(papers.c.featured_date, sa.cast(papers.c.published, sa.Date))
+        stmt = (
+            self._select().where(papers.c.organization == name).order_by(newest.desc(), papers.c.pk.desc()).limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [row_to_paper(r) for r in conn.execute(stmt).mappings()]
+
     def featured_days_around(self, day: date) -> tuple[date | None, date | None, date | None]:
         """(the latest featured day before `day`, the earliest after it, the latest of all)."""
         c = papers.c

@@ -31,7 +31,17 @@ from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
-from . import api, digest_pages, discussion_pages, feeds, moderation_pages, pages, personal_api, personal_pages
+from . import (
+    api,
+    author_pages,
+    digest_pages,
+    discussion_pages,
+    feeds,
+    moderation_pages,
+    pages,
+    personal_api,
+    personal_pages,
+)
 from .accounts import router as account_router
 from .config import WebConfig
 from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page, with_param
@@ -107,6 +117,7 @@ def create_app(
     app.include_router(personal_pages.router)
     app.include_router(personal_api.router)
     app.include_router(moderation_pages.router)
+    app.include_router(author_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

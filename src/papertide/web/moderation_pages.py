@@ -61,7 +61,7 @@ def queue(request: Request) -> Response:
         reports = services(request).pt.moderation.queue(member)
     except NotAllowed as exc:
         return error_response(request, 403, str(exc))
-    return render(request, "moderation.html", reports=reports)
+    return render(request, "moderation.html", reports=reports, claims=services(request).pt.moderation.claims(member))
 
 
 @router.post("/moderation")
@@ -70,6 +70,7 @@ def act(
     action: Annotated[str, Form(max_length=16)],
     report_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     comment_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    claim_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     handle: Annotated[str, Form(max_length=64)] = "",
     reason: Reason = "",
     csrf: CsrfField = "",
@@ -87,11 +88,14 @@ def act(
             moderation.suspend(member, handle, reason, suspended=action == "suspend")
         elif action == "dismiss" and report_id is not None:
             moderation.dismiss(member, report_id)
+        elif action in ("approve", "reject") and claim_id is not None:
+            moderation.decide_claim(member, claim_id, approve=action == "approve")
         else:
             return error_response(
                 request,
                 400,
-                "action must be hide or restore (comment_id), suspend or unsuspend (handle), or dismiss (report_id)",
+                "action must be hide or restore (comment_id), suspend or unsuspend (handle), dismiss (report_id), "
+                "or approve or reject (claim_id)",
             )
     except NotAllowed as exc:
         return error_response(request, 403, str(exc))

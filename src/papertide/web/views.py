@@ -126,6 +126,7 @@ class PaperView:
     bibtex: str
     related: list[Item]
     discussion: list[Shown] = field(default_factory=list)
+    claimed: dict[str, str] = field(default_factory=dict)  # author name -> the member who claimed it
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.item, name)
@@ -272,6 +273,7 @@ def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> PaperView:
             bibtex(paper),
             items([h.paper for h in related], [h.score for h in related]),
             ctx.pt.discussions.thread(paper.id),
+            ctx.pt.authors.claimed_among(list(card(paper).authors)),
         )
 
     return ctx.shared(("paper", paper.id, related_limit), build)

@@ -1,5 +1,6 @@
 """Discussions and their moderation: comments and replies under each paper, the count kept on the
-paper, members' roles and suspensions, reports, and the log of everything a moderator does.
+paper, members' roles and suspensions, reports, members' claims to be a paper's author (a
+moderator approves), and the log of everything a moderator does.
 
 A deleted comment keeps its row (its replies stay in place) with its text emptied and `deleted_at`
 set; an edited one records `edited_at`. `papers.member_comments` counts the visible comments and
@@ -54,6 +55,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_reports_resolved_at", "reports", ["resolved_at"])
     op.create_table(
+        "author_claims",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("author_key", sa.String(200), nullable=False),  # authors.name_key: "last f"
+        sa.Column("name", sa.String(300), nullable=False),  # as the paper writes it
+        sa.Column("paper_id", sa.String(64), nullable=False),  # the paper the claim was made from
+        sa.Column("status", sa.String(10), nullable=False),  # pending, approved, rejected
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("decided_at", sa.DateTime),
+        sa.Column("decided_by", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
+        sa.UniqueConstraint("member_id", "author_key", name="uq_author_claims_member_key"),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_author_claims_author_key", "author_claims", ["author_key"])
+    op.create_index("ix_papers_organization", "papers", ["organization"])
+    op.create_table(
         "moderation_log",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("actor_id", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
@@ -67,6 +84,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_papers_organization", "papers")
+    op.drop_table("author_claims")
     op.drop_table("moderation_log")
     op.drop_table("reports")
     with op.batch_alter_table("members") as batch:

@@ -1,0 +1,59 @@
+"""Author and organisation pages, and members claiming an author entry (a moderator decides in
+the queue at /moderation). The name rule is `papertide.authors.name_key`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from ..authors import ClaimError
+from ..cards import card
+from . import views
+from .context import CsrfField, context, error_response, render, services
+from .pages import member_action
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/authors/{name:path}")
+def author_page(request: Request, name: str) -> Response:
+    page = services(request).pt.authors.page(name[:300])
+    if page is None:
+        return error_response(request, 404, f"no papers by {name[:100]}")
+    cards = views.with_votes(context(request), views.TrendingView([views.Item(card(p)) for p in page.papers])).papers
+    return render(request, "author.html", author=page, papers=cards)
+
+
+@router.get("/orgs/{name:path}")
+def organization_page(request: Request, name: str) -> Response:
+    papers = services(request).pt.authors.organization(name[:300])
+    if not papers:
+        return error_response(request, 404, f"no papers from {name[:100]}")
+    ctx = context(request)
+    newest = views.with_votes(ctx, views.TrendingView([views.Item(card(p)) for p in papers])).papers
+    top = sorted(newest, key=lambda i: -i.card.upvotes)[:10]
+    return render(
+        request, "organization.html", name=name, newest=newest, top=top, upvotes=sum(i.card.upvotes for i in newest)
+    )
+
+
+@router.post("/claims")
+def claim(
+    request: Request,
+    paper_id: Annotated[str, Form(max_length=100)],
+    author_name: Annotated[str, Form(max_length=300)],
+    csrf: CsrfField = "",
+) -> Response:
+    """A member asks to be recognised as one of a paper's authors."""
+    v = member_action(request, csrf, "report", f"/papers/{paper_id}")
+    if isinstance(v, Response):
+        return v
+    assert v.member is not None
+    try:
+        services(request).pt.authors.claim(v.member, paper_id, author_name)
+    except ClaimError as exc:
+        return error_response(request, 400, str(exc))
+    message = f"Your claim to be {author_name} is with the moderators; once approved, the name links to your page."
+    return render(request, "message.html", title="Claim sent", message=message, back=f"/papers/{paper_id}")
