@@ -78,7 +78,7 @@ def test_import_twice_then_stats(run) -> None:
     second = run("import", str(FIXTURES / "arxiv/query_page1.xml"), str(FIXTURES / "pages/pairs.txt"), "--json")
     assert orjson.loads(second.stdout)["unchanged"] == 5
     facts = orjson.loads(run("stats", "--json").stdout)
-    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0015")
+    assert (facts["papers"], facts["arxiv"], facts["title_only"], facts["schema"]) == (4, 2, 2, "0016")
 
 
 def test_rejected_records_exit_1_after_importing_the_rest(run) -> None:
@@ -232,7 +232,7 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
 @pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0015" in run("check").output
+    assert "ok: 3 papers, schema 0016" in run("check").output
 
 
 def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -> None:
@@ -240,7 +240,7 @@ def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -
     store = SqlStore(f"sqlite:///{tmp_path / 'data' / 'papertide.sqlite3'}")
     store.start_bulk_load()  # as an import killed before its end leaves the database
     assert "index ix_papers_published unbuilt" in run("check", code=1).output
-    assert "ok: 3 papers, schema 0015" in run("check", "--repair").output
+    assert "ok: 3 papers, schema 0016" in run("check", "--repair").output
     assert not store.bulk_load_unfinished()
     store.close()
 

@@ -74,6 +74,7 @@ class Card:
     journal_ref: str | None
     doi: str | None
     num_comments: int = 0  # visible comments in the discussion under it
+    github_stars: int | None = None  # its code repository's stars
 
     @property
     def date_label(self) -> str:
@@ -113,6 +114,7 @@ def card(paper: Paper) -> Card:
         journal_ref=paper.journal_ref,
         doi=paper.doi,
         num_comments=paper.member_comments,
+        github_stars=paper.github_stars,
     )
 
 

@@ -79,3 +79,18 @@ def is_local_id(paper_id: str) -> bool:
 
 def is_arxiv_category(term: str) -> bool:
     return bool(ARXIV_CATEGORY.match(term))
+
+
+# github.com/OWNER/REPO[.git][/anything]: the repository a paper's code link names. Paths under
+# github.com that are not repositories (orgs/…, topics/…) name none.
+_GITHUB = re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]{1,39})/([A-Za-z0-9_.-]{1,100})(?:[/#?].*)?$")
+_NOT_OWNERS = frozenset({"orgs", "topics", "features", "sponsors", "settings", "marketplace", "collections", "about"})
+
+
+def github_repo(url: str | None) -> str | None:
+    """"owner/repo" (lower case: GitHub's names are case-insensitive) for a GitHub repository URL."""
+    match = _GITHUB.match((url or "").strip())
+    if match is None or match.group(1).lower() in _NOT_OWNERS:
+        return None
+    repo = match.group(2).removesuffix(".git")
+    return f"{match.group(1)}/{repo}".lower() if repo and repo not in (".", "..") else None

@@ -46,6 +46,7 @@ from .sources import Item, Rejected, SourceError
 from .sources.files import read_path
 from .sources.jsonl import parse_jsonl
 from .sources.parallel import read_paths_in_process
+from .stars import RepoSource, StarsReport, github_trending, refresh_stars
 from .store import ImportRun, Store
 from .store.backends import open_store
 
@@ -309,6 +310,14 @@ class Papertide:
 
     def trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, float]]:
         return listings.trending(self.store, now or self.clock(), limit)
+
+    def refresh_github(self, source: RepoSource, limit: int | None = None) -> StarsReport:
+        """Refresh the star counts of the papers' GitHub repositories (see stars.py)."""
+        return refresh_stars(self.store, source, self.clock(), limit)
+
+    def github_trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, int]]:
+        """Papers whose repositories gained the most stars in the last week."""
+        return github_trending(self.store, now or self.clock(), limit)
 
     def stats(self) -> dict[str, object]:
         facts = self.store.stats()

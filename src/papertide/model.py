@@ -15,7 +15,7 @@ class Author:
 
 
 # Community state the store keeps apart from the catalogue record (votes have their own table).
-_NOT_EXPORTED = frozenset({"member_votes", "member_comments"})
+_NOT_EXPORTED = frozenset({"member_votes", "member_comments", "github_stars"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class Paper:
     # Votes cast by this papertide's own members (the store keeps them; sources never write them).
     member_votes: int = 0
     member_comments: int = 0  # visible comments in this papertide's discussion of it
+    github_stars: int | None = None  # its code repository's stars (`papertide ingest github`)
 
     @property
     def votes(self) -> int:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from .model import Paper
@@ -123,3 +123,36 @@ def trending(papers: list[Paper], now: datetime, gravity: float = GRAVITY) -> tu
     scored = [(trending_score(p.votes, paper_age_hours(p, now), gravity), p.votes, p.id) for p in papers]
     scored.sort(key=lambda t: (-t[0], -t[1], t[2]))
     return [s[2] for s in scored], [round(s[0], 6) for s in scored]
+
+
+# "Trending on GitHub": the stars a paper's repository gained over the last GITHUB_WINDOW days.
+GITHUB_WINDOW = 7
+
+
+def github_gain(history: Sequence[tuple[date, int]], today: date, window: int = GITHUB_WINDOW) -> int:
+    """Stars gained in the `window` days up to `today`: the latest count less the count on the last
+    day at or before the window's start — or, for a repository first seen inside the window, less
+    its first count (a repository that arrives with many stars does not trend on arrival). Days are
+    the daily snapshots `papertide ingest github` keeps; `history` in any order."""
+    seen = sorted((d, s) for d, s in history if d <= today)
+    if len(seen) < 2:
+        return 0
+    start = today - timedelta(days=window)
+    before = [s for d, s in seen if d <= start]
+    baseline = before[-1] if before else seen[0][1]
+    return max(0, seen[-1][1] - baseline)
+
+
+def github_trending(
+    histories: Mapping[str, Sequence[tuple[date, int]]], today: date, window: int = GITHUB_WINDOW
+) -> tuple[list[str], list[float]]:
+    """Repositories by stars gained in the window (ties: more stars now, then the name), best first;
+    those that gained nothing are left out."""
+    scored = []
+    for repo, history in histories.items():
+        gained = github_gain(history, today, window)
+        if gained > 0:
+            now = max(history)[1] if history else 0
+            scored.append((-gained, -now, repo, gained))
+    scored.sort()
+    return [r for _, _, r, _ in scored], [float(g) for _, _, _, g in scored]

@@ -3,6 +3,7 @@ remove, and the import runs. Each is one `Papertide` call plus printing."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -131,7 +132,7 @@ def encode_pending(pt: Papertide, rebuild: bool = False, batch_size: int = 64) -
 # --- fetching from remote sources ---------------------------------------------------------------------
 @click.group(name="ingest")
 def ingest() -> None:
-    """Fetch papers from remote sources (arXiv API, arXiv OAI-PMH, HF daily papers)."""
+    """Fetch papers from remote sources (arXiv API, arXiv OAI-PMH, HF daily papers) and GitHub stars."""
 
 
 def _fetch(
@@ -281,6 +282,36 @@ def ingest_hf_daily(
     url = base_url or hf_daily.DEFAULT_URL
     items = lambda client: hf_daily.fetch(client, featured, url)  # noqa: E731
     _fetch(pt, f"HF daily papers {featured}", items, delay, retries, as_json, then_index)
+
+
+@ingest.command(name="github")
+@click.option("--base-url", help="GitHub's API (default: https://api.github.com; tests point it at a local server).")
+@click.option("--delay", type=float, default=0.5, show_default=True, help="Seconds between requests.")
+@click.option("--limit", type=click.IntRange(1), help="Check at most this many repositories (oldest checks first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_catalogue()
+def ingest_github(pt: Papertide, base_url: str | None, delay: float, limit: int | None, as_json: bool) -> None:
+    """Refresh the star counts of the papers' GitHub repositories (token: $GITHUB_TOKEN, optional;
+    unchanged repositories answer 304 and cost nothing against GitHub's rate limit). Run it daily:
+    "trending on GitHub" ranks by the stars gained over the last week."""
+    from ..sources.github import API, GithubClient
+
+    client = GithubClient(base_url or API, os.environ.get("GITHUB_TOKEN") or None, delay=delay)
+    try:
+        report = pt.refresh_github(client, limit)
+    finally:
+        client.close()
+    if as_json:
+        click.echo(orjson.dumps(report.to_json()))
+    else:
+        out.print(
+            f"{report.repos} repositories · checked {report.checked} · changed {report.changed} · "
+            f"unchanged {report.not_modified} · gone {report.gone} · errors {report.errors}"
+        )
+    if report.rate_limited_until or report.errors:
+        if report.rate_limited_until:
+            err.print(f"stopped: GitHub's rate limit until {report.rate_limited_until:%Y-%m-%d %H:%M} UTC")
+        sys.exit(1)
 
 
 # --- looking after the catalogue ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..text import clean_line, safe_link
 
 _TEXT = ("id", "title", "abstract", "organization", "primary_category", "submitted_by", "comments",
          "journal_ref", "doi", "code_url", "project_url", "source")  # fmt: skip
-_COUNTS = ("version", "author_count", "upvotes", "member_votes", "member_comments")
+_COUNTS = ("version", "author_count", "upvotes", "member_votes", "member_comments", "github_stars")
 _LINKS = ("code_url", "project_url")
 
 

@@ -520,6 +520,22 @@ class Moderation(Protocol):
     def decide_claim(self, claim_id: int, approve: bool, by: int, now: datetime) -> dict[str, Any] | None: ...
 
 
+class Github(Protocol):
+    """GitHub star counts (store/github.py)."""
+
+    def targets(self) -> list[tuple[str, list[int], str | None]]: ...
+
+    def record(
+        self, repo: str, pks: Sequence[int], stars: int | None, etag: str | None, gone: bool, day: date, now: datetime
+    ) -> bool: ...
+
+    def touch(self, repo: str, now: datetime, day: date) -> None: ...
+
+    def histories(self, since: date) -> dict[str, list[tuple[date, int]]]: ...
+
+    def papers_of(self, repos: Iterable[str]) -> dict[str, list[int]]: ...
+
+
 class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
     """One database: the papers, the change feeds of the derived indexes, the community, digests."""
 
@@ -543,6 +559,9 @@ class Store(PaperStore, KeywordFeed, VectorStore, Protocol):
 
     @property
     def moderation(self) -> Moderation: ...
+
+    @property
+    def github(self) -> Github: ...
 
     def schema_revision(self) -> str | None:
         """The migration the database is at."""

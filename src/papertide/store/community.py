@@ -290,3 +290,18 @@ class SqlCommunity:
         )
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+
+def _upsert_any(
+    conn: sa.Connection, dialect: str, table: sa.Table, values: dict[str, Any], keys: list[str], update: dict[str, Any]
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET update, on either dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        insert: Any = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert(table)
+    conn.execute(insert.values(**values).on_conflict_do_update(index_elements=keys, set_=update))

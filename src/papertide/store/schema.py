@@ -44,6 +44,7 @@ papers = sa.Table(
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("member_comments", sa.Integer, nullable=False, server_default="0"),  # visible comments (0015)
+    sa.Column("github_stars", sa.Integer),  # its code repository's stars, copied by `ingest github` (0016)
 )
 
 paper_vectors = sa.Table(
@@ -370,4 +371,23 @@ author_claims = sa.Table(
     sa.Column("decided_by", sa.Integer, sa.ForeignKey("members.id", ondelete="SET NULL")),
     sa.UniqueConstraint("member_id", "author_key", name="uq_author_claims_member_key"),
     sqlite_autoincrement=True,
+)
+
+# GitHub stars (migration 0016): the repositories papers link to, and their daily counts.
+github_repos = sa.Table(
+    "github_repos",
+    metadata,
+    sa.Column("repo", sa.String(200), primary_key=True),
+    sa.Column("stars", sa.Integer),
+    sa.Column("etag", sa.String(200)),
+    sa.Column("gone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("checked_at", sa.DateTime, nullable=False, index=True),
+)
+
+github_stars = sa.Table(
+    "github_stars",
+    metadata,
+    sa.Column("repo", sa.String(200), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True, index=True),
+    sa.Column("stars", sa.Integer, nullable=False),
 )

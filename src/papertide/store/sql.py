@@ -24,6 +24,7 @@ from .community import SqlCommunity, bump_catalogue_version
 from .digests import SqlDigests
 from .discussions import SqlDiscussions
 from .embeddings import SqlEmbeddings
+from .github import SqlGithub
 from .import_log import SqlImportLog, record_changes
 from .moderation import SqlModeration
 from .personal import SqlPersonal
@@ -218,6 +219,7 @@ class SqlStore(SqlEmbeddings):
         self.personal = SqlPersonal(self.engine)
         self.discussions = SqlDiscussions(self.engine)
         self.moderation = SqlModeration(self.engine)
+        self.github = SqlGithub(self.engine)
         if self.dialect == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":

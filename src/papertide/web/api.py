@@ -92,11 +92,18 @@ def daily_papers(
 
 
 @router.get("/trending", response_model=list[DailyEntry], responses=ERRORS)
-def trending(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Any:
-    """Papers of the last week ranked by votes / (age_hours + 2)^1.8."""
+def trending(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    by: Annotated[str, Query(pattern="^(upvotes|github)$")] = "upvotes",
+) -> Any:
+    """Papers of the last week ranked by votes / (age_hours + 2)^1.8, or (`by=github`) by the stars
+    their repositories gained in the last week."""
     return shared_for_anonymous(
         request,
-        lambda: as_json(_DAILY, [daily_entry(i.card) for i in views.trending_view(context(request), limit).papers]),
+        lambda: as_json(
+            _DAILY, [daily_entry(i.card) for i in views.trending_view(context(request), limit, by).papers]
+        ),
     )
 
 

@@ -60,8 +60,11 @@ def daily_page(
 
 
 @router.get("/papers/trending")
-def trending_page(request: Request) -> Response:
-    return shared_page(request, "trending.html", views.trending_view)
+def trending_page(request: Request, by: Short = "upvotes") -> Response:
+    if by not in ("upvotes", "github"):
+        return error_response(request, 400, "by must be upvotes or github")
+    chosen = by or "upvotes"
+    return shared_page(request, "trending.html", lambda ctx: views.trending_view(ctx, by=chosen))
 
 
 @router.get("/search")

@@ -141,6 +141,7 @@ def paper_out(c: Card) -> PaperOut:
         upvotes=c.upvotes,
         numComments=c.num_comments,
         githubRepo=c.code_url,
+        githubStars=c.github_stars,
         projectPage=c.project_url,
         organization=OrganizationOut(name=org, fullname=org) if org else None,
         categories=list(c.categories),

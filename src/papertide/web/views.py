@@ -102,6 +102,7 @@ class DailyView:
 @dataclass(frozen=True)
 class TrendingView:
     papers: list[Item]
+    by: str = "upvotes"  # or "github": stars gained in the last week (Item.score holds the gain)
 
 
 @dataclass(frozen=True)
@@ -214,12 +215,15 @@ def _daily(ctx: Context, period: listings.Period | None, sort: str) -> DailyView
     return DailyView(listing.period, listing.previous, listing.next, sort, items(papers))
 
 
-def trending_view(ctx: Context, limit: int = 50) -> TrendingView:
+def trending_view(ctx: Context, limit: int = 50, by: str = "upvotes") -> TrendingView:
     def build() -> TrendingView:
+        if by == "github":
+            gained = ctx.pt.github_trending(limit, ctx.now)
+            return TrendingView(items([p for p, _ in gained], [float(g) for _, g in gained]), "github")
         ranked = ctx.pt.trending(limit, ctx.now)
         return TrendingView(items([p for p, _ in ranked], [s for _, s in ranked]))
 
-    return ctx.shared(("trending", limit), build)
+    return ctx.shared(("trending", limit, by), build)
 
 
 def search_view(
