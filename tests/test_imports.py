@@ -192,7 +192,7 @@ def test_sigkill_mid_import_leaves_a_consistent_database_and_rerun_completes(
     if bulk == "--bulk":  # consistent, with the indexes left for the end still to build
         assert store.check() == [
             "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_ingested_at, "
-            "index ix_papers_primary_category, index ix_papers_published unbuilt "
+            "index ix_papers_organization, index ix_papers_primary_category, index ix_papers_published unbuilt "
             "(the next import, or `papertide check --repair`, builds them)"
         ]
     else:

@@ -269,7 +269,7 @@ def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> No
     assert store.bulk_load_unfinished()
     assert store.check() == [
         "an interrupted bulk import left index ix_papers_featured_date, index ix_papers_ingested_at, "
-        "index ix_papers_primary_category, index ix_papers_published unbuilt "
+        "index ix_papers_organization, index ix_papers_primary_category, index ix_papers_published unbuilt "
         "(the next import, or `papertide check --repair`, builds them)"
     ]
     store.finish_bulk_load()
@@ -278,6 +278,7 @@ def test_bulk_load_defers_the_browsing_indexes_to_its_end(store: SqlStore) -> No
     assert index_names(store) == [
         "ix_papers_featured_date",
         "ix_papers_ingested_at",
+        "ix_papers_organization",
         "ix_papers_primary_category",
         "ix_papers_published",
         "ix_papers_title_hash",

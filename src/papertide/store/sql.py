@@ -38,6 +38,7 @@ _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit wi
 _BROWSE_INDEX_NAMES = (
     "ix_papers_featured_date",
     "ix_papers_ingested_at",
+    "ix_papers_organization",
     "ix_papers_primary_category",
     "ix_papers_published",
 )

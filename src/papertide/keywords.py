@@ -1,0 +1,117 @@
+"""Key phrases per paper (Hugging Face's `ai_keywords`), computed offline at index time.
+
+Candidates are the phrases of one to three words the title and abstract hold between stop words
+and punctuation ("denoising score matching", "latent space", "Langevin dynamics"). With an encoder,
+each candidate is embedded and ranked by cosine to the paper's own vector, then picked by maximal
+marginal relevance (λ = 0.6: each next phrase is close to the paper and far from those already
+picked, so the five are not five wordings of one idea) — KeyBERT's method on the encoder papertide
+already runs. Without one, candidates are ranked by tf-idf over the catalogue's own document
+frequencies, with the same diversity by shared words. How good they are is measured by
+`bench/keywords.py` (does a paper's own keywords, as a query, find it?); PERFORMANCE.md has the figures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from .query import STOP_WORDS
+from .text import readable
+
+PER_PAPER = 5
+MMR_LAMBDA = 0.6
+MAX_CANDIDATES = 60
+_CHUNKS = re.compile(r"[.,;:!?()\[\]{}\"“”'’/|=<>+*&%$#@^~`\\]+|\s-\s|\s–\s|\s—\s")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+# Words that begin or end no key phrase, beyond the search stop words: the glue of abstracts.
+_WEAK = STOP_WORDS | frozenset(
+    """
+    paper propose proposed show shows shown present presents study studies approach approaches method
+    methods new novel results result demonstrate demonstrates however while whereas first second two three
+    existing recent recently various several many different significantly significant well also achieve
+    achieves achieved state-of-the-art improve improves improved extensive experiments experimental work
+    works able across given often thus one can may might make makes made via within without among
+    """.split()
+)
+_SUFFIXES = ("ies", "es", "s")
+
+
+def _norm(word: str) -> str:
+    """A word's comparison form: lower case, a plural's last s off (models → model)."""
+    w = word.casefold()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def candidates(title: str, abstract: str, limit: int = MAX_CANDIDATES) -> list[str]:
+    """Distinct phrases of 1–3 words between stop words and punctuation, title first, each once
+    (case and plural aside), at most `limit`."""
+    seen: dict[tuple[str, ...], str] = {}
+    for text in (readable(title), readable(abstract)):
+        for chunk in _CHUNKS.split(text):
+            words = _WORD.findall(chunk)
+            run: list[str] = []
+            for w in [*words, ""]:
+                if w and w.casefold() not in _WEAK and not w.isdigit() and len(w) > 1:
+                    run.append(w)
+                    continue
+                for n in (3, 2, 1):
+                    for i in range(len(run) - n + 1):
+                        phrase = run[i : i + n]
+                        if n == 1 and (len(phrase[0]) < 4 and not phrase[0].isupper()):
+                            continue  # short lower-case single words say little
+                        key = tuple(_norm(p) for p in phrase)
+                        if key not in seen:
+                            seen[key] = " ".join(phrase)
+                run = []
+    return list(seen.values())[:limit]
+
+
+def mmr(
+    relevance: Sequence[float], similarity: Callable[[int, int], float], k: int = PER_PAPER, lam: float = MMR_LAMBDA
+) -> list[int]:
+    """Maximal marginal relevance: indices picked one at a time, each maximising
+    λ·relevance − (1−λ)·(its highest similarity to those already picked)."""
+    picked: list[int] = []
+    left = list(range(len(relevance)))
+    while left and len(picked) < k:
+        best = max(left, key=lambda i: lam * relevance[i] - (1 - lam) * max((similarity(i, j) for j in picked), default=0.0))
+        picked.append(best)
+        left.remove(best)
+    return picked
+
+
+def by_meaning(
+    phrases: list[str], paper_vector: npt.NDArray[np.float32], phrase_vectors: npt.NDArray[np.float32], k: int = PER_PAPER
+) -> list[str]:
+    """The `k` phrases closest in meaning to the paper, diverse (vectors L2-normalised)."""
+    if not phrases:
+        return []
+    relevance = (phrase_vectors @ paper_vector).tolist()
+    pairwise = phrase_vectors @ phrase_vectors.T
+    return [phrases[i] for i in mmr(relevance, lambda i, j: float(pairwise[i, j]), k)]
+
+
+def by_weight(phrases: list[str], text: str, doc_freq: Callable[[str], int], papers: int, k: int = PER_PAPER) -> list[str]:
+    """The `k` phrases with the highest tf-idf (mean over their words) in `text`, diverse by shared
+    words; `doc_freq(word)` counts the catalogue's papers holding the word."""
+    if not phrases:
+        return []
+    lowered = text.casefold()
+    weights = []
+    for phrase in phrases:
+        words = phrase.casefold().split()
+        tf = lowered.count(phrase.casefold()) or 1
+        idf = sum(math.log((papers + 1) / (doc_freq(w) + 1)) for w in words) / len(words)
+        weights.append(tf * idf * (1 + 0.2 * (len(words) - 1)))
+    top = max(weights) or 1.0
+    relevance = [w / top for w in weights]
+    sets = [{_norm(w) for w in p.split()} for p in phrases]
+    return [phrases[i] for i in mmr(relevance, lambda i, j: len(sets[i] & sets[j]) / len(sets[i] | sets[j]), k)]
