@@ -75,6 +75,7 @@ class Card:
     doi: str | None
     num_comments: int = 0  # visible comments in the discussion under it
     github_stars: int | None = None  # its code repository's stars
+    keywords: tuple[str, ...] = ()  # key phrases (keywords.py)
 
     @property
     def date_label(self) -> str:
@@ -115,6 +116,7 @@ def card(paper: Paper) -> Card:
         doi=paper.doi,
         num_comments=paper.member_comments,
         github_stars=paper.github_stars,
+        keywords=paper.keywords,
     )
 
 

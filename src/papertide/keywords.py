@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+import snowballstemmer
 
 from .query import STOP_WORDS
 from .text import readable
@@ -25,6 +26,8 @@ from .text import readable
 PER_PAPER = 5
 MMR_LAMBDA = 0.6
 MAX_CANDIDATES = 60
+# By meaning, only the best PREFILTER candidates by tf-idf are embedded (encoding is the cost).
+PREFILTER = 20
 _CHUNKS = re.compile(r"[.,;:!?()\[\]{}\"“”'’/|=<>+*&%$#@^~`\\]+|\s-\s|\s–\s|\s—\s")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 # Words that begin or end no key phrase, beyond the search stop words: the glue of abstracts.
@@ -37,17 +40,12 @@ _WEAK = STOP_WORDS | frozenset(
     works able across given often thus one can may might make makes made via within without among
     """.split()
 )
-_SUFFIXES = ("ies", "es", "s")
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 def _norm(word: str) -> str:
-    """A word's comparison form: lower case, a plural's last s off (models → model)."""
-    w = word.casefold()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
+    """A word's comparison form: its English stem, lower case (detection, detect → detect)."""
+    return str(_STEMMER.stemWord(word.casefold()))
 
 
 def candidates(title: str, abstract: str, limit: int = MAX_CANDIDATES) -> list[str]:
@@ -82,14 +80,19 @@ def mmr(
     picked: list[int] = []
     left = list(range(len(relevance)))
     while left and len(picked) < k:
-        best = max(left, key=lambda i: lam * relevance[i] - (1 - lam) * max((similarity(i, j) for j in picked), default=0.0))
+        best = max(
+            left, key=lambda i: lam * relevance[i] - (1 - lam) * max((similarity(i, j) for j in picked), default=0.0)
+        )
         picked.append(best)
         left.remove(best)
     return picked
 
 
 def by_meaning(
-    phrases: list[str], paper_vector: npt.NDArray[np.float32], phrase_vectors: npt.NDArray[np.float32], k: int = PER_PAPER
+    phrases: list[str],
+    paper_vector: npt.NDArray[np.float32],
+    phrase_vectors: npt.NDArray[np.float32],
+    k: int = PER_PAPER,
 ) -> list[str]:
     """The `k` phrases closest in meaning to the paper, diverse (vectors L2-normalised)."""
     if not phrases:
@@ -99,19 +102,41 @@ def by_meaning(
     return [phrases[i] for i in mmr(relevance, lambda i, j: float(pairwise[i, j]), k)]
 
 
-def by_weight(phrases: list[str], text: str, doc_freq: Callable[[str], int], papers: int, k: int = PER_PAPER) -> list[str]:
-    """The `k` phrases with the highest tf-idf (mean over their words) in `text`, diverse by shared
-    words; `doc_freq(word)` counts the catalogue's papers holding the word."""
-    if not phrases:
-        return []
+def tfidf(phrases: Sequence[str], text: str, doc_freq: Callable[[str], int], papers: int) -> list[float]:
+    """Each phrase's weight in `text`: its count there (at least 1) × the mean idf of its words ×
+    more for longer phrases (a phrase says more than its words); `doc_freq(word)` counts the
+    catalogue's papers holding the word."""
     lowered = text.casefold()
-    weights = []
+    out = []
     for phrase in phrases:
         words = phrase.casefold().split()
         tf = lowered.count(phrase.casefold()) or 1
         idf = sum(math.log((papers + 1) / (doc_freq(w) + 1)) for w in words) / len(words)
-        weights.append(tf * idf * (1 + 0.2 * (len(words) - 1)))
+        out.append(tf * idf * (1 + 0.5 * (len(words) - 1)))
+    return out
+
+
+def prefilter(
+    phrases: list[str], text: str, doc_freq: Callable[[str], int], papers: int, keep: int = PREFILTER
+) -> list[str]:
+    """The `keep` phrases of highest tf-idf, in their original order (what is worth embedding)."""
+    weights = tfidf(phrases, text, doc_freq, papers)
+    best = sorted(range(len(phrases)), key=lambda i: -weights[i])[:keep]
+    return [phrases[i] for i in sorted(best)]
+
+
+def by_weight(
+    phrases: list[str], text: str, doc_freq: Callable[[str], int], papers: int, k: int = PER_PAPER
+) -> list[str]:
+    """The `k` phrases of highest tf-idf in `text`, diverse by shared (stemmed) words."""
+    if not phrases:
+        return []
+    weights = tfidf(phrases, text, doc_freq, papers)
     top = max(weights) or 1.0
     relevance = [w / top for w in weights]
     sets = [{_norm(w) for w in p.split()} for p in phrases]
-    return [phrases[i] for i in mmr(relevance, lambda i, j: len(sets[i] & sets[j]) / len(sets[i] | sets[j]), k)]
+    # Overlap, not Jaccard: a word inside a phrase already picked ("score" in "score matching") is
+    # as good as picked.
+    return [
+        phrases[i] for i in mmr(relevance, lambda i, j: len(sets[i] & sets[j]) / min(len(sets[i]), len(sets[j])), k)
+    ]

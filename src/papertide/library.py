@@ -31,6 +31,7 @@ from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
+from .index.phrases import update_keywords
 from .index.vectors import encode_pending
 from .model import Member, Paper
 from .moderation import Moderation
@@ -539,6 +540,7 @@ class Papertide:
             keywords.catch_up(self.store, on_progress=on_keywords)
         vectors = self.indexes.vectors
         if vectors is None:
+            update_keywords(self.store, words=keywords)
             return 0
         if rebuild:
             vectors.rebuild(self.store)
@@ -546,6 +548,7 @@ class Papertide:
         done = encode_pending(self.store, encoder, vectors, batch_size, on_batch=on_encoded)
         if self._semantic is None and self.store.count_embeddings(vectors.model):
             self._semantic = Semantic(encoder, vectors)
+        update_keywords(self.store, encoder, vectors.model, keywords)  # key phrases by meaning
         return done
 
     def pending_vectors(self) -> int:

@@ -15,7 +15,7 @@ class Author:
 
 
 # Community state the store keeps apart from the catalogue record (votes have their own table).
-_NOT_EXPORTED = frozenset({"member_votes", "member_comments", "github_stars"})
+_NOT_EXPORTED = frozenset({"member_votes", "member_comments", "github_stars", "keywords"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Paper:
     member_votes: int = 0
     member_comments: int = 0  # visible comments in this papertide's discussion of it
     github_stars: int | None = None  # its code repository's stars (`papertide ingest github`)
+    keywords: tuple[str, ...] = ()  # key phrases computed at index time (keywords.py)
 
     @property
     def votes(self) -> int:

@@ -93,6 +93,10 @@ def _open(path: Path | None, create: bool) -> tantivy.Index:
     return index
 
 
+# The text field's analysis, to count a word (key phrases' tf-idf) the way the index holds it.
+_STEMMER = _analyzer(stem=True)
+
+
 def category_terms(categories: Iterable[str]) -> list[str]:
     """`cs.LG` is found by cat:cs.LG and by cat:cs (any cs.* category), case aside."""
     terms = {c.casefold() for c in categories if c}
@@ -405,6 +409,11 @@ class KeywordIndex:
     def doc_freq(self, term: str) -> int:
         """Papers whose text holds the (stemmed) `term`."""
         return int(self.index.searcher().doc_freq("text", term))
+
+    def doc_freq_of(self, word: str) -> int:
+        """Papers whose text holds `word`, analysed as the index analyses text (stemmed, folded)."""
+        stems = _STEMMER.analyze(word) if word else []
+        return min((self.doc_freq(s) for s in stems), default=0)
 
 
 def _utc(moment: datetime) -> datetime:

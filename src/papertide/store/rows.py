@@ -43,7 +43,8 @@ ROW_COLUMNS = (
 # Columns read back into a Paper: the written ones less the derived and bookkeeping ones.
 # `member_votes` is read but never written from a Paper: only a vote moves it (see store.community).
 _DERIVED = ("title_key", "title_hash", "author_names", "changed_at")
-PAPER_COLUMNS = (*(c for c in ROW_COLUMNS if c not in _DERIVED), "member_votes", "member_comments", "github_stars")
+_COMMUNITY = ("member_votes", "member_comments", "github_stars", "keywords")  # kept by papertide, not sources
+PAPER_COLUMNS = (*(c for c in ROW_COLUMNS if c not in _DERIVED), *_COMMUNITY)
 
 
 def paper_values(paper: Paper, now: datetime | str) -> tuple[Any, ...]:
@@ -112,6 +113,7 @@ def row_to_paper(row: Mapping[Any, Any]) -> Paper:
         member_votes=row["member_votes"],
         member_comments=row["member_comments"],
         github_stars=row["github_stars"],
+        keywords=tuple(orjson.loads(row["keywords"])) if row["keywords"] else (),
     )
 
 

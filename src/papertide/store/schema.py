@@ -45,6 +45,8 @@ papers = sa.Table(
     sa.Column("member_votes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("member_comments", sa.Integer, nullable=False, server_default="0"),  # visible comments (0015)
     sa.Column("github_stars", sa.Integer),  # its code repository's stars, copied by `ingest github` (0016)
+    sa.Column("keywords", sa.Text),  # key phrases (JSON list), computed at index time (0016)
+    sa.Column("keywords_at", sa.DateTime),  # the changed_at they were made for; a paper changed since is redone
 )
 
 paper_vectors = sa.Table(

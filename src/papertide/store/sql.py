@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -308,6 +309,33 @@ class SqlStore(SqlEmbeddings):
         )
         with self.engine.connect() as conn:
             return [_keyword_doc(r) for r in conn.execute(stmt)]
+
+    def papers_needing_keywords(self, after_pk: int = 0, limit: int = 1000) -> list[tuple[int, str, str, datetime]]:
+        """(pk, title, abstract, changed_at) of papers after `after_pk` whose key phrases are missing
+        or were made for an earlier version of the paper (`keywords_at` holds the `changed_at` they
+        were made for)."""
+        c = papers.c
+        stmt = (
+            sa.select(c.pk, c.title, c.abstract, c.changed_at)
+            .where(c.pk > after_pk, sa.or_(c.keywords_at.is_(None), c.keywords_at != c.changed_at))
+            .order_by(c.pk)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r.pk, r.title, r.abstract, r.changed_at) for r in conn.execute(stmt)]
+
+    def save_keywords(self, rows: Sequence[tuple[int, Sequence[str], datetime]]) -> None:
+        """Store key phrases with the version of the paper they were made for (not a change of the
+        paper: `changed_at` and the change logs stay)."""
+        if not rows:
+            return
+        stmt = papers.update().where(papers.c.pk == sa.bindparam("b_pk")).values(
+            keywords=sa.bindparam("b_keywords"), keywords_at=sa.bindparam("b_at")
+        )
+        with self.engine.begin() as conn:
+            values = [{"b_pk": pk, "b_keywords": orjson.dumps(list(k)).decode(), "b_at": at} for pk, k, at in rows]
+            conn.execute(stmt, values)
+            bump_catalogue_version(conn)
 
     def papers_of_organization(self, name: str, limit: int = 200) -> list[Paper]:
         """Papers whose organisation is exactly `name`, newest first (indexed)."""

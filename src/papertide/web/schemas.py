@@ -53,9 +53,10 @@ class PaperOut(BaseModel):
     numComments: int = 0
     githubRepo: str | None = None
     githubStars: int | None = None
+    keywords: list[str] = Field(default_factory=list, description="key phrases computed at index time")
+    ai_keywords: list[str] | None = Field(None, description="the same, under Hugging Face's name (null: none yet)")
     projectPage: str | None = None
     organization: OrganizationOut | None = None
-    ai_keywords: list[str] | None = None
     discussionId: str | None = None
     categories: list[str] = []
 
@@ -142,6 +143,8 @@ def paper_out(c: Card) -> PaperOut:
         numComments=c.num_comments,
         githubRepo=c.code_url,
         githubStars=c.github_stars,
+        keywords=list(c.keywords),
+        ai_keywords=list(c.keywords) or None,
         projectPage=c.project_url,
         organization=OrganizationOut(name=org, fullname=org) if org else None,
         categories=list(c.categories),

@@ -1,6 +1,8 @@
-"""GitHub stars: each repository papers link to (its last count, ETag and check time), a daily
-history of its counts (what "trending on GitHub" ranks by), and the count copied onto its papers
-(`papers.github_stars`, so every listing shows it without a join).
+"""GitHub stars and key phrases: each repository papers link to (its last count, ETag and check
+time), a daily history of its counts (what "trending on GitHub" ranks by), the count copied onto
+its papers (`papers.github_stars`, so every listing shows it without a join); and each paper's key
+phrases (`papers.keywords`, JSON), computed at index time, with the version they were made for
+(`keywords_at` = the paper's `changed_at` then: a paper changed since is done again).
 
 Revision ID: 0016
 Revises: 0015
@@ -32,10 +34,14 @@ def upgrade() -> None:
     op.create_index("ix_github_stars_day", "github_stars", ["day"])
     with op.batch_alter_table("papers") as batch:
         batch.add_column(sa.Column("github_stars", sa.Integer))
+        batch.add_column(sa.Column("keywords", sa.Text))
+        batch.add_column(sa.Column("keywords_at", sa.DateTime))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("papers") as batch:
+        batch.drop_column("keywords_at")
+        batch.drop_column("keywords")
         batch.drop_column("github_stars")
     op.drop_table("github_stars")
     op.drop_table("github_repos")
