@@ -1,13 +1,13 @@
 """Key phrases per paper (Hugging Face's `ai_keywords`), computed offline at index time.
 
 Candidates are the phrases of one to three words the title and abstract hold between stop words
-and punctuation ("denoising score matching", "latent space", "Langevin dynamics"). With an encoder,
-each candidate is embedded and ranked by cosine to the paper's own vector, then picked by maximal
-marginal relevance (λ = 0.6: each next phrase is close to the paper and far from those already
-picked, so the five are not five wordings of one idea) — KeyBERT's method on the encoder papertide
-already runs. Without one, candidates are ranked by tf-idf over the catalogue's own document
-frequencies, with the same diversity by shared words. How good they are is measured by
-`bench/keywords.py` (does a paper's own keywords, as a query, find it?); PERFORMANCE.md has the figures.
+and punctuation ("denoising score matching", "latent space", "Langevin dynamics"). `by_weight`
+ranks them by tf-idf over the catalogue's own document frequencies and picks five by maximal
+marginal relevance (λ = 0.6: each next phrase weighs much and shares few words with those already
+picked, so the five are not five wordings of one idea) — what `papertide index` stores.
+`by_meaning` is KeyBERT's method on papertide's encoder (cosine to the paper's vector, MMR over the
+phrases' vectors); bench/keywords.py compares both on SciFact and index/phrases.py says why the
+stored ones are by weight.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ MMR_LAMBDA = 0.6
 MAX_CANDIDATES = 60
 # By meaning, only the best PREFILTER candidates by tf-idf are embedded (encoding is the cost).
 PREFILTER = 20
+MEANING_SHARE = 0.5
 _CHUNKS = re.compile(r"[.,;:!?()\[\]{}\"“”'’/|=<>+*&%$#@^~`\\]+|\s-\s|\s–\s|\s—\s")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 # Words that begin or end no key phrase, beyond the search stop words: the glue of abstracts.
@@ -93,11 +94,18 @@ def by_meaning(
     paper_vector: npt.NDArray[np.float32],
     phrase_vectors: npt.NDArray[np.float32],
     k: int = PER_PAPER,
+    weights: Sequence[float] | None = None,
 ) -> list[str]:
-    """The `k` phrases closest in meaning to the paper, diverse (vectors L2-normalised)."""
+    """The `k` phrases closest in meaning to the paper, diverse (vectors L2-normalised). With
+    `weights` (their tf-idf), relevance is half the cosine and half the weight scaled to the best:
+    the cosine alone favours long descriptive phrases that tell the paper apart but that nobody
+    writes; the weight favours the terms people use (bench/keywords.py measures both)."""
     if not phrases:
         return []
     relevance = (phrase_vectors @ paper_vector).tolist()
+    if weights is not None:
+        top = max(weights) or 1.0
+        relevance = [MEANING_SHARE * r + (1 - MEANING_SHARE) * w / top for r, w in zip(relevance, weights, strict=True)]
     pairwise = phrase_vectors @ phrase_vectors.T
     return [phrases[i] for i in mmr(relevance, lambda i, j: float(pairwise[i, j]), k)]
 

@@ -538,9 +538,9 @@ class Papertide:
             keywords.rebuild(self.store, on_progress=on_keywords)
         else:
             keywords.catch_up(self.store, on_progress=on_keywords)
+        update_keywords(self.store, keywords)  # key phrases (tf-idf needs the keyword index only)
         vectors = self.indexes.vectors
         if vectors is None:
-            update_keywords(self.store, words=keywords)
             return 0
         if rebuild:
             vectors.rebuild(self.store)
@@ -548,7 +548,6 @@ class Papertide:
         done = encode_pending(self.store, encoder, vectors, batch_size, on_batch=on_encoded)
         if self._semantic is None and self.store.count_embeddings(vectors.model):
             self._semantic = Semantic(encoder, vectors)
-        update_keywords(self.store, encoder, vectors.model, keywords)  # key phrases by meaning
         return done
 
     def pending_vectors(self) -> int:
