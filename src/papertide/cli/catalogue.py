@@ -116,14 +116,14 @@ def import_(
 def encode_pending(pt: Papertide, rebuild: bool = False, batch_size: int = 64) -> None:
     """`pt.index()` with a progress bar, then what the vector index holds."""
     pending = pt.pending_vectors()
-    if rebuild or pending:
+    if pending:  # (a rebuild with nothing to encode shows no empty "0/0" bar)
         with count_progress("encoding", "papers", pending) as progress:
             task = progress.add_task("index", total=pending)
             done = pt.index(
                 rebuild=rebuild, batch_size=batch_size, on_encoded=lambda n: progress.update(task, completed=n)
             )
     else:
-        done = pt.index()
+        done = pt.index(rebuild=rebuild, batch_size=batch_size)
     vectors = pt.indexes.vectors
     held = len(vectors.index) if vectors is not None else 0
     out.print(f"encoded {done} papers; index holds {held} vectors ({vectors.model if vectors else 'no encoder'})")

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from ..imports import Summary
@@ -84,7 +85,7 @@ def print_summary(summary: Summary) -> None:
 def byte_progress(label: str, total: int | None) -> Progress:
     columns = [TextColumn(label), BarColumn(), DownloadColumn(), TextColumn("{task.fields[summary]}")]
     if total:
-        columns.append(TimeRemainingColumn())
+        columns.append(TimeRemainingColumn(elapsed_when_finished=True))  # done: how long it took, not 0:00:00
     return Progress(*columns, console=err, transient=False)
 
 
@@ -93,7 +94,7 @@ def count_progress(label: str, unit: str, total: int | None = None) -> Progress:
     counter = f"{{task.completed:,}}/{{task.total:,}} {unit}" if total else f"{{task.completed:,}} {unit}"
     columns.append(TextColumn(counter))
     if total:
-        columns.append(TimeRemainingColumn())
+        columns.append(TimeRemainingColumn(elapsed_when_finished=True))
     return Progress(*columns, console=err, transient=True)
 
 
@@ -118,6 +119,10 @@ def print_hits(hits: list[Hit], query: str) -> None:
         p = hit.paper
         date = f"{p.published:%b} {p.published.day}, {p.published.year}" if p.published else None
         meta = " · ".join(filter(None, (p.id, byline(p), date)))
-        # A long title wraps under itself, not under the rank.
-        out.print(line((f"{rank:>2}. ", "bold"), (p.title, "bold")), overflow="fold")
-        out.print(line("    ", meta, "  ", (f"(score {hit.score:.3f})", "dim")))
+        # A hanging indent: a long title (and the line under it) wraps under the title, not the rank.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right", no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row(line((f"{rank}.", "bold")), line((p.title, "bold")))
+        grid.add_row("", line(meta, "  ", (f"(score {hit.score:.3f})", "dim")))
+        out.print(grid)
