@@ -25,10 +25,11 @@ from typing import IO
 
 import orjson
 
-from . import listings, recommend
+from . import listings, recommend, thumbnails
 from .authors import Authors
 from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
+from .ids import is_arxiv_id
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
 from .index import INLINE_REBUILD_LIMIT, Indexes
 from .index.phrases import update_keywords
@@ -319,6 +320,24 @@ class Papertide:
     def github_trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, int]]:
         """Papers whose repositories gained the most stars in the last week."""
         return github_trending(self.store, now or self.clock(), limit)
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.data_dir / "thumbnails"
+
+    def thumbnail_path(self, paper_id: str) -> Path | None:
+        """The paper's first-page thumbnail, when `papertide ingest pdf` has made one."""
+        path = self.thumbnails_dir / thumbnails.file_name(paper_id)
+        return path if path.is_file() else None
+
+    def make_thumbnails(
+        self, fetch: Callable[[str], bytes], limit: int | None = None, on_progress: Callable[[int], None] | None = None
+    ) -> thumbnails.ThumbnailReport:
+        """Thumbnails for the papers with an arXiv id that have none, newest first (`fetch(id)`
+        returns a paper's PDF)."""
+        ids = [p.id for p in self.store.iter_papers() if is_arxiv_id(p.id)]
+        ids.sort(reverse=True)  # arXiv ids sort by date: the newest first
+        return thumbnails.make_thumbnails(self.thumbnails_dir, ids, fetch, limit, on_progress)
 
     def stats(self) -> dict[str, object]:
         facts = self.store.stats()

@@ -314,6 +314,36 @@ def ingest_github(pt: Papertide, base_url: str | None, delay: float, limit: int 
         sys.exit(1)
 
 
+@ingest.command(name="pdf")
+@click.option("--base-url", default="https://arxiv.org/pdf", show_default=True, help="Where PDFs are: BASE/ID.")
+@click.option("--delay", type=float, default=3.0, show_default=True, help="Seconds between requests.")
+@click.option("--retries", type=click.IntRange(0, 10), default=4, show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="Make at most this many thumbnails (newest papers first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_catalogue()
+def ingest_pdf(pt: Papertide, base_url: str, delay: float, retries: int, limit: int | None, as_json: bool) -> None:
+    """Fetch the PDF of each paper with an arXiv id that has no thumbnail yet and render its first
+    page to a small WebP beside the data (cards and paper pages show it)."""
+    client = PoliteClient(delay=delay, retries=retries)
+    base = base_url.rstrip("/")
+    try:
+        with count_progress("thumbnails", "papers", limit) as progress:
+            task = progress.add_task("pdf", total=limit)
+            report = pt.make_thumbnails(
+                lambda paper_id: client.get(f"{base}/{paper_id}"), limit, lambda n: progress.update(task, completed=n)
+            )
+    finally:
+        client.close()
+    if as_json:
+        click.echo(orjson.dumps({"made": report.made, "failed": [list(f) for f in report.failed], "left": report.left}))
+    else:
+        out.print(f"made {report.made} thumbnails · failed {len(report.failed)} · left for a later run {report.left}")
+        for paper_id, why in report.failed[:20]:
+            err.print(line(("  ", ""), (paper_id, "bold"), f": {why}"))
+    if report.failed:
+        sys.exit(1)
+
+
 # --- looking after the catalogue ----------------------------------------------------------------------
 @click.command()
 @click.option("--json", "as_json", is_flag=True)

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,6 +31,7 @@ from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
+from ..thumbnails import file_name
 from . import (
     api,
     author_pages,
@@ -88,6 +89,14 @@ def create_app(
     templates.env.globals["quote"] = quote
     templates.env.globals["with_page"] = with_page
     templates.env.globals["with_param"] = with_param
+    # Cards show a paper's first page when `papertide ingest pdf` made one (a stat per card): its
+    # URL, "" for a placeholder, or None where thumbnails were never made (no empty boxes then).
+    def thumbnail(paper_id: str) -> str | None:
+        if pt.thumbnail_path(paper_id):
+            return f"/thumbnails/{quote(file_name(paper_id))}"
+        return "" if pt.thumbnails_dir.is_dir() else None
+
+    templates.env.globals["thumbnail"] = thumbnail
     templates.env.globals["vote_attrs"] = vote_attrs
     app.state.services = Services(
         pt=pt,
@@ -102,6 +111,16 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     hsts = [(b"strict-transport-security", b"max-age=31536000")] if config.secure_cookies else []
     app.add_middleware(SecurityHeaders, extra=hsts)
+
+    @app.get("/thumbnails/{name}", include_in_schema=False)
+    def thumbnail_file(name: str) -> Response:
+        if not name.endswith(".webp") or "/" in name or name.startswith("."):
+            return Response("no such thumbnail", status_code=404, media_type="text/plain; charset=utf-8")
+        path = pt.thumbnails_dir / name
+        if not path.is_file():
+            return Response("no such thumbnail", status_code=404, media_type="text/plain; charset=utf-8")
+        # A day in caches: a new version's thumbnail replaces the file under the same name.
+        return FileResponse(path, media_type="image/webp", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
