@@ -383,3 +383,19 @@ def test_no_serious_or_critical_accessibility_violation(browser: object, live_ap
             found[path] = bad
     context.close()
     assert found == {}
+
+
+def test_cards_lead_with_the_first_page(page: object, live_app: LiveApp) -> None:
+    from conftest import FIXTURES
+
+    from papertide.thumbnails import render_first_page
+
+    live_app.pt.thumbnails_dir.mkdir(parents=True, exist_ok=True)
+    pdf = (FIXTURES / "pdf" / "2011.13456.pdf").read_bytes()
+    (live_app.pt.thumbnails_dir / "2511.00003.webp").write_bytes(render_first_page(pdf))
+    page.goto("/papers?week=2025-W45")  # type: ignore[attr-defined]
+    width = page.evaluate("document.querySelector('.card .thumb img').naturalWidth")  # type: ignore[attr-defined]
+    assert width == 360  # the image loaded (a broken image has naturalWidth 0)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[attr-defined]
+        shot(page, f"week-thumbnails-1280-{scheme}")
