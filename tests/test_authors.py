@@ -83,3 +83,24 @@ def test_a_claim_approved_by_a_moderator_links_the_name_to_the_member(live_app: 
         "/claims", data={"paper_id": "c01", "author_name": "Yang Song", "csrf": csrf_of(other, "/papers/c01")}
     )
     assert taken.status_code == 400 and "already claimed by yang" in taken.text
+
+
+def test_a_claimed_author_reads_through_hugging_faces_client(live_app: LiveApp) -> None:
+    from huggingface_hub import HfApi
+
+    signed_up(live_app, "yang")
+    claimer = live_app.store.community.member_by_handle("yang")
+    assert claimer is not None
+    live_app.pt.authors.claim(claimer, "c01", "Yang Song")
+    mod = signed_up(live_app, "mod")
+    live_app.pt.moderation.set_role("mod", "moderator")
+    moderator = live_app.store.community.member_by_handle("mod")
+    assert moderator is not None
+    [claim] = live_app.pt.moderation.claims(moderator)
+    live_app.pt.moderation.decide_claim(moderator, claim["id"], approve=True)
+    info = HfApi(endpoint=live_app.url).paper_info("c01")
+    [author] = info.authors or []
+    assert (author.name, author.status, author.user.username if author.user else None) == (
+        "Yang Song", "claimed_verified", "yang",
+    )  # fmt: skip
+    assert mod.get("/moderation").text.count("says they are") == 0  # decided: off the queue

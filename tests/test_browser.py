@@ -399,3 +399,50 @@ def test_cards_lead_with_the_first_page(page: object, live_app: LiveApp) -> None
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)  # type: ignore[attr-defined]
         shot(page, f"week-thumbnails-1280-{scheme}")
+
+
+def test_report_moderate_and_claim_in_the_browser(browser: object, live_app: LiveApp) -> None:
+    """A reader reports a comment and claims authorship; a moderator hides the comment and
+    approves the claim, all by clicking."""
+    contexts = []
+
+    def person(handle: str) -> object:
+        context = browser.new_context(base_url=live_app.url, viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.live_app = live_app
+        sign_up(page, handle)
+        return page
+
+    troll, yang, mod = person("troll"), person("yang"), person("modo")
+    live_app.pt.moderation.set_role("modo", "moderator")
+    troll.goto("/papers/c01")  # type: ignore[attr-defined]
+    troll.fill("#comment-body", "Buy cheap watches")  # type: ignore[attr-defined]
+    troll.click("form.comment-form button")  # type: ignore[attr-defined]
+    troll.wait_for_selector(".comment")  # type: ignore[attr-defined]
+    yang.goto("/papers/c01")  # type: ignore[attr-defined]
+    yang.click(".comment details.report-form summary")  # type: ignore[attr-defined]
+    yang.fill(".comment details.report-form input[name=reason]", "spam")  # type: ignore[attr-defined]
+    yang.click(".comment details.report-form button")  # type: ignore[attr-defined]
+    yang.wait_for_selector("p.notice:has-text('the moderators will look at it')")  # type: ignore[attr-defined]
+    yang.goto("/papers/c01")  # type: ignore[attr-defined]
+    yang.click("details.claim summary")  # type: ignore[attr-defined]
+    yang.select_option("details.claim select", "Yang Song")  # type: ignore[attr-defined]
+    yang.click("details.claim button")  # type: ignore[attr-defined]
+    yang.wait_for_selector("h1:has-text('Claim sent')")  # type: ignore[attr-defined]
+    mod.goto("/")  # type: ignore[attr-defined]  (the role came after the page was drawn)
+    mod.click("footer a:has-text('Moderation')")  # type: ignore[attr-defined]
+    mod.wait_for_url("**/moderation")  # type: ignore[attr-defined]
+    assert "troll: Buy cheap watches" in mod.inner_text(".reports")  # type: ignore[attr-defined]
+    shot(mod, "moderation")
+    mod.fill(".report input[name=reason]", "spam")  # type: ignore[attr-defined]
+    mod.click(".report button:has-text('Hide comment')")  # type: ignore[attr-defined]
+    mod.wait_for_selector("p.empty:has-text('No open reports')")  # type: ignore[attr-defined]
+    mod.click("#claims button:has-text('Approve')")  # type: ignore[attr-defined]
+    mod.wait_for_selector("#claims p.empty")  # type: ignore[attr-defined]
+    yang.goto("/papers/c01")  # type: ignore[attr-defined]
+    assert yang.inner_text(".comment") == "[hidden by a moderator]"  # type: ignore[attr-defined]
+    assert yang.inner_text("a.claimed") == "(@yang)"  # type: ignore[attr-defined]
+    for context in contexts:
+        context.close()  # type: ignore[attr-defined]

@@ -186,3 +186,34 @@ def test_the_mention_opt_out(live_app: LiveApp) -> None:
     bob.post("/papers/c02/comments", data={"body": "@ada hello", "csrf": csrf_of(bob, "/papers/c02")})
     time.sleep(0.5)
     assert len(live_app.mail.to("ada@example.org")) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ">" * 9000 + " deep quote",
+        "- " * 4000 + "deep list",
+        "[" * 4990 + "x" + "]" * 4990,
+        "`" * 9999,  # a back-referencing regex once took 6.7 s on this
+        "`a " * 3300,
+        "$a" * 4900,
+        "\\(" * 4900,
+        "*" * 9999,
+        "@" * 9999,
+    ],
+)
+def test_hostile_bodies_render_inert_bounded_and_fast(text: str) -> None:
+    started = time.monotonic()
+    html = render(text, {"ada"})
+    assert time.monotonic() - started < 2.0  # well under a second here; generous for a slow machine
+    assert html.count("<blockquote>") <= 20 and html.count("<ul>") <= 20  # markdown-it's nesting limit
+    assert "<script" not in html and "javascript:" not in html
+
+
+def test_a_100_kb_body_is_refused_in_words(live_app: LiveApp) -> None:
+    ada = signed_up(live_app, "ada")
+    huge = ada.post("/papers/c01/comments", data={"body": "x" * 39_000, "csrf": csrf_of(ada, "/papers/c01")})
+    assert huge.status_code == 400 and "too long (39000 characters; at most 10000)" in huge.text
+    over = ada.post("/papers/c01/comments", data={"body": "x" * 100_000, "csrf": csrf_of(ada, "/papers/c01")})
+    assert over.status_code == 400 and "too long" in over.text
+    assert live_app.client().get("/api/papers/c01").json()["numComments"] == 0

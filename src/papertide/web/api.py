@@ -32,6 +32,7 @@ from .schemas import (
     daily_entry,
     paper_out,
     search_hit,
+    user_out,
 )
 
 router = APIRouter(prefix="/api", tags=["papers"])
@@ -266,10 +267,16 @@ def paper(request: Request, paper_id: str) -> Any:
     """One paper by its arXiv id (without version) or local id."""
 
     def build() -> Response:
-        found = services(request).store.get(paper_id)
+        svc = services(request)
+        found = svc.store.get(paper_id)
         if found is None:
             return error_response(request, 404, f"no paper {paper_id}")
-        return as_json(_PAPER, paper_out(card(found)))
+        shown = paper_out(card(found))
+        claimed = svc.pt.authors.claimed_among([a.name for a in shown.authors])
+        for author in shown.authors:  # HF's PaperAuthor: the member who claimed the name, confirmed
+            if author.name in claimed:
+                author.user, author.status = user_out(claimed[author.name]), "claimed_verified"
+        return as_json(_PAPER, shown)
 
     return shared_for_anonymous(request, build)
 

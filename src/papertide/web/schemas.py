@@ -39,6 +39,8 @@ class OrganizationOut(BaseModel):
 class AuthorOut(BaseModel):
     name: str
     hidden: bool = False
+    user: UserOut | None = Field(default=None, description="the member who claimed this name (approved by a moderator)")
+    status: str | None = Field(default=None, description='"claimed_verified" when a member\'s claim was approved')
 
 
 class PaperOut(BaseModel):
