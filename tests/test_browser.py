@@ -386,9 +386,9 @@ def test_no_serious_or_critical_accessibility_violation(browser: object, live_ap
 
 
 def test_cards_lead_with_the_first_page(page: object, live_app: LiveApp) -> None:
-    from conftest import FIXTURES
-
     from papertide.thumbnails import render_first_page
+
+    from conftest import FIXTURES
 
     live_app.pt.thumbnails_dir.mkdir(parents=True, exist_ok=True)
     pdf = (FIXTURES / "pdf" / "2011.13456.pdf").read_bytes()
