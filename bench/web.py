@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -45,11 +46,35 @@ TARGETS = [
     ("API daily_papers", "/api/daily_papers?month=2025-10", False),
     ("API search", "/api/papers/search?q=score+matching&limit=10", False),
     ("API paper", "/api/papers/local-fa12f08e99cd", False),
+    ("paper page, 200 comments", "/papers/local-fa12f08e99cd", False),
     ("member: daily page, latest day", "/", True),
     ("member: daily page, month", "/papers?month=2025-10", True),
     ("member: search page", "/search?q=diffusion+models", True),
     ("member: API search", "/api/papers/search?q=score+matching&limit=10", True),
+    ("member: paper page, 200 comments", "/papers/local-fa12f08e99cd", True),
 ]
+DISCUSSED = "local-fa12f08e99cd"
+
+
+def add_comments(data_dir: Path) -> None:
+    """200 comments (some replies, some Markdown) on one paper and 3 on each paper of the month view,
+    written to the database the server reads (its pages move on with the catalogue version)."""
+    from papertide import Papertide
+
+    with Papertide.open(data_dir, encoder=None) as pt:
+        member = pt.store.community.member_by_handle("bench")
+        assert member is not None
+        previous = None
+        for i in range(200):
+            body = f"Comment {i}: **does** this beat $\\alpha$-smoothing? See [the code](https://example.org/{i})."
+            previous = pt.discussions.post(member, DISCUSSED, body, previous.id if previous and i % 3 else None)
+        for paper in pt.store.featured_between(*month_bounds(), 24):
+            for i in range(3):
+                pt.discussions.post(member, paper.id, f"Thoughts {i} on this one.")
+
+
+def month_bounds() -> tuple[date, date]:
+    return date(2025, 10, 1), date(2025, 11, 1)
 
 
 def free_port() -> int:
@@ -151,6 +176,7 @@ def main() -> None:
         server = start_server(Path(tmp), port, args.workers)
         try:
             cookie = member_cookie(port)
+            add_comments(Path(tmp))
             rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in TARGETS}
             for _, path, as_member in TARGETS:  # warm up caches and connections
                 asyncio.run(load(port, path, cookie if as_member else "", 0.5, args.connections))

@@ -350,3 +350,17 @@ def encoded_corpus(store: SqlStore, tmp_path: Path, minilm: Any) -> Any:
     pt.import_records(read_path(FIXTURES / "jsonl/small_corpus.jsonl"))
     pt.index()
     return pt
+
+
+def new_member(pt: Any, handle: str, verified: bool = True, at: datetime = datetime(2025, 11, 5, 9, 0)) -> Any:
+    """A member of `pt`'s catalogue signed up through `Accounts` (cheap hashing), confirmed unless
+    `verified` is off."""
+    from papertide.accounts import Accounts
+
+    made = Accounts(pt.store.community, Clock(at), pt.store.api_tokens, hasher=FAST_HASHER).sign_up(
+        handle, f"{handle}@example.org", "pw-long-enough"
+    )
+    assert made.member is not None
+    if verified:
+        pt.store.community.update_member(made.member.id, verified_at=at)
+    return made.member

@@ -14,7 +14,6 @@ import orjson
 import pytest
 
 from papertide import Papertide
-from papertide.accounts import Accounts
 from papertide.digest import MailConfig, send_all
 from papertide.digest.alerts import send_alerts
 from papertide.digest.mailer import SmtpMailer
@@ -23,7 +22,7 @@ from papertide.query import Filters
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 
-from conftest import FAST_HASHER, FIXTURES, Clock, SmtpSink
+from conftest import FIXTURES, Clock, SmtpSink, new_member
 
 ON_BOTH_BACKENDS = True
 NOW = datetime(2025, 11, 5, 9, 0)
@@ -38,13 +37,7 @@ def pt(store: SqlStore, tmp_path: Path) -> Papertide:
 
 
 def member(pt: Papertide, handle: str, verified: bool = True) -> Member:
-    made = Accounts(pt.store.community, Clock(NOW), pt.store.api_tokens, hasher=FAST_HASHER).sign_up(
-        handle, f"{handle}@example.org", "pw-long-enough"
-    )
-    assert made.member is not None
-    if verified:
-        pt.store.community.update_member(made.member.id, verified_at=NOW)
-    return made.member
+    return new_member(pt, handle, verified, NOW)
 
 
 def add_papers(pt: Papertide, tmp_path: Path, *papers: tuple[str, str, str]) -> None:

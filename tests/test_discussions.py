@@ -13,14 +13,13 @@ import pytest
 from lxml import etree
 
 from papertide import Papertide
-from papertide.accounts import Accounts
 from papertide.discussions import DiscussionError, NoSuchComment, mentioned, render
 from papertide.model import Member
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 from test_web import csrf_of, signed_up
 
-from conftest import FAST_HASHER, FIXTURES, Clock, LiveApp
+from conftest import FIXTURES, Clock, LiveApp, new_member
 
 ON_BOTH_BACKENDS = True
 NOW = datetime(2025, 11, 5, 9, 0)
@@ -65,12 +64,7 @@ def pt(store: SqlStore, tmp_path: Path) -> Papertide:
 
 
 def member(pt: Papertide, handle: str) -> Member:
-    made = Accounts(pt.store.community, Clock(NOW), pt.store.api_tokens, hasher=FAST_HASHER).sign_up(
-        handle, f"{handle}@example.org", "pw-long-enough"
-    )
-    assert made.member is not None
-    pt.store.community.update_member(made.member.id, verified_at=NOW)
-    return made.member
+    return new_member(pt, handle, True, NOW)
 
 
 def test_a_thread_with_replies_edits_and_deletes(pt: Papertide) -> None:

@@ -19,7 +19,7 @@ from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 from test_web import csrf_of, signed_up
 
-from conftest import FAST_HASHER, FIXTURES, Clock, LiveApp
+from conftest import FAST_HASHER, FIXTURES, Clock, LiveApp, new_member
 
 ON_BOTH_BACKENDS = True
 NOW = datetime(2025, 11, 5, 9, 0)
@@ -37,10 +37,8 @@ def accounts(pt: Papertide) -> Accounts:
 
 
 def member(pt: Papertide, handle: str, role: str = "member") -> Member:
-    made = accounts(pt).sign_up(handle, f"{handle}@example.org", "pw-long-enough")
-    assert made.member is not None
-    pt.store.community.update_member(made.member.id, verified_at=NOW)
-    return pt.moderation.set_role(handle, role) if role != "member" else made.member
+    made = new_member(pt, handle, True, NOW)
+    return pt.moderation.set_role(handle, role) if role != "member" else made
 
 
 def test_reports_the_queue_and_hiding_a_comment(pt: Papertide) -> None:

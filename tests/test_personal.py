@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from papertide import Papertide
-from papertide.accounts import Accounts
 from papertide.model import Member
 from papertide.personal import Missing, PersonalError
 from papertide.query import Filters
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 
-from conftest import FAST_HASHER, FIXTURES, Clock
+from conftest import FIXTURES, Clock, new_member
 
 ON_BOTH_BACKENDS = True
 NOW = datetime(2025, 11, 5, 9, 0)
@@ -31,11 +30,7 @@ def pt(store: SqlStore, tmp_path: Path) -> Papertide:
 
 
 def member(pt: Papertide, handle: str) -> Member:
-    made = Accounts(pt.store.community, Clock(NOW), pt.store.api_tokens, hasher=FAST_HASHER).sign_up(
-        handle, f"{handle}@example.org", "pw-long-enough"
-    )
-    assert made.member is not None
-    return made.member
+    return new_member(pt, handle, False, NOW)
 
 
 def test_save_to_the_reading_list_then_to_named_collections(pt: Papertide) -> None:

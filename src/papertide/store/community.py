@@ -209,14 +209,7 @@ class SqlCommunity:
     # --- "not interested" marks ----------------------------------------------------------------------
     def set_not_interested(self, member_id: int, paper_pk: int, marked: bool, now: datetime) -> bool:
         """Mark or unmark; returns whether the mark changed anything."""
-        with self.engine.begin() as conn:
-            if marked:
-                insert = _insert_ignoring_duplicates(not_interested, self.dialect).values(
-                    member_id=member_id, paper_pk=paper_pk, created_at=now
-                )
-                return bool(conn.execute(insert).rowcount == 1)
-            key = sa.and_(not_interested.c.member_id == member_id, not_interested.c.paper_pk == paper_pk)
-            return bool(conn.execute(not_interested.delete().where(key)).rowcount == 1)
+        return set_mark(self.engine, not_interested, member_id, paper_pk, marked, now)
 
     def not_interested_ids(self, member_id: int, limit: int = 100) -> list[str]:
         """Ids of the papers the member marked not interested, latest first."""
@@ -305,3 +298,16 @@ def _upsert_any(
 
         insert = sqlite_insert(table)
     conn.execute(insert.values(**values).on_conflict_do_update(index_elements=keys, set_=update))
+
+
+def set_mark(engine: sa.Engine, table: sa.Table, member_id: int, paper_pk: int, marked: bool, now: datetime) -> bool:
+    """Put or take away a member's mark on a paper in `table` (member_id, paper_pk, created_at);
+    whether anything changed. A second identical mark is a no-op (the key), never a second row."""
+    with engine.begin() as conn:
+        if marked:
+            insert = _insert_ignoring_duplicates(table, engine.dialect.name).values(
+                member_id=member_id, paper_pk=paper_pk, created_at=now
+            )
+            return bool(conn.execute(insert).rowcount == 1)
+        key = sa.and_(table.c.member_id == member_id, table.c.paper_pk == paper_pk)
+        return bool(conn.execute(table.delete().where(key)).rowcount == 1)

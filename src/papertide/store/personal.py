@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ..model import Collection, SavedSearch
 from . import Conflict
-from .community import _insert_ignoring_duplicates
+from .community import _insert_ignoring_duplicates, set_mark
 from .schema import (
     alert_batches,
     alert_papers,
@@ -341,14 +341,7 @@ class SqlPersonal:
 
     def set_more_like_this(self, member_id: int, paper_pk: int, marked: bool, now: datetime) -> bool:
         """Mark or unmark; whether it changed anything."""
-        with self.engine.begin() as conn:
-            if marked:
-                insert = _insert_ignoring_duplicates(more_like_this, self.dialect).values(
-                    member_id=member_id, paper_pk=paper_pk, created_at=now
-                )
-                return bool(conn.execute(insert).rowcount == 1)
-            key = sa.and_(more_like_this.c.member_id == member_id, more_like_this.c.paper_pk == paper_pk)
-            return bool(conn.execute(more_like_this.delete().where(key)).rowcount)
+        return set_mark(self.engine, more_like_this, member_id, paper_pk, marked, now)
 
     def more_like_this_ids(self, member_id: int, limit: int = 100) -> list[str]:
         stmt = (

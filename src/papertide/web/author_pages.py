@@ -12,7 +12,7 @@ from ..authors import ClaimError
 from ..cards import card
 from . import views
 from .context import CsrfField, context, error_response, render, services
-from .pages import member_action
+from .pages import acting_member
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,12 +47,11 @@ def claim(
     csrf: CsrfField = "",
 ) -> Response:
     """A member asks to be recognised as one of a paper's authors."""
-    v = member_action(request, csrf, "report", f"/papers/{paper_id}")
-    if isinstance(v, Response):
-        return v
-    assert v.member is not None
+    member = acting_member(request, csrf, "report", f"/papers/{paper_id}")
+    if isinstance(member, Response):
+        return member
     try:
-        services(request).pt.authors.claim(v.member, paper_id, author_name)
+        services(request).pt.authors.claim(member, paper_id, author_name)
     except ClaimError as exc:
         return error_response(request, 400, str(exc))
     message = f"Your claim to be {author_name} is with the moderators; once approved, the name links to your page."

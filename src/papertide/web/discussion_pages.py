@@ -19,7 +19,7 @@ from .accounts import send_account_mail
 from .api import ERRORS, CsrfHeader
 from .context import BearerAuth, CsrfField, Services, api_member, error_response, finish, services, visitor
 from .feeds import ATOM, MEDIA_TYPE, xml_text
-from .pages import member_action
+from .pages import acting_member
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["discussions"])
@@ -50,11 +50,7 @@ def _back(request: Request, paper_id: str, comment_id: int | None = None) -> Res
 
 
 def _member(request: Request, csrf: str, back: str) -> Member | Response:
-    v = member_action(request, csrf, "comment", back)
-    if isinstance(v, Response):
-        return v
-    assert v.member is not None
-    return v.member
+    return acting_member(request, csrf, "comment", back)
 
 
 @router.post("/papers/{paper_id:path}/comments")

@@ -9,21 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..model import Member
 from ..moderation import ModerationError, NotAllowed
 from .context import CsrfField, NextField, error_response, finish, render, safe_next, services, signin_redirect, visitor
-from .pages import member_action
+from .pages import acting_member
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=4000)]
-
-
-def _acting(request: Request, csrf: str, action: str, back: str) -> Member | Response:
-    v = member_action(request, csrf, action, back)
-    if isinstance(v, Response):
-        return v
-    assert v.member is not None
-    return v.member
 
 
 @router.post("/report")
@@ -36,7 +27,7 @@ def report(
     next: NextField = "/",
 ) -> Response:
     """Report a comment or a paper to the moderators."""
-    member = _acting(request, csrf, "report", next)
+    member = acting_member(request, csrf, "report", next)
     if isinstance(member, Response):
         return member
     try:
@@ -77,7 +68,7 @@ def act(
     next: NextField = "/moderation",
 ) -> Response:
     """hide / restore (comment_id), suspend / unsuspend (handle), dismiss (report_id)."""
-    member = _acting(request, csrf, "moderate", "/moderation")
+    member = acting_member(request, csrf, "moderate", "/moderation")
     if isinstance(member, Response):
         return member
     moderation = services(request).pt.moderation

@@ -184,6 +184,15 @@ def member_action(request: Request, csrf: str | None, action: str, back: str = "
     return v
 
 
+def acting_member(request: Request, csrf: str | None, action: str, back: str = "/") -> Member | Response:
+    """The member behind a form post (CSRF and the `action` rate limit checked); else the response."""
+    v = member_action(request, csrf, action, back)
+    if isinstance(v, Response):
+        return v
+    assert v.member is not None
+    return v.member
+
+
 def member_paper_action(request: Request, csrf: str | None, paper_id: str, back: str) -> tuple[Member, int] | Response:
     """A form's member and the pk of the paper it acts on (checks as `member_action`); else the response."""
     v = member_action(request, csrf, "vote", back)

@@ -35,7 +35,7 @@ from .context import (
     visitor,
 )
 from .feeds import MEDIA_TYPE, atom
-from .pages import member_action
+from .pages import acting_member
 from .params import Short, search_params
 
 router = APIRouter(include_in_schema=False)
@@ -58,11 +58,7 @@ def _signed_in(request: Request, here: str) -> Member | Response:
 
 def _acting(request: Request, csrf: str, back: str) -> Member | Response:
     """The member behind a form post (CSRF and the "save" rate limit checked)."""
-    v = member_action(request, csrf, "save", back)
-    if isinstance(v, Response):
-        return v
-    assert v.member is not None
-    return v.member
+    return acting_member(request, csrf, "save", back)
 
 
 def feed_key(secret: str, search: SavedSearch) -> str:
