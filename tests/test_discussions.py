@@ -147,7 +147,7 @@ def test_comment_reply_and_mention_mail_over_http(live_app: LiveApp) -> None:
         e.findtext("{http://www.w3.org/2005/Atom}author/{http://www.w3.org/2005/Atom}name")
         for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
     ] == ["ada", "bob"]
-    # bob cannot edit ada's reply; ada edits hers (marked) and deletes it
+    # bob cannot edit ada's reply (nor open its edit form); ada edits hers (marked) and deletes it
     reply_id = api[1]["id"]
     assert (
         bob.post(
@@ -162,6 +162,9 @@ def test_comment_reply_and_mention_mail_over_http(live_app: LiveApp) -> None:
         == 303
     )
     assert "· edited" in live_app.client().get("/papers/c01").text
+    assert bob.get(f"/comments/{reply_id}/edit").status_code == 404
+    form = ada.get(f"/comments/{reply_id}/edit")
+    assert form.status_code == 200 and "Thanks!</textarea>" in form.text
     assert (
         ada.post(f"/comments/{reply_id}", data={"action": "delete", "csrf": csrf_of(ada, "/papers/c01")}).status_code
         == 303

@@ -17,7 +17,18 @@ from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
 from ..model import Comment, Member
 from .accounts import send_account_mail
 from .api import ERRORS, CsrfHeader
-from .context import BearerAuth, CsrfField, Services, api_member, error_response, finish, services, visitor
+from .context import (
+    BearerAuth,
+    CsrfField,
+    Services,
+    api_member,
+    error_response,
+    finish,
+    render,
+    services,
+    signin_redirect,
+    visitor,
+)
 from .feeds import ATOM, MEDIA_TYPE, xml_text
 from .pages import acting_member
 
@@ -74,6 +85,18 @@ def post_comment(
         return error_response(request, 404, str(exc))
     tasks.add_task(notify_mentions, svc, made)
     return _back(request, paper_id, made.id)
+
+
+@router.get("/comments/{comment_id}/edit")
+def edit_form(request: Request, comment_id: CommentId) -> Response:
+    """The form an "Edit or delete" link opens: the member's own live comment only."""
+    member = visitor(request).member
+    if member is None:
+        return finish(request, RedirectResponse(signin_redirect(f"/comments/{comment_id}/edit"), status_code=303))
+    found = services(request).pt.discussions.get(comment_id)
+    if found is None or found.member_id != member.id or found.deleted_at is not None:
+        return error_response(request, 404, "no such comment of yours")
+    return render(request, "comment_edit.html", comment=found)
 
 
 @router.post("/comments/{comment_id}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..moderation import ModerationError, NotAllowed
@@ -15,6 +15,23 @@ from .pages import acting_member
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=4000)]
+
+
+@router.get("/report")
+def report_form(
+    request: Request,
+    kind: Annotated[str, Query(max_length=16)] = "comment",
+    target: Annotated[str, Query(max_length=64)] = "",
+    next: Annotated[str, Query(max_length=2000)] = "/",
+) -> Response:
+    """The form a "Report" link opens (one form here instead of one under every comment)."""
+    if visitor(request).member is None:
+        return finish(
+            request, RedirectResponse(signin_redirect(f"/report?kind={kind}&target={target}"), status_code=303)
+        )
+    if kind not in ("comment", "paper") or not target:
+        return error_response(request, 400, "kind must be comment or paper, and target what to report")
+    return render(request, "report.html", kind=kind, target=target, back=safe_next(next))
 
 
 @router.post("/report")
