@@ -8,7 +8,7 @@ someone else is treated as missing (False / None), never as forbidden, so ids ca
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -33,6 +33,7 @@ from .schema import (
 
 _CHUNK = 500
 _ALERT_CURSOR = "alerts"
+SEEN_REFRESH = timedelta(hours=1)
 
 
 def _collection(row: Any, size: int = 0) -> Collection:
@@ -289,9 +290,18 @@ class SqlPersonal:
 
     # --- papers the member opened -----------------------------------------------------------------
     def mark_seen(self, member_id: int, paper_pk: int, now: datetime) -> None:
+        """Record that the member opened the paper. A paper page is read far more often than it is
+        first opened, so a fresh record is only read (no write, no write lock) and `last_at` moves
+        at most once an hour."""
         key = sa.and_(seen_papers.c.member_id == member_id, seen_papers.c.paper_pk == paper_pk)
+        with self.engine.connect() as conn:
+            last = conn.execute(sa.select(seen_papers.c.last_at).where(key)).scalar()
+        if last is not None and now - last < SEEN_REFRESH:
+            return
         with self.engine.begin() as conn:
-            if not conn.execute(seen_papers.update().where(key).values(last_at=now)).rowcount:
+            if last is not None:
+                conn.execute(seen_papers.update().where(key).values(last_at=now))
+            else:
                 conn.execute(
                     _insert_ignoring_duplicates(seen_papers, self.dialect).values(
                         member_id=member_id, paper_pk=paper_pk, first_at=now, last_at=now
