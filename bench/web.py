@@ -110,7 +110,14 @@ async def one_connection(
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                # The server closed this connection (seen once, warming up): count it and reconnect.
+                errors.append(type(exc).__name__)
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
             status = head[9:12]
             length = next(
                 int(line.split(b":", 1)[1])
