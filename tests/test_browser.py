@@ -127,7 +127,7 @@ def test_subscribe_from_the_page_and_the_digest_renders(page: object, live_app: 
     page.wait_for_url("**/settings/digest")  # type: ignore[attr-defined]
     page.check("input[name=frequency][value=daily]")  # type: ignore[attr-defined]
     page.select_option("#send_hour", "8")  # type: ignore[attr-defined]
-    page.select_option("#timezone", "Europe/Paris")  # type: ignore[attr-defined]
+    page.fill("#timezone", "Europe/Paris")  # type: ignore[attr-defined]
     page.click("button[value=subscribe]")  # type: ignore[attr-defined]
     page.wait_for_selector("p.notice:has-text('Saved.')")  # type: ignore[attr-defined]
     assert page.inner_text("p.status") == "You are subscribed."  # type: ignore[attr-defined]  (confirmed at sign-up)
@@ -447,3 +447,26 @@ def test_report_moderate_and_claim_in_the_browser(browser: object, live_app: Liv
     assert yang.inner_text("a.claimed") == "(@yang)"  # type: ignore[attr-defined]
     for context in contexts:
         context.close()  # type: ignore[attr-defined]
+
+
+def test_time_zone_is_guessed_from_the_browser_and_searchable_and_dates_have_presets(
+    browser: object, live_app: LiveApp
+) -> None:
+    context = browser.new_context(base_url=live_app.url, timezone_id="Asia/Tokyo")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.live_app = live_app
+    sign_up(page, "kenji")
+    page.goto("/settings/digest")
+    assert page.input_value("#timezone") == "Asia/Tokyo"  # the browser's zone, not UTC
+    assert page.evaluate("document.querySelectorAll('#timezones option').length") > 300
+    page.fill("#timezone", "Europe/Pa")  # the datalist offers Europe/Paris as the reader types
+    page.fill("#timezone", "Not/AZone")
+    page.click("button[value=subscribe]")
+    assert "unknown time zone" in page.inner_text("p.error")
+    page.goto("/search?q=diffusion")
+    page.click(".presets a:has-text('past week')")
+    page.wait_for_url("**since=2025-10-29**")  # the app's clock: 2025-11-05
+    assert page.get_attribute(".presets a:has-text('past week')", "aria-current") == "true"
+    assert [t for t in page.locator("a.title").all_inner_texts()] == ["Diffusion Transformers at Scale"]
+    context.close()

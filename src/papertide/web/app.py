@@ -10,7 +10,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -97,6 +97,8 @@ def create_app(
         return "" if pt.thumbnails_dir.is_dir() else None
 
     templates.env.globals["thumbnail"] = thumbnail
+    # Date presets on the search page ("past week"): a day `n` days before today, on this app's clock.
+    templates.env.globals["days_ago"] = lambda n: (clock() - timedelta(days=n)).date().isoformat()
     templates.env.globals["vote_attrs"] = vote_attrs
     app.state.services = Services(
         pt=pt,

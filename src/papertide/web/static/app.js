@@ -3,6 +3,16 @@
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
+  // Time zone: a new subscriber's field starts at the browser's own zone (they can type another).
+  document.addEventListener("DOMContentLoaded", () => {
+    const zone = document.querySelector('input#timezone[data-guess="browser"]');
+    if (!zone || zone.value !== "UTC") return;
+    try {
+      const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (guess && document.querySelector(`#timezones option[value="${CSS.escape(guess)}"]`)) zone.value = guess;
+    } catch (e) { /* no Intl: UTC stays */ }
+  });
+
   // Colour theme: follows the system until the reader picks one; the choice is remembered here.
   const THEMES = ["system", "dark", "light"];
   function applyTheme(theme) {
