@@ -250,7 +250,10 @@ def live_app(
         config,
         clock=clock,
         fetch=arxiv_fetcher(config.arxiv_url, delay=0.0, retries=0),
-        accounts=Accounts(store.community, clock, store.api_tokens, hasher=FAST_HASHER, rate_limits=TEST_RATE_LIMITS),
+        # A copy: a test that tightens a limit on its app must not change the next test's.
+        accounts=Accounts(
+            store.community, clock, store.api_tokens, hasher=FAST_HASHER, rate_limits=dict(TEST_RATE_LIMITS)
+        ),
     )
     url, stop = serve_in_thread(app)
     yield LiveApp(url, store, clock, local_server, smtp_sink, app, pt)

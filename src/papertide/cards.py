@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .ids import is_local_id
 from .model import Paper
@@ -37,6 +37,24 @@ def arxiv_links(paper: Paper) -> tuple[str | None, str | None]:
     if is_local_id(paper.id):
         return None, None
     return f"https://arxiv.org/abs/{paper.id}", f"https://arxiv.org/pdf/{paper.id}"
+
+
+def moment_label(moment: datetime | date | str | None, time: bool = False) -> str:
+    """Any date or time the site shows, in its one format: "Nov 5, 2025" (with `time`: "Nov 5,
+    2025, 09:00 UTC"); ISO strings (as cards carry them) are read first."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        text = moment
+        try:
+            moment = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+        except ValueError:
+            return text
+    day = moment.date() if isinstance(moment, datetime) else moment
+    label = date_label(day)
+    if time and isinstance(moment, datetime):
+        label += f", {moment:%H:%M} UTC"
+    return label
 
 
 def date_label(day: date | None) -> str:

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import listings
 from ..accounts import Accounts
+from ..cards import moment_label
 from ..digest import Mailer
 from ..digest.mailer import SmtpMailer
 from ..library import Papertide
@@ -97,6 +98,7 @@ def create_app(
         return "" if pt.thumbnails_dir.is_dir() else None
 
     templates.env.globals["thumbnail"] = thumbnail
+    templates.env.filters["when"] = moment_label  # one date format everywhere: "Nov 5, 2025"
     # Date presets on the search page ("past week"): a day `n` days before today, on this app's clock.
     templates.env.globals["days_ago"] = lambda n: (clock() - timedelta(days=n)).date().isoformat()
     templates.env.globals["vote_attrs"] = vote_attrs
