@@ -395,7 +395,13 @@ def test_cards_lead_with_the_first_page(page: object, live_app: LiveApp) -> None
     pdf = (FIXTURES / "pdf" / "2011.13456.pdf").read_bytes()
     (live_app.pt.thumbnails_dir / "2511.00003.webp").write_bytes(render_first_page(pdf))
     page.goto("/papers?week=2025-W45")  # type: ignore[attr-defined]
-    width = page.evaluate("document.querySelector('.card .thumb img').naturalWidth")  # type: ignore[attr-defined]
+    # Wait for the image to finish (a busy machine can still be fetching it when the page is done).
+    width = page.evaluate(  # type: ignore[attr-defined]
+        """() => { const img = document.querySelector('.card .thumb img');
+        return img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener('load', () => done(img.naturalWidth));
+            img.addEventListener('error', () => done(0)); }); }"""
+    )
     assert width == 360  # the image loaded (a broken image has naturalWidth 0)
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ import pytest
 from papertide import listings as feed
 from papertide.imports import ingest
 from papertide.sources.hf_daily import parse_hf_daily
+from papertide.sources.jsonl import parse_jsonl
 from papertide.store.sql import SqlStore
 
 from conftest import fixture_bytes
@@ -60,6 +61,28 @@ def test_daily_opens_on_the_latest_day_with_papers(featured: SqlStore) -> None:
     assert listing.period.key == "2025-11-05"
     assert [p.id for p in listing.papers] == ["2511.00003"]
     assert (listing.previous.key, listing.next) == ("2025-11-04", None)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("filled", "opens_on"),
+    [(1, "2025-11-05"), (2, "2025-W45"), (4, "2025-W45"), (5, "2025-11")],
+)
+def test_home_widens_a_thin_day_to_its_week_then_its_month(featured: SqlStore, filled: int, opens_on: str) -> None:
+    # Featured: Nov 5 (1 paper), Nov 4 (2), Nov 3 (1), Oct 20 (1): week 45 and November hold 4.
+    assert feed.opening(featured, date(2025, 11, 20), filled).key == opens_on  # type: ignore[union-attr]
+
+
+def test_home_passes_over_a_thin_new_month_for_a_full_one(featured: SqlStore) -> None:
+    ingest(featured, parse_jsonl([b'{"id": "2512.00001", "title": "A December paper", "featured_date": "2025-12-01"}']))
+    assert feed.opening(featured, date(2025, 12, 20), 4).key == "2025-11"  # type: ignore[union-attr]
+    # No month of the three is full: the fullest, the latest of equals.
+    assert feed.opening(featured, date(2025, 12, 20), 9).key == "2025-11"  # type: ignore[union-attr]
+    assert feed.opening(featured, date(2025, 12, 20), 1).key == "2025-12-01"  # type: ignore[union-attr]
+
+
+def test_home_of_an_empty_catalogue_is_today(store: SqlStore) -> None:
+    assert feed.opening(store, date(2025, 12, 20)) is None
+    assert feed.daily(store, None, date(2025, 12, 20)).period.key == "2025-12-20"
 
 
 def test_daily_previous_and_next_skip_empty_days(featured: SqlStore) -> None:

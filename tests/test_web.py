@@ -57,13 +57,19 @@ def titles(html: str) -> list[str]:
     return re.findall(r'<a class="title" href="/papers/([^"]+)">', html)
 
 
-def test_home_shows_today_most_upvoted_first(live_app: LiveApp) -> None:
+def test_home_opens_on_the_latest_period_with_a_screenful_most_upvoted_first(live_app: LiveApp) -> None:
+    # Today (Nov 5) has one paper, its week and month four: fewer than five, so the home opens on
+    # the fullest of November and the two months before (listings.opening).
     with live_app.client() as c:
         page = c.get("/").text
-    assert "Wednesday, Nov 5, 2025" in page
-    assert titles(page) == ["2511.00003"]
-    assert 'rel="prev" href="/papers?date=2025-11-04"' in page
+        papers = c.get("/papers").text
+        day = c.get("/papers", params={"date": "2025-11-05"}).text
+    assert "November 2025" in page and titles(papers) == titles(page)
+    assert titles(page) == ["2511.00004", "2511.00001", "2511.00003", "2511.00002"]
+    assert 'rel="prev" href="/papers?month=2025-10"' in page
     assert 'rel="next"' not in page  # nothing featured after today
+    assert "Wednesday, Nov 5, 2025" in day and titles(day) == ["2511.00003"]
+    assert 'rel="prev" href="/papers?date=2025-11-04"' in day
 
 
 def test_day_week_and_month_views(live_app: LiveApp) -> None:

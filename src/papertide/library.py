@@ -310,6 +310,11 @@ class Papertide:
     def daily(self, period: listings.Period | None, today: date | None = None) -> listings.Listing:
         return listings.daily(self.store, period, today or self.clock().date())
 
+    def home(self, today: date | None = None) -> listings.Listing:
+        """The listing the home page opens on (`listings.opening`: a day, widened when it is thin)."""
+        day = today or self.clock().date()
+        return listings.daily(self.store, listings.opening(self.store, day), day)
+
     def trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, float]]:
         return listings.trending(self.store, now or self.clock(), limit)
 

@@ -112,6 +112,30 @@ def daily(store: PaperStore, period: Period | None, today: date, limit: int = 50
     return Listing(period, papers, previous, following)
 
 
+FILLED = 5  # a first screen with fewer papers than this looks abandoned rather than quiet
+
+
+def opening(store: PaperStore, today: date, filled: int = FILLED) -> Period | None:
+    """Where the home page opens: the latest day with papers (today when it has some), widened to
+    its week and then its month while it shows fewer than `filled`; a month still short gives way to
+    the latest of the two months before that is full, else the fullest of the three. A quiet
+    community's site (or the demo) opens on a feed rather than on one paper. None: nothing featured."""
+    _, _, latest = store.featured_days_around(today)
+    if latest is None:
+        return None
+    day = today if latest >= today else latest
+
+    def count(period: Period) -> int:
+        return len(store.featured_between(period.start, period.end, filled))
+
+    month = month_period(day.year, day.month)
+    for period in (day_period(day), week_period(day), month):
+        if count(period) >= filled:
+            return period
+    months = [(month, count(month))] + [(month.shifted(-k), count(month.shifted(-k))) for k in (1, 2)]
+    return max(months, key=lambda pair: min(pair[1], filled))[0]  # max keeps the first (latest) of equals
+
+
 def containing(kind: str, day: date) -> Period:
     """The day, ISO week or month that holds `day`."""
     if kind == "week":

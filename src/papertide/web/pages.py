@@ -56,7 +56,7 @@ def daily_page(
     except listings.PeriodError as exc:
         return error_response(request, 400, str(exc))
     chosen = sort if sort in ("upvotes", "publishedAt", "trending") else "upvotes"
-    return shared_page(request, "daily.html", lambda ctx: views.daily_view(ctx, period, chosen))
+    return shared_page(request, "daily.html", lambda ctx: views.daily_view(ctx, period, chosen, home=True))
 
 
 @router.get("/papers/trending")

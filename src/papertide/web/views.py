@@ -198,12 +198,15 @@ def with_votes(ctx: Context, view: V) -> V:
     return dataclasses.replace(view, **changes)  # type: ignore[type-var]
 
 
-def daily_view(ctx: Context, period: listings.Period | None, sort: str = "upvotes") -> DailyView:
-    return ctx.shared(("daily", period, sort), lambda: _daily(ctx, period, sort))
+def daily_view(ctx: Context, period: listings.Period | None, sort: str = "upvotes", *, home: bool = False) -> DailyView:
+    """A day, week or month; no period: the latest day, or with `home` where the home page opens
+    (the latest day, widened when it is thin: `listings.opening`)."""
+    return ctx.shared(("daily", period, sort, home), lambda: _daily(ctx, period, sort, home))
 
 
-def _daily(ctx: Context, period: listings.Period | None, sort: str) -> DailyView:
-    listing = ctx.pt.daily(period, ctx.now.date())
+def _daily(ctx: Context, period: listings.Period | None, sort: str, home: bool) -> DailyView:
+    today = ctx.now.date()
+    listing = ctx.pt.home(today) if home and period is None else ctx.pt.daily(period, today)
     papers = listing.papers
     if sort == "publishedAt":
         papers = sorted(papers, key=lambda p: p.published or datetime.min, reverse=True)
