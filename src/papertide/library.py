@@ -31,7 +31,7 @@ from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .ids import is_arxiv_id
 from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
-from .index import INLINE_REBUILD_LIMIT, Indexes
+from .index import INLINE_REBUILD_LIMIT, Indexes, Layout
 from .index.phrases import update_keywords
 from .index.vectors import encode_pending
 from .model import Member, Paper
@@ -572,7 +572,13 @@ class Papertide:
         done = encode_pending(self.store, encoder, vectors, batch_size, on_batch=on_encoded)
         if self._semantic is None and self.store.count_embeddings(vectors.model):
             self._semantic = Semantic(encoder, vectors)
+        if self.indexes.layout is not None:
+            self.indexes.layout.update(self.store, vectors, refit=rebuild)
         return done
+
+    def map_layout(self) -> Layout | None:
+        """The map of the catalogue as `index()` last laid it out (None before any paper is encoded)."""
+        return self.indexes.layout.load() if self.indexes.layout is not None else None
 
     def pending_vectors(self) -> int:
         """Papers without a vector from the configured encoder."""

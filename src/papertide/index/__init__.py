@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ..store import Store
 from .keywords import KeywordIndex
+from .layout import Layout, MapFile
 from .vectors import VectorIndex
 
 # A catch-up outside `papertide index` (a submission, the web server's background task) rebuilds
@@ -36,14 +37,17 @@ class Indexes:
 
     keywords: KeywordIndex
     vectors: VectorIndex | None = None
+    layout: MapFile | None = None  # the map, derived from the vectors (`layout.py`)
 
     @classmethod
     def beside(cls, store: Store, data_dir: Path, encoder: tuple[str, int] | None) -> Indexes:
         """The indexes of the database at `store.url`: keywords beside an SQLite file (`<file>-keywords`),
         else in the data directory; vectors of `encoder` (model name, dimensions) in
-        `data_dir/vectors.usearch` (read from disk when first used)."""
-        vectors = VectorIndex(data_dir / "vectors.usearch", encoder[1], encoder[0]) if encoder else None
-        return cls(KeywordIndex(keyword_dir(store.url, data_dir)), vectors)
+        `data_dir/vectors.usearch` (read from disk when first used), and their map in `data_dir/map.npz`."""
+        if encoder is None:
+            return cls(KeywordIndex(keyword_dir(store.url, data_dir)))
+        vectors = VectorIndex(data_dir / "vectors.usearch", encoder[1], encoder[0])
+        return cls(KeywordIndex(keyword_dir(store.url, data_dir)), vectors, MapFile(data_dir / "map.npz", encoder[0]))
 
     def catch_up(
         self,
@@ -87,4 +91,13 @@ def keyword_dir(database_url: str, data_dir: Path) -> Path | None:
     return data_dir / "keywords"
 
 
-__all__ = ["INLINE_REBUILD_LIMIT", "DerivedIndex", "Indexes", "KeywordIndex", "VectorIndex", "keyword_dir"]
+__all__ = [
+    "INLINE_REBUILD_LIMIT",
+    "DerivedIndex",
+    "Indexes",
+    "KeywordIndex",
+    "Layout",
+    "MapFile",
+    "VectorIndex",
+    "keyword_dir",
+]

@@ -39,6 +39,7 @@ from . import (
     digest_pages,
     discussion_pages,
     feeds,
+    map_pages,
     moderation_pages,
     pages,
     personal_api,
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(personal_api.router)
     app.include_router(moderation_pages.router)
     app.include_router(author_pages.router)
+    app.include_router(map_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

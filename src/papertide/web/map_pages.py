@@ -1,0 +1,128 @@
+"""The map of the catalogue: /map (the page, a search's hits listed and highlighted), its layout as
+JSON (the same for every reader: encoded once per layout, revalidated by ETag, gzipped), and a
+member's own papers (library and upvotes) to highlight."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from .. import maps
+from ..index import Layout
+from ..query import Filters, QueryError
+from . import views
+from .context import context, render, services, visitor
+from .params import Text
+
+router = APIRouter(include_in_schema=False)
+
+HITS = 100  # a search's papers highlighted and listed under the map
+
+
+@dataclass(frozen=True)
+class Region:
+    label: str
+    phrases: list[str]
+    papers: int
+    x: int  # where the label goes: the median of the region's points, on the grid
+    y: int
+
+
+def regions(layout: Layout, grid: np.ndarray) -> list[Region]:
+    """Every region in its number's place (a region that lost all its papers stays, empty)."""
+    out = []
+    for number, phrases in enumerate(layout.labels):
+        inside = grid[layout.cluster == number]
+        x, y = np.median(inside, axis=0) if len(inside) else (0, 0)
+        out.append(Region(" · ".join(phrases) or f"Region {number + 1}", phrases, len(inside), int(x), int(y)))
+    return out
+
+
+def encoded(layout: Layout) -> bytes:
+    """The layout as the browser reads it: ids and integer coordinates in parallel lists."""
+    grid = maps.to_grid(layout.xy)
+    return orjson.dumps(
+        {
+            "papers": len(layout),
+            "built_at": layout.built_at,
+            "grid": maps.GRID,
+            "clusters": [
+                {"label": r.label, "phrases": r.phrases, "papers": r.papers, "x": r.x, "y": r.y}
+                for r in regions(layout, grid)
+            ],
+            "ids": layout.ids,
+            "x": np.ascontiguousarray(grid[:, 0]),
+            "y": np.ascontiguousarray(grid[:, 1]),
+            "cluster": layout.cluster,
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )
+
+
+@router.get("/map")
+def map_page(request: Request, q: Text = None) -> Response:
+    ctx = context(request)
+    layout = ctx.pt.map_layout()
+    query = (q or "").strip()[:500]
+    hits: list[views.Item] = []
+    matched = 0
+    error = None
+    if layout is not None and query:
+        try:
+            result = views.search_view(ctx, query, None, "relevance", Filters(), 1, HITS)
+            # Papers that hold the words, when some do (the search page lists those close in meaning
+            # after them; on the map they would ring half the catalogue).
+            hits = result.papers[: result.matched] if result.matched else result.papers
+            matched = max(result.matched or 0, len(hits))
+        except QueryError as exc:
+            error = str(exc)
+    found = regions(layout, maps.to_grid(layout.xy)) if layout is not None else []
+    return render(
+        request,
+        "map.html",
+        status_code=400 if error else 200,
+        papers=len(layout) if layout is not None else 0,
+        regions=found,
+        q=query,
+        hits=hits,
+        matched=matched,
+        error=error,
+    )
+
+
+@router.get("/map/layout.json")
+def layout_json(request: Request) -> Response:
+    svc = services(request)
+    layout = svc.pt.map_layout()
+    if layout is None:
+        return JSONResponse({"error": "no map yet: `papertide index` draws it once papers are encoded"}, 404)
+    etag = f'"map-{layout.built_at}-{layout.seq}-{len(layout)}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    key = ("map-layout", etag)
+    body = svc.page_cache.get(key)
+    if body is None:
+        raw = encoded(layout)
+        body = (raw, gzip.compress(raw, 6))
+        svc.page_cache.put(key, body)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(body[1], media_type="application/json", headers=headers | {"Content-Encoding": "gzip"})
+    return Response(body[0], media_type="application/json", headers=headers)
+
+
+@router.get("/map/mine.json")
+def mine_json(request: Request) -> Response:
+    """The signed-in member's saved and upvoted papers (their own data: never cached)."""
+    member = visitor(request).member
+    if member is None:
+        return JSONResponse({"error": "sign in to see your papers on the map"}, 401)
+    signals = services(request).pt.personal.signals(member.id)
+    return JSONResponse(
+        {"saved": signals.saved, "upvoted": signals.upvoted}, headers={"Cache-Control": "private, no-store"}
+    )

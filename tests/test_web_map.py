@@ -1,0 +1,77 @@
+"""The map over real HTTP: the page, its layout JSON (ETag, gzip), a search's hits, a member's own
+papers, and the empty state before any paper is encoded."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import httpx
+import orjson
+import pytest
+
+from test_web import csrf_of, signed_up
+
+from conftest import LiveApp
+
+vectors = pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+
+
+def test_before_anything_is_encoded_the_page_says_what_to_do(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        page = c.get("/map")
+        data = c.get("/map/layout.json")
+    assert page.status_code == 200 and "No map yet" in page.text and "papertide index" in page.text
+    assert "<canvas" not in page.text
+    assert data.status_code == 404 and "papertide index" in data.json()["error"]
+
+
+@vectors
+def test_the_layout_json_holds_every_paper_on_the_grid(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        page = c.get("/map").text
+        r = c.get("/map/layout.json")
+        again = c.get("/map/layout.json", headers={"If-None-Match": r.headers["etag"]})
+        zipped = httpx.get(live_app.url + "/map/layout.json", headers={"Accept-Encoding": "gzip"})
+    data = r.json()
+    assert data["papers"] == 17 and len(data["ids"]) == len(data["x"]) == len(data["y"]) == len(data["cluster"]) == 17
+    assert set(data["ids"]) >= {"c01", "c12", "2511.00003"}
+    assert all(0 <= v <= data["grid"] == 10_000 for v in data["x"] + data["y"])
+    assert {min(data["x"]), max(data["x"])} == {0, 10_000} or {min(data["y"]), max(data["y"])} == {0, 10_000}
+    regions = data["clusters"]
+    assert len(regions) == 2 and sum(r["papers"] for r in regions) == 17
+    assert all(0 <= c < len(regions) for c in data["cluster"])
+    assert again.status_code == 304
+    assert zipped.headers["content-encoding"] == "gzip" and orjson.loads(zipped.content) == data
+    assert len(gzip.compress(r.content)) >= int(zipped.headers["content-length"]) - 64
+    assert '<canvas id="map"' in page and "17 papers laid out by meaning" in page
+    assert page.count('data-cluster="') == 2  # the legend: one button per region
+    assert 'data-mine=' not in page  # nobody signed in
+
+
+@vectors
+def test_a_search_rings_the_papers_that_hold_its_words(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        page = c.get("/map", params={"q": "diffusion"}).text
+        nothing = c.get("/map", params={"q": "xyzzyqwerty"}).text
+        hostile = c.get("/map", params={"q": '"><script>alert(1)</script>'})
+    hits = re.search(r'data-hits="([^"]*)"', page).group(1).split()  # type: ignore[union-attr]
+    assert {"c01", "c12"} <= set(hits) and "c04" not in hits  # quantum error correction holds no "diffusion"
+    assert f"{len(hits)} papers for “diffusion”" in page
+    assert 'href="/papers/c01"' in page
+    assert 'data-hits=""' in nothing and "Nothing in the catalogue matches" in nothing
+    assert "<script>alert" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+@vectors
+def test_a_member_sees_their_library_and_upvotes(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        assert c.get("/map/mine.json").status_code == 401
+    client = signed_up(live_app, "ada")
+    token = csrf_of(client, "/")
+    client.post("/upvote", data={"paper_id": "c04", "csrf": token})
+    client.post("/save", data={"paper_id": "c12", "csrf": token})
+    mine = client.get("/map/mine.json")
+    assert mine.json() == {"saved": ["c12"], "upvoted": ["c04"]}
+    assert mine.headers["cache-control"] == "private, no-store"
+    assert 'data-mine="/map/mine.json"' in client.get("/map").text
