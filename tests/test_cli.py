@@ -260,7 +260,9 @@ def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> Non
     hybrid_before = run("search", "quantum surface codes", "--json")
     assert "no vectors yet" in hybrid_before.stderr
     assert "no paper has a vector yet" in run("search", "x", "--mode", "semantic", code=1).output
-    assert "encoded 12 papers; index holds 12 vectors" in run("index", "--batch-size", "5").output
+    first = run("index", "--batch-size", "5").output
+    assert "encoded 12 papers; index holds 12 vectors" in first
+    assert "map: 12 papers in 2 regions (0 placed since the last fit)" in first
     assert "encoded 0 papers" in run("index").output
     for mode in ("keyword", "semantic", "hybrid"):
         hits = orjson.loads(run("search", "quantum surface codes", "--mode", mode, "--json").stdout)

@@ -127,6 +127,10 @@ def encode_pending(pt: Papertide, rebuild: bool = False, batch_size: int = 64) -
     vectors = pt.indexes.vectors
     held = len(vectors.index) if vectors is not None else 0
     out.print(f"encoded {done} papers; index holds {held} vectors ({vectors.model if vectors else 'no encoder'})")
+    layout = pt.map_layout()
+    if layout is not None:
+        regions = len({int(c) for c in layout.cluster})
+        out.print(f"map: {len(layout)} papers in {regions} regions ({layout.changed} placed since the last fit)")
 
 
 # --- fetching from remote sources ---------------------------------------------------------------------
