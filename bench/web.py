@@ -3,8 +3,9 @@
 
     python bench/web.py [--seconds 4] [--rounds 5] [--connections 16] [--out bench/results/web.json]
 
-The corpus is the bundled demo (538 papers); the daily page shown is October 2025's month view
-(the demo's busiest period, 24 cards) and the plain `/` (the latest day). The load generator is
+The corpus is the bundled demo (538 papers), every paper with a first-page thumbnail (as after
+`papertide ingest pdf`); the daily pages shown are October 2025's month view (6 cards) and the
+plain `/` (where the home opens: October 2025's featured papers), and the map. The load generator is
 a small asyncio HTTP/1.1 client with keep-alive connections, in this process, so it shares the
 machine's cores with the two server workers: figures are for the whole machine, client included.
 The baseline, measured in the same run against the same server, is a static file
@@ -39,15 +40,17 @@ from rich.table import Table
 # pages (their votes marked) are built for every request: both are measured.
 TARGETS = [
     ("static file (baseline)", "/static/style.css", False),
-    ("daily page, latest day", "/", False),
-    ("daily page, month (24 cards)", "/papers?month=2025-10", False),
+    ("daily page, home (opens on Oct 2025, 6 cards)", "/", False),
+    ("daily page, month (6 cards)", "/papers?month=2025-10", False),
     ("trending page", "/papers/trending", False),
     ("search page", "/search?q=diffusion+models", False),
     ("API daily_papers", "/api/daily_papers?month=2025-10", False),
     ("API search", "/api/papers/search?q=score+matching&limit=10", False),
     ("API paper", "/api/papers/local-fa12f08e99cd", False),
     ("paper page, 200 comments", "/papers/local-fa12f08e99cd", False),
-    ("member: daily page, latest day", "/", True),
+    ("map page", "/map", False),
+    ("map layout JSON (538 papers)", "/map/layout.json", False),
+    ("member: daily page, home", "/", True),
     ("member: daily page, month", "/papers?month=2025-10", True),
     ("member: search page", "/search?q=diffusion+models", True),
     ("member: API search", "/api/papers/search?q=score+matching&limit=10", True),
@@ -71,6 +74,23 @@ def add_comments(data_dir: Path) -> None:
         for paper in pt.store.featured_between(*month_bounds(), 24):
             for i in range(3):
                 pt.discussions.post(member, paper.id, f"Thoughts {i} on this one.")
+
+
+def add_thumbnails(data_dir: Path) -> int:
+    """A first-page thumbnail for every paper (the test PDF's, rendered once): cards lead with
+    them, as on a site that runs `papertide ingest pdf`."""
+    from papertide import Papertide
+    from papertide.thumbnails import file_name, render_first_page
+
+    image = render_first_page((Path(__file__).resolve().parents[1] / "tests/fixtures/pdf/2011.13456.pdf").read_bytes())
+    with Papertide.open(data_dir, encoder=None) as pt:
+        folder = pt.thumbnails_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        count = 0
+        for paper in pt.store.iter_papers():
+            (folder / file_name(paper.id)).write_bytes(image)
+            count += 1
+    return count
 
 
 def month_bounds() -> tuple[date, date]:
@@ -184,6 +204,7 @@ def main() -> None:
         try:
             cookie = member_cookie(port)
             add_comments(Path(tmp))
+            console.print(f"thumbnails for {add_thumbnails(Path(tmp))} papers")
             rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in TARGETS}
             for _, path, as_member in TARGETS:  # warm up caches and connections
                 asyncio.run(load(port, path, cookie if as_member else "", 0.5, args.connections))

@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .ids import is_local_id, title_key
 from .merge import Outcome, classify, merge_paper
 from .model import Paper
 from .sources import Item, Rejected
 from .sources.records import clean_paper
-from .store import PaperStore
+from .store import PaperStore, Store
 
 MAX_KEPT_REJECTIONS = 100
 
@@ -239,4 +240,26 @@ def plan_undo(
             plan.kept.append((paper.id, why))
         else:
             plan.restore.append((pk, previous))
+    return plan
+
+
+def undo_run(store: Store, run_id: int, now: datetime) -> UndoPlan:
+    """Carry out `plan_undo` for import run `run_id` (which must exist) and mark it undone."""
+    log = store.import_log
+    run = log.run(run_id)
+    assert run is not None
+    changes = log.changes(run_id)
+    pks = list(changes)
+    plan = plan_undo(
+        changes,
+        store.papers_by_pk(pks),
+        log.touched_later(run_id, pks),
+        store.changed_after(pks, run.finished_at or now),
+        store.community.members_engaged_with(pks),
+    )
+    store.remove(plan.remove)
+    for pk, paper in plan.restore:
+        store.restore(pk, paper)
+    counts = {"new": run.new, "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected}
+    log.finish(run_id, "undone", counts, now, run.error)
     return plan

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -30,7 +29,7 @@ from .authors import Authors
 from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from .ids import is_arxiv_id
-from .imports import Summary, UndoPlan, bulk_load, merge_records, plan_undo
+from .imports import Summary, bulk_load, merge_records, undo_run
 from .index import INLINE_REBUILD_LIMIT, Indexes, Layout
 from .index.phrases import update_keywords
 from .index.vectors import encode_pending
@@ -39,12 +38,13 @@ from .moderation import Moderation
 from .personal import Personal
 from .query import Filters, Query
 from .recommend import Suggestion
+from .reports import FileResult, ImportReport, RemoveReport, UndoReport, rejected_lines
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
 from .retrieval import related as related_papers
 from .retrieval import search as search_papers
 from .retrieval import similar as similar_papers
 from .settings import Settings
-from .sources import Item, Rejected, SourceError
+from .sources import Item, SourceError
 from .sources.files import read_path
 from .sources.jsonl import parse_jsonl
 from .sources.parallel import read_paths_in_process
@@ -52,7 +52,15 @@ from .stars import RepoSource, StarsReport, github_trending, refresh_stars
 from .store import ImportRun, Store
 from .store.backends import open_store
 
-__all__ = ["FileResult", "ImportReport", "NotFound", "Papertide", "RemoveReport", "UndoReport"]
+__all__ = [
+    "FileResult",
+    "ImportReport",
+    "NotFound",
+    "Papertide",
+    "RemoveReport",
+    "UndoReport",
+    "rejected_lines",
+]
 
 DEMO_CORPUS = "demo_papers.jsonl"
 # Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
@@ -68,54 +76,6 @@ class NotFound(Exception):
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass
-class FileResult:
-    """What importing one file did: its records' counts, or why it could not be read (then
-    nothing of it was kept: the records it had written were undone)."""
-
-    source: str
-    summary: Summary
-    run: int | None = None
-    error: str | None = None
-
-
-@dataclass
-class ImportReport:
-    files: list[FileResult] = field(default_factory=list)
-    keywords_indexed: int = 0
-    encoded: int = 0
-
-    @property
-    def total(self) -> Summary:
-        out = Summary()
-        for f in self.files:
-            if f.error is None:
-                out.new, out.updated = out.new + f.summary.new, out.updated + f.summary.updated
-                out.unchanged += f.summary.unchanged
-            out.rejected += f.summary.rejected
-            out.rejections.extend(f.summary.rejections)
-        return out
-
-    @property
-    def ok(self) -> bool:
-        return all(f.error is None and not f.summary.rejected for f in self.files)
-
-
-@dataclass
-class RemoveReport:
-    removed: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    kept: list[tuple[str, str]] = field(default_factory=list)  # (id, why), without force
-
-
-@dataclass
-class UndoReport:
-    run: ImportRun
-    removed: int
-    restored: int
-    kept: list[tuple[str, str]]
 
 
 class Papertide:
@@ -244,9 +204,7 @@ class Papertide:
         semantic = self.semantic if chosen != "keyword" else None
         if chosen != "keyword" and semantic is None:
             raise RetrievalError(f"{chosen} search needs vectors: run `papertide index` first")
-        return search_papers(
-            self.store, self.indexes.keywords, text, limit, offset, chosen, semantic, filters, sort
-        )
+        return search_papers(self.store, self.indexes.keywords, text, limit, offset, chosen, semantic, filters, sort)
 
     def related(self, paper_id: str, limit: int = 10) -> list[Hit]:
         """The papers nearest in meaning to `paper_id` (raises RetrievalError without vectors)."""
@@ -280,9 +238,7 @@ class Papertide:
         opened = self.personal.seen_among(member_id, [s.paper.id for s in found])
         return [s for s in found if s.paper.id not in opened][:limit]
 
-    def recommend_between(
-        self, member_id: int, start: date, end: date, limit: int = 10
-    ) -> list[Suggestion] | None:
+    def recommend_between(self, member_id: int, start: date, end: date, limit: int = 10) -> list[Suggestion] | None:
         """The member's recommendations among papers featured or first published in [start, end)
         (For-you's "this week", the digest's "Recommended for you"): the best 200 overall, kept when
         new in the window; None in cold start."""
@@ -443,7 +399,7 @@ class Papertide:
         except SourceError as exc:
             if run is not None:
                 log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
-                self._undo(run)
+                undo_run(self.store, run, self.clock())
             return FileResult(source, summary, run, str(exc))
         except BaseException as exc:  # interrupted: the run stays listed as failed, undoable
             if run is not None:
@@ -504,31 +460,11 @@ class Papertide:
             raise NotFound(f"no import run {run_id} (`papertide imports` lists them)")
         if run.status == "undone":
             raise NotFound(f"import run {run_id} was undone already")
-        plan = self._undo(run_id)
+        plan = undo_run(self.store, run_id, self.clock())
         self.catch_up()
         undone = self.store.import_log.run(run_id)
         assert undone is not None
         return UndoReport(undone, len(plan.remove), len(plan.restore), plan.kept)
-
-    def _undo(self, run_id: int) -> UndoPlan:
-        log = self.store.import_log
-        run = log.run(run_id)
-        assert run is not None
-        changes = log.changes(run_id)
-        pks = list(changes)
-        plan = plan_undo(
-            changes,
-            self.store.papers_by_pk(pks),
-            log.touched_later(run_id, pks),
-            self.store.changed_after(pks, run.finished_at or self.clock()),
-            self.store.community.members_engaged_with(pks),
-        )
-        self.store.remove(plan.remove)
-        for pk, paper in plan.restore:
-            self.store.restore(pk, paper)
-        counts = {"new": run.new, "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected}
-        log.finish(run_id, "undone", counts, self.clock(), run.error)
-        return plan
 
     # --- the derived indexes ----------------------------------------------------------------------
     def catch_up(
@@ -618,8 +554,3 @@ class Papertide:
                 vectors.catch_up(self.store)
                 vectors.save()
         return self.store.check() + self.indexes.problems(self.store)
-
-
-def rejected_lines(summary: Summary, limit: int = 20) -> list[str]:
-    """How a report names rejected records: "file:line (record id): reason"."""
-    return [str(r) for r in summary.rejections[:limit] if isinstance(r, Rejected)]
