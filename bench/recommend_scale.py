@@ -77,7 +77,7 @@ def build(pt: Papertide, workdir: Path, papers: int, console: Console) -> dict[s
     timings["hnsw_s"] = time.perf_counter() - start
     console.print(f"HNSW index in step in {timings['hnsw_s']:.0f} s")
     start = time.perf_counter()
-    layout = pt.indexes.layout.update(pt.store, vectors_index)
+    layout = pt.indexes.layout.update(pt.store, vectors_index, refit=True)
     timings["map_s"] = time.perf_counter() - start
     console.print(f"map of {len(layout) if layout else 0:,} papers in {timings['map_s']:.0f} s")
     return timings

@@ -9,7 +9,7 @@ import orjson
 
 from papertide import Papertide, maps
 from papertide.index import MapFile
-from papertide.index.layout import project
+from papertide.index.layout import fit, project
 from papertide.sources.jsonl import parse_jsonl
 
 NEW = [
@@ -128,3 +128,18 @@ def test_tiny_catalogues_are_laid_out_too() -> None:
     assert three.shape == (3, 2) and len({tuple(p) for p in three.tolist()}) == 3
     six = project(unit)
     assert six.shape == (6, 2) and np.isfinite(six).all()
+
+
+def test_beyond_the_sample_the_others_go_by_their_nearest_fitted_papers(encoded_corpus: Papertide) -> None:
+    pt = encoded_corpus
+    vectors = pt.indexes.vectors
+    assert vectors is not None
+    layout = fit(pt.store, vectors, sample=8)  # as a catalogue over FIT_SAMPLE is laid out
+    assert len(layout) == 12 and layout.fitted == 12
+    (pks, matrix), *_ = list(pt.store.iter_embeddings(vectors.model))
+    chosen = np.sort(np.random.default_rng(0).choice(12, 8, replace=False))
+    xy_of = dict(zip(layout.pks.tolist(), layout.xy, strict=True))
+    for row in sorted(set(range(12)) - set(chosen.tolist())):
+        nearest = chosen[np.argsort(-(matrix[chosen] @ matrix[row]))][:5]  # exact cosine, unit vectors
+        expected = np.median(np.stack([xy_of[int(pks[i])] for i in nearest]), axis=0)
+        assert xy_of[int(pks[row])].tolist() == expected.tolist()
