@@ -103,7 +103,8 @@ def main() -> None:
         "reader", "reader@example.org", "x", datetime(2025, 11, 5)
     )
     rng = np.random.default_rng(7)
-    seeds = rng.choice(sorted(vectors_index.index.keys), 3, replace=False)
+    top = pt.store.count()  # a bulk-loaded catalogue's pks run from 1 to its size
+    seeds = rng.choice(np.arange(1, top + 1), 3, replace=False)
     near: list[int] = []
     for seed in seeds:
         vector = vectors_index.vector_of(int(seed))
@@ -124,7 +125,7 @@ def main() -> None:
         start = time.perf_counter()
         for_you_view(Context(pt, now, member, PageCache()), member)
         page.append((time.perf_counter() - start) * 1000)
-    extra = pt.store.ids_for_pks([int(rng.choice(sorted(vectors_index.index.keys)))])
+    extra = pt.store.ids_for_pks([int(rng.integers(1, top + 1))])
     community.set_vote(member.id, next(iter(extra)), True, now)
     start = time.perf_counter()
     for_you_view(Context(pt, now, member, PageCache()), member)

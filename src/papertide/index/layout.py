@@ -134,10 +134,7 @@ class MapFile:
 def fit(store: Store, vectors: VectorIndex, sample: int = FIT_SAMPLE, seed: int = 0) -> Layout:
     """Lay the catalogue out anew (see the module's docstring)."""
     seq = store.vector_log_seq()  # taken first: whatever changes meanwhile is replayed next time
-    batches = list(store.iter_embeddings(vectors.model))
-    pks = np.concatenate([k for k, _ in batches]).astype(np.int64)
-    matrix = np.concatenate([v for _, v in batches]).astype(np.float32)
-    del batches
+    pks, matrix = _stored_vectors(store, vectors)
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(pks), sample, replace=False)) if len(pks) > sample else np.arange(len(pks))
     fitted_xy = project(matrix[chosen], seed)
@@ -150,7 +147,11 @@ def fit(store: Store, vectors: VectorIndex, sample: int = FIT_SAMPLE, seed: int 
         # reference embedding), found in a small graph of the sample: every neighbour is placed,
         # and a 20,000-point graph answers far faster than the catalogue's (measured at 1M:
         # bench/recommend_scale.py).
-        _place(placed, pks[rest], matrix[rest], SampleNeighbours(pks[chosen], matrix[chosen]))
+        sample_graph = SampleNeighbours(pks[chosen], matrix[chosen])
+        for at in range(0, len(rest), 100_000):  # a slice at a time: no second copy of the vectors
+            part = rest[at : at + 100_000]
+            _place(placed, pks[part], matrix[part], sample_graph)
+    del matrix
     order = np.argsort(pks)
     xy = np.stack([placed[int(p)] for p in pks[order]]) if len(pks) else np.zeros((0, 2), np.float32)
     papers = store.papers_by_pk(int(p) for p in pks[chosen])
@@ -173,6 +174,23 @@ def fit(store: Store, vectors: VectorIndex, sample: int = FIT_SAMPLE, seed: int 
         centres=centres,
         labels=labels,
     )
+
+
+def _stored_vectors(store: Store, vectors: VectorIndex) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Every stored vector of the model, in one preallocated matrix (at 1M: 1.5 GB, once). Vectors
+    written while this reads are left to the next update (the log has them)."""
+    total = store.count_embeddings(vectors.model)
+    pks = np.empty(total, dtype=np.int64)
+    matrix = np.empty((total, vectors.dim), dtype=np.float32)
+    filled = 0
+    for keys, rows in store.iter_embeddings(vectors.model):
+        take = min(len(keys), total - filled)
+        pks[filled : filled + take] = keys[:take]
+        matrix[filled : filled + take] = rows[:take]
+        filled += take
+        if filled == total:
+            break
+    return pks[:filled], matrix[:filled]
 
 
 def project(matrix: npt.NDArray[np.float32], seed: int = 0) -> npt.NDArray[np.float32]:
