@@ -7,7 +7,7 @@ readers with 3, 10 and 50 likes (plus 2 dislikes), on an encoded catalogue.
 
 Prints a table and writes JSON: median and p99 ms per request for each, their ratio, the peak RSS.
 Quality (P@20 and nDCG@20 against arxiv-sanity's tf-idf SVM) is not measured here: no labelled set
-of reader interests is reachable on this machine (issue 17).
+of reader interests is reachable on this machine (issue 17). At 1M papers: bench/recommend_scale.py.
 """
 
 from __future__ import annotations
