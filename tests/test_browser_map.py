@@ -96,3 +96,18 @@ def test_the_drawn_map_has_no_serious_accessibility_violation(map_page: object, 
     page.wait_for_selector("canvas[data-ready=true]")  # type: ignore[attr-defined]
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+@pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
+def test_a_sampled_map_still_rings_every_paper_of_a_search(map_page: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from papertide import maps
+
+    monkeypatch.setattr(maps, "SHOWN", 5)  # the server runs in this process: 5 of the 17 are sent
+    page = map_page
+    page.goto("/map?q=diffusion")  # type: ignore[attr-defined]
+    page.wait_for_selector("canvas[data-ready=true]")  # type: ignore[attr-defined]
+    hits = page.get_attribute("#map", "data-hits").split()  # type: ignore[attr-defined]
+    status = page.inner_text("#map-status")  # type: ignore[attr-defined]
+    assert status == f"5 of 17 papers (a sample), {len(hits)} found by the search ringed"
+    for paper_id in hits:  # each one has a place, sent or not
+        assert page.evaluate(f"papertideMap.screenOf('{paper_id}')") is not None  # type: ignore[attr-defined]

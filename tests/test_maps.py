@@ -54,3 +54,10 @@ def test_the_grid_keeps_the_aspect_and_centres_the_map() -> None:
     assert maps.to_grid(xy).tolist() == [[0, 3750], [10000, 3750], [5000, 6250]]
     assert maps.to_grid(np.zeros((1, 2), np.float32)).tolist() == [[5000, 5000]]  # one paper: the middle
     assert maps.to_grid(np.zeros((0, 2), np.float32)).shape == (0, 2)
+
+
+def test_past_the_limit_browsers_get_the_same_sample_every_time() -> None:
+    assert maps.shown_rows(5, limit=10).tolist() == [0, 1, 2, 3, 4]
+    sample = maps.shown_rows(1000, limit=10)
+    assert len(sample) == 10 == len(set(sample.tolist())) and sample.tolist() == sorted(sample.tolist())
+    assert maps.shown_rows(1000, limit=10).tolist() == sample.tolist()

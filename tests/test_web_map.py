@@ -72,6 +72,33 @@ def test_a_member_sees_their_library_and_upvotes(live_app: LiveApp) -> None:
     client.post("/upvote", data={"paper_id": "c04", "csrf": token})
     client.post("/save", data={"paper_id": "c12", "csrf": token})
     mine = client.get("/map/mine.json")
-    assert mine.json() == {"saved": ["c12"], "upvoted": ["c04"]}
+    assert {k: v for k, v in mine.json().items() if k != "points"} == {"saved": ["c12"], "upvoted": ["c04"]}
+    assert sorted(p[0] for p in mine.json()["points"]) == ["c04", "c12"]
     assert mine.headers["cache-control"] == "private, no-store"
     assert 'data-mine="/map/mine.json"' in client.get("/map").text
+
+
+@vectors
+def test_a_large_map_is_sent_as_a_sample_and_ringed_papers_come_on_their_own(
+    live_app: LiveApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papertide import maps
+
+    monkeypatch.setattr(maps, "SHOWN", 10)  # as 200,000 is for a catalogue over it
+    with live_app.client() as c:
+        data = c.get("/map/layout.json").json()
+        page = c.get("/map").text
+        missing = next(i for i in ["c01", "c12", "c04", "c07", "c02"] if i not in data["ids"])
+        points = c.get("/map/points.json", params={"ids": f"{missing},nope"}).json()["points"]
+        full = c.get("/map/points.json", params={"ids": ",".join(f"c{i:02d}" for i in range(1, 13))}).json()
+    assert (data["papers"], data["shown"], len(data["ids"]), len(data["x"])) == (17, 10, 10, 10)
+    assert "a fixed sample of 10" in page
+    assert [p[0] for p in points] == [missing]  # an id not on the map is left out
+    assert all(0 <= p[1] <= 10_000 and 0 <= p[2] <= 10_000 and 0 <= p[3] < 2 for p in points)
+    shown = dict(zip(data["ids"], zip(data["x"], data["y"], strict=True), strict=True))
+    for paper_id, x, y, _ in full["points"]:  # the same coordinates as the sample's
+        assert paper_id not in shown or shown[paper_id] == (x, y)
+    client = signed_up(live_app, "ada")
+    client.post("/upvote", data={"paper_id": missing, "csrf": csrf_of(client, "/")})
+    mine = client.get("/map/mine.json").json()
+    assert mine["upvoted"] == [missing] and [p[0] for p in mine["points"]] == [missing]

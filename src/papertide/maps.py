@@ -26,6 +26,9 @@ import numpy.typing as npt
 GRID = 10_000  # map coordinates sent to browsers: integers 0..GRID on both axes
 NEIGHBOURS = 5  # placed neighbours whose median places a new paper
 MAX_CLUSTERS = 40
+# Points a browser is sent at most: 100,000 draw in ~4 ms a frame (bench/map.py); a million would
+# take ~40 ms and 21 MB of JSON. Beyond it, a fixed sample (papers a page rings come on their own).
+SHOWN = 200_000
 _LONGER = 1.5
 
 
@@ -104,3 +107,13 @@ def to_grid(xy: npt.NDArray[np.float32]) -> npt.NDArray[np.int32]:
     offset = (span - (high - low)) / 2
     grid: npt.NDArray[np.int32] = np.rint((xy - low + offset) / span * GRID).astype(np.int32)
     return grid
+
+
+def shown_rows(count: int, limit: int | None = None, seed: int = 0) -> npt.NDArray[np.int64]:
+    """Which of `count` papers (rows of a layout) a browser is sent: all of them up to `limit`
+    (default SHOWN), else the same `limit` chosen at random every time, in row order."""
+    limit = SHOWN if limit is None else limit
+    if count <= limit:
+        return np.arange(count, dtype=np.int64)
+    rows: npt.NDArray[np.int64] = np.sort(np.random.default_rng(seed).choice(count, limit, replace=False))
+    return rows

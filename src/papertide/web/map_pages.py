@@ -43,22 +43,56 @@ def regions(layout: Layout, grid: np.ndarray) -> list[Region]:
     return out
 
 
-def encoded(layout: Layout) -> bytes:
-    """The layout as the browser reads it: ids and integer coordinates in parallel lists."""
-    grid = maps.to_grid(layout.xy)
+@dataclass(frozen=True)
+class Prepared:
+    """A layout as pages read it, made once per layout and process: its grid and each id's row."""
+
+    layout: Layout
+    grid: np.ndarray
+    row_of: dict[str, int]
+
+    def points(self, ids: list[str]) -> list[list[object]]:
+        """[id, x, y, region] of each of `ids` on the map (those not on it are left out)."""
+        rows = [(i, self.row_of[i]) for i in dict.fromkeys(ids) if i in self.row_of]
+        return [[i, int(self.grid[r, 0]), int(self.grid[r, 1]), int(self.layout.cluster[r])] for i, r in rows]
+
+
+def etag_of(layout: Layout) -> str:
+    return f'"map-{layout.built_at}-{layout.seq}-{len(layout)}-{maps.SHOWN}"'
+
+
+def prepared(request: Request) -> Prepared | None:
+    svc = services(request)
+    layout = svc.pt.map_layout()
+    if layout is None:
+        return None
+    key = ("map-prepared", etag_of(layout))
+    found: Prepared | None = svc.page_cache.get(key)
+    if found is None:
+        found = Prepared(layout, maps.to_grid(layout.xy), {i: r for r, i in enumerate(layout.ids)})
+        svc.page_cache.put(key, found)
+    return found
+
+
+def encoded(ready: Prepared) -> bytes:
+    """The layout as the browser reads it: ids and integer coordinates in parallel lists, for every
+    paper up to `maps.SHOWN`, else for a fixed sample of that many."""
+    layout, grid = ready.layout, ready.grid
+    rows = maps.shown_rows(len(layout))
     return orjson.dumps(
         {
             "papers": len(layout),
+            "shown": len(rows),
             "built_at": layout.built_at,
             "grid": maps.GRID,
             "clusters": [
                 {"label": r.label, "phrases": r.phrases, "papers": r.papers, "x": r.x, "y": r.y}
                 for r in regions(layout, grid)
             ],
-            "ids": layout.ids,
-            "x": np.ascontiguousarray(grid[:, 0]),
-            "y": np.ascontiguousarray(grid[:, 1]),
-            "cluster": layout.cluster,
+            "ids": [layout.ids[r] for r in rows],
+            "x": np.ascontiguousarray(grid[rows, 0]),
+            "y": np.ascontiguousarray(grid[rows, 1]),
+            "cluster": np.ascontiguousarray(layout.cluster[rows]),
         },
         option=orjson.OPT_SERIALIZE_NUMPY,
     )
@@ -67,7 +101,8 @@ def encoded(layout: Layout) -> bytes:
 @router.get("/map")
 def map_page(request: Request, q: Text = None) -> Response:
     ctx = context(request)
-    layout = ctx.pt.map_layout()
+    ready = prepared(request)
+    layout = ready.layout if ready is not None else None
     query = (q or "").strip()[:500]
     hits: list[views.Item] = []
     matched = 0
@@ -81,12 +116,13 @@ def map_page(request: Request, q: Text = None) -> Response:
             matched = max(result.matched or 0, len(hits))
         except QueryError as exc:
             error = str(exc)
-    found = regions(layout, maps.to_grid(layout.xy)) if layout is not None else []
+    found = regions(ready.layout, ready.grid) if ready is not None else []
     return render(
         request,
         "map.html",
         status_code=400 if error else 200,
         papers=len(layout) if layout is not None else 0,
+        shown=min(len(layout), maps.SHOWN) if layout is not None else 0,
         regions=found,
         q=query,
         hits=hits,
@@ -98,22 +134,31 @@ def map_page(request: Request, q: Text = None) -> Response:
 @router.get("/map/layout.json")
 def layout_json(request: Request) -> Response:
     svc = services(request)
-    layout = svc.pt.map_layout()
-    if layout is None:
+    ready = prepared(request)
+    if ready is None:
         return JSONResponse({"error": "no map yet: `papertide index` draws it once papers are encoded"}, 404)
-    etag = f'"map-{layout.built_at}-{layout.seq}-{len(layout)}"'
+    etag = etag_of(ready.layout)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     key = ("map-layout", etag)
     body = svc.page_cache.get(key)
     if body is None:
-        raw = encoded(layout)
+        raw = encoded(ready)
         body = (raw, gzip.compress(raw, 6))
         svc.page_cache.put(key, body)
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(body[1], media_type="application/json", headers=headers | {"Content-Encoding": "gzip"})
     return Response(body[0], media_type="application/json", headers=headers)
+
+
+@router.get("/map/points.json")
+def points_json(request: Request, ids: Text = None) -> Response:
+    """Where given papers are (a search's hits on a map sent as a sample): `ids` separated by
+    commas, at most 200."""
+    wanted = [i for i in (ids or "").split(",") if i][:200]
+    ready = prepared(request)
+    return JSONResponse({"points": ready.points(wanted) if ready is not None else []})
 
 
 @router.get("/map/mine.json")
@@ -123,6 +168,9 @@ def mine_json(request: Request) -> Response:
     if member is None:
         return JSONResponse({"error": "sign in to see your papers on the map"}, 401)
     signals = services(request).pt.personal.signals(member.id)
+    ready = prepared(request)
+    points = ready.points(signals.saved + signals.upvoted) if ready is not None else []
     return JSONResponse(
-        {"saved": signals.saved, "upvoted": signals.upvoted}, headers={"Cache-Control": "private, no-store"}
+        {"saved": signals.saved, "upvoted": signals.upvoted, "points": points},
+        headers={"Cache-Control": "private, no-store"},
     )

@@ -170,6 +170,19 @@
     return best;
   }
 
+  function addPoints(list) { // papers a page rings that a sampled map was not sent
+    const fresh = list.filter((p) => !indexOf.has(p[0]));
+    if (!fresh.length) return;
+    const m = n + fresh.length, nx = new Float32Array(m), ny = new Float32Array(m), nc = new Uint16Array(m);
+    nx.set(px); ny.set(py); nc.set(cl);
+    fresh.forEach((p, k) => {
+      ids.push(p[0]); indexOf.set(p[0], n + k);
+      nx[n + k] = p[1]; ny[n + k] = p[2]; nc[n + k] = p[3];
+    });
+    px = nx; py = ny; cl = nc; n = m;
+    index();
+  }
+
   async function title(id) {
     if (titles.has(id)) return titles.get(id);
     const answer = await fetch("/api/papers/" + encodeURI(id), { headers: { Accept: "application/json" } });
@@ -283,16 +296,24 @@
     cl = Uint16Array.from(data.cluster);
     clusters = data.clusters;
     ids.forEach((id, i) => indexOf.set(id, i));
-    hits = (canvas.dataset.hits || "").split(" ").filter((id) => indexOf.has(id)).map((id) => indexOf.get(id));
     index();
+    const wanted = (canvas.dataset.hits || "").split(" ").filter(Boolean);
+    const missing = wanted.filter((id) => !indexOf.has(id));
+    if (missing.length && data.shown < data.papers) {
+      const more = await fetch("/map/points.json?ids=" + encodeURIComponent(missing.join(",")));
+      if (more.ok) addPoints((await more.json()).points);
+    }
+    hits = wanted.filter((id) => indexOf.has(id)).map((id) => indexOf.get(id));
     resize();
     reset();
-    status.textContent = n + " papers" + (hits.length ? ", " + hits.length + " found by the search ringed" : "");
+    const shownNote = data.shown < data.papers ? data.shown + " of " + data.papers + " papers (a sample)" : data.papers + " papers";
+    status.textContent = shownNote + (hits.length ? ", " + hits.length + " found by the search ringed" : "");
     canvas.dataset.ready = "true";
     if (canvas.dataset.mine) {
       const mineAnswer = await fetch(canvas.dataset.mine);
       if (mineAnswer.ok) {
         const own = await mineAnswer.json();
+        addPoints(own.points);
         mine = [...new Set([...own.saved, ...own.upvoted])].filter((id) => indexOf.has(id)).map((id) => indexOf.get(id));
         schedule();
       }
