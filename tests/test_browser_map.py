@@ -74,6 +74,9 @@ def test_keys_buttons_regions_and_a_search(map_page: object) -> None:
     first = page.locator("[data-cluster]").first  # type: ignore[attr-defined]
     first.click()
     assert first.get_attribute("aria-pressed") == "true"
+    page.click("[data-zoom=reset]")  # type: ignore[attr-defined]
+    assert first.get_attribute("aria-pressed") == "false"  # the whole map again: no region singled out
+    first.click()
     page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
     page.click("[data-zoom=reset]")  # type: ignore[attr-defined]
     for scheme in ("light", "dark"):

@@ -48,3 +48,19 @@ def test_fetch_pages_until_short_page(local_server: LocalServer) -> None:
         {"date": "2025-10-29", "limit": "3", "p": "0"},
         {"date": "2025-10-29", "limit": "3", "p": "1"},
     ]
+
+
+def test_a_title_or_summary_that_is_not_text_is_rejected_with_the_reason() -> None:
+    data = (
+        b'[{"paper": {"id": "2511.00001", "title": [null], "summary": "s"}},'
+        b' {"paper": {"id": "2511.00002", "title": "Fine", "summary": {"x": 1}}},'
+        b' {"title": 7, "paper": {"id": "2511.00003", "summary": "s"}},'
+        b' {"paper": {"id": "2511.00004", "title": "Fine", "summary": "Text."}}]'
+    )
+    items = parse_hf_daily(data, "daily")
+    assert [str(i) for i in items if isinstance(i, Rejected)] == [
+        "daily[0] (record 2511.00001): title or summary: expected text, not list",
+        "daily[1] (record 2511.00002): title or summary: expected text, not dict",
+        "daily[2] (record 2511.00003): title or summary: expected text, not int",
+    ]
+    assert [i.id for i in items if not isinstance(i, Rejected)] == ["2511.00004"]

@@ -59,3 +59,21 @@ def test_export_form_round_trips() -> None:
 
     (back,) = parse_jsonl([orjson.dumps(paper.to_json())])
     assert back == paper
+
+
+def test_fields_of_the_wrong_type_are_rejected_with_the_reason() -> None:
+    lines = [
+        b'{"id": "a1", "title": "T", "abstract": ["a", "list"]}\n',
+        b'{"id": "a2", "title": "T", "text": {"an": "object"}}\n',
+        b'{"id": "a3", "title": "T", "version": "two"}\n',
+        b'{"id": "a4", "title": "T", "abstract": 12}\n',
+        b'{"id": "a5", "title": "Fine", "abstract": "Text."}\n',
+    ]
+    items = list(parse_jsonl(lines, "typed.jsonl"))
+    assert [str(i) for i in items if isinstance(i, Rejected)] == [
+        "typed.jsonl:1 (record a1): expected text, not list",
+        "typed.jsonl:2 (record a2): expected text, not dict",
+        "typed.jsonl:3 (record a3): 'version' must be a whole number >= 0",
+        "typed.jsonl:4 (record a4): expected text, not int",
+    ]
+    assert [i.id for i in items if isinstance(i, Paper)] == ["a5"]

@@ -35,9 +35,15 @@ Item = Paper | Rejected
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.\-]+/[\w.\-]+", re.IGNORECASE)
 
 
-def clean_text(text: str | None) -> str:
-    """Collapse the line wrapping and runs of spaces that feeds put inside titles and abstracts."""
-    return " ".join(text.split()) if text else ""
+def clean_text(text: object) -> str:
+    """Collapse the line wrapping and runs of spaces that feeds put inside titles and abstracts.
+    Anything but text (a list, a number: malformed JSON) is a TypeError the parsers turn into a
+    rejected record, never an AttributeError deep inside."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, not {type(text).__name__}")
+    return " ".join(text.split())
 
 
 def find_code_url(*texts: str | None) -> str | None:

@@ -44,7 +44,11 @@ def _entry(entry: Any, where: str) -> Item:
         return Rejected(where, None, "entry has neither a 'paper' object nor a paper's id, title and summary")
     paper = entry["paper"]
     raw_id = paper.get("id")
-    title = clean_text(paper.get("title") or entry.get("title"))
+    try:
+        title = clean_text(paper.get("title") or entry.get("title"))
+        abstract = clean_text(paper.get("summary") or entry.get("summary"))
+    except TypeError as exc:
+        return Rejected(where, None if raw_id is None else str(raw_id)[:64], f"title or summary: {exc}")
     if raw_id is None:
         return Rejected(where, title or None, "missing field 'paper.id'")
     try:
@@ -60,7 +64,6 @@ def _entry(entry: Any, where: str) -> Item:
     except (ValueError, TypeError) as exc:
         return Rejected(where, paper_id, f"bad date: {exc}")
     upvotes = paper.get("upvotes")
-    abstract = clean_text(paper.get("summary") or entry.get("summary"))
     paper = Paper(
         id=paper_id,
         version=version,

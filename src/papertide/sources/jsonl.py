@@ -65,7 +65,11 @@ def jsonl_record(record: Any, where: str, source: str = "jsonl") -> Item:
     if raw_id is None or not _ID.match(str(raw_id)):
         reason = "missing field 'id'" if raw_id is None else f"bad id {raw_id!r}"
         return Rejected(where, title or None, reason)
-    paper_id, version = str(raw_id), _optional_int(record, "version") if "version" in record else None
+    paper_id = str(raw_id)
+    try:
+        version = _optional_int(record, "version")
+    except ValueError as exc:
+        return Rejected(where, paper_id, str(exc))
     try:
         paper_id, parsed_version = parse_arxiv_id(paper_id)
         version = version or parsed_version
@@ -73,8 +77,8 @@ def jsonl_record(record: Any, where: str, source: str = "jsonl") -> Item:
         pass  # a collection's own id ("4983", "doc-12") stays as given
     if not title:
         return Rejected(where, paper_id, "missing field 'title'")
-    abstract = clean_text(record.get("abstract") or record.get("text") or "")
     try:
+        abstract = clean_text(record.get("abstract") or record.get("text") or "")
         categories = record.get("categories") or ()
         categories = tuple(categories.split() if isinstance(categories, str) else categories)
         published = record.get("published") or record.get("date")

@@ -51,6 +51,7 @@
   }
   function reset() {
     focus = -1;
+    document.querySelectorAll("[data-cluster]").forEach((o) => o.setAttribute("aria-pressed", "false"));
     fitTo(0, 0, grid, grid);
   }
   function fitTo(x0, y0, x1, y1) {
@@ -80,7 +81,7 @@
     const image = ctx.createImageData(w, h);
     const pixels = new Uint32Array(image.data.buffer);
     const dimmed = focus >= 0 || hits.length > 0;
-    const bright = colours(255), faint = colours(70);
+    const bright = colours(255), faint = colours(110); // dimmed, still findable on either theme
     const base = n < 2000 ? 4 : n < 20000 ? 3 : 2; // sparse maps get larger dots
     const size = Math.max(1, Math.round(r * (base + (view.s > fitScale * 8 ? 2 : view.s > fitScale * 2 ? 1 : 0))));
     const s = view.s * r, ox = view.x * r, oy = view.y * r;
