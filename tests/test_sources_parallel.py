@@ -1,4 +1,5 @@
 import os
+import pickle
 import signal
 from pathlib import Path
 
@@ -59,3 +60,17 @@ def test_stopping_early_ends_the_reader(tmp_path: Path) -> None:
     (reader,) = children_of(os.getpid())
     records.close()
     assert gone(reader)
+
+
+def test_a_message_cut_short_ends_the_stream_instead_of_being_read() -> None:
+    import io
+    import queue
+
+    from papertide.sources.parallel import _HEADER, _drain
+
+    whole = pickle.dumps(("bytes", 10))
+    cut = pickle.dumps(("items", ["x" * 100]))
+    pipe = io.BytesIO(_HEADER.pack(len(whole)) + whole + _HEADER.pack(len(cut)) + cut[:20])
+    messages: queue.Queue[bytes] = queue.Queue()
+    _drain(pipe, messages)
+    assert [messages.get_nowait() for _ in range(messages.qsize())] == [whole, b""]

@@ -103,16 +103,21 @@ def _receive(
 
 
 def _drain(stream: IO[bytes], messages: queue.Queue[bytes]) -> None:
-    """Move whole messages from the pipe to the queue; an empty one marks the end of the pipe."""
+    """Move whole messages from the pipe to the queue; an empty one marks the end of the pipe. A
+    message cut short (the reader killed while writing it) is the end too, never a message."""
     try:
         while True:
             header = stream.read(_HEADER.size)
-            body = stream.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
+            if len(header) != _HEADER.size:
+                break
+            (size,) = _HEADER.unpack(header)
+            body = stream.read(size)
+            if len(body) != size:
+                break
             messages.put(body)
-            if not body:
-                return
     except (OSError, ValueError):  # the importing side closed the pipe: it is stopping
-        messages.put(b"")
+        pass
+    messages.put(b"")
 
 
 def main() -> None:
