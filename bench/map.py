@@ -6,7 +6,7 @@ For each size, on vectors shaped like a real catalogue's (each a real SciFact Mi
 --workdir plus noise, so neighbourhoods look like papers'; without --workdir, a mixture of 300
 topics on the sphere): the HNSW index build (what `papertide index` already has; not the map's
 cost), the t-SNE fit (`index.layout.project`, on at most FIT_SAMPLE papers), placing the others by
-their nearest fitted papers (`_place` over `SampleNeighbours`, a graph of the sample), k-means
+their nearest fitted papers (`_place` over `GraphNeighbours.of` the sample), k-means
 regions, the JSON the browser gets (raw and gzipped), and an incremental update of 1% new papers.
 Phrases for the region names cost `keywords.candidates` on the fitted sample: measured per paper on
 --workdir's texts.
@@ -38,21 +38,9 @@ from rich.table import Table
 from usearch.index import Index
 
 from papertide import keywords, maps
-from papertide.index.layout import FIT_SAMPLE, Layout, MapFile, SampleNeighbours, _place, _regions, project
+from papertide.index.layout import FIT_SAMPLE, GraphNeighbours, Layout, MapFile, _place, _regions, project
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-class Neighbours:
-    """The one call `_place` makes of a VectorIndex (for papers added later: their neighbours among
-    every placed paper), over a usearch index built here."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-
-    def search_many(self, vectors: npt.NDArray[np.float32], k: int) -> list[list[int]]:
-        matches = self.index.search(vectors, k)
-        return [[int(x) for x in row[:n]] for row, n in zip(matches.keys, matches.counts, strict=True)]
 
 
 def vectors_like_papers(n: int, base: npt.NDArray[np.float32] | None, seed: int = 0) -> npt.NDArray[np.float32]:
@@ -88,7 +76,7 @@ def lay_out(matrix: npt.NDArray[np.float32]) -> tuple[Layout, dict[str, float], 
     placed = {int(keys[i]): fitted[j] for j, i in enumerate(chosen)}
     rest = np.setdiff1d(np.arange(n), chosen)
     start = time.perf_counter()
-    _place(placed, keys[rest], matrix[rest], SampleNeighbours(keys[chosen], matrix[chosen]))
+    _place(placed, keys[rest], matrix[rest], GraphNeighbours.of(keys[chosen], matrix[chosen]))
     timings["place_rest_s"] = time.perf_counter() - start
     timings["placed_per_s"] = len(rest) / timings["place_rest_s"] if len(rest) else 0.0
     xy = np.stack([placed[int(k)] for k in keys]).astype(np.float32)
@@ -114,7 +102,7 @@ def incremental(layout: Layout, index: Index, new: npt.NDArray[np.float32]) -> f
     index.add(keys.astype(np.uint64), new)
     placed = {int(p): xy for p, xy in zip(layout.pks, layout.xy, strict=True)}
     start = time.perf_counter()
-    _place(placed, keys, new, Neighbours(index))
+    _place(placed, keys, new, GraphNeighbours(index))
     maps.nearest_centre(np.stack([placed[int(k)] for k in keys]), layout.centres)
     return time.perf_counter() - start
 

@@ -165,6 +165,8 @@ def test_comment_reply_and_mention_mail_over_http(live_app: LiveApp) -> None:
     assert bob.get(f"/comments/{reply_id}/edit").status_code == 404
     form = ada.get(f"/comments/{reply_id}/edit")
     assert form.status_code == 200 and "Thanks!</textarea>" in form.text
+    assert f'<form action="/comments/{reply_id}" method="post">' in form.text  # the delete form
+    assert '<button type="submit" class="danger">Delete this comment</button>' in form.text
     assert (
         ada.post(f"/comments/{reply_id}", data={"action": "delete", "csrf": csrf_of(ada, "/papers/c01")}).status_code
         == 303

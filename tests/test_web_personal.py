@@ -81,7 +81,11 @@ def test_a_public_collection_with_notes_feeds_and_exports(live_app: LiveApp, tmp
     # made private again, it is gone for everyone but ada
     post(ada, f"/collections/{cid}", {"action": "update", "name": "Diffusion", "description": ""})
     assert live_app.client().get(f"/collections/{cid}").status_code == 404
-    assert ada.get(f"/collections/{cid}").status_code == 200
+    owner_page = ada.get(f"/collections/{cid}").text
+    assert f'<form action="/collections/{cid}" method="post">' in owner_page
+    assert '<button type="submit" class="danger">Delete this collection</button>' in owner_page
+    assert post(ada, f"/collections/{cid}", {"action": "delete"}, "/library").status_code == 303
+    assert ada.get(f"/collections/{cid}").status_code == 404
 
 
 def test_saved_search_page_private_feed_and_revocation(live_app: LiveApp) -> None:

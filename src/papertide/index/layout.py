@@ -30,7 +30,7 @@ from usearch.index import Index
 
 from .. import keywords, maps
 from ..store import Store
-from .vectors import VectorIndex
+from .vectors import VectorIndex, nearest_keys
 
 FIT_SAMPLE = 20_000  # papers t-SNE is fitted on (2 cores: about a minute); the rest are placed
 REFIT_SHARE = 0.2  # refit when the papers changed since the fit exceed this share of those at the fit
@@ -147,7 +147,7 @@ def fit(store: Store, vectors: VectorIndex, sample: int = FIT_SAMPLE, seed: int 
         # reference embedding), found in a small graph of the sample: every neighbour is placed,
         # and a 20,000-point graph answers far faster than the catalogue's (measured at 1M:
         # bench/recommend_scale.py).
-        sample_graph = SampleNeighbours(pks[chosen], matrix[chosen])
+        sample_graph = GraphNeighbours.of(pks[chosen], matrix[chosen])
         for at in range(0, len(rest), 100_000):  # a slice at a time: no second copy of the vectors
             part = rest[at : at + 100_000]
             _place(placed, pks[part], matrix[part], sample_graph)
@@ -238,17 +238,20 @@ class Neighbours(Protocol):
     def search_many(self, vectors: npt.NDArray[np.float32], k: int) -> list[list[int]]: ...
 
 
-class SampleNeighbours:
-    """Nearest neighbours among the fitted papers only: an HNSW graph of the sample, built here."""
+class GraphNeighbours:
+    """Nearest neighbours in a usearch graph of its own (`of`: the fitted papers only)."""
 
-    def __init__(self, pks: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> None:
-        self.graph = Index(ndim=matrix.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_search=64)
-        self.graph.add(pks.astype(np.uint64), matrix)
+    def __init__(self, graph: Index) -> None:
+        self.graph = graph
+
+    @classmethod
+    def of(cls, pks: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> GraphNeighbours:
+        graph = Index(ndim=matrix.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_search=64)
+        graph.add(pks.astype(np.uint64), matrix)
+        return cls(graph)
 
     def search_many(self, vectors: npt.NDArray[np.float32], k: int) -> list[list[int]]:
-        found = self.graph.search(np.ascontiguousarray(vectors), min(k, len(self.graph)))
-        keys, counts = np.atleast_2d(found.keys), np.atleast_1d(getattr(found, "counts", [len(found.keys)]))
-        return [[int(x) for x in row[:n]] for row, n in zip(keys, counts, strict=True)]
+        return nearest_keys(self.graph, vectors, k)
 
 
 def _place(

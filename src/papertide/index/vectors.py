@@ -226,10 +226,7 @@ class VectorIndex:
             index = self.index
             if len(index) == 0 or k <= 0 or len(vectors) == 0:
                 return [[] for _ in range(len(vectors))]
-            matches = index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, len(index)))
-            keys = np.atleast_2d(matches.keys)
-            counts = np.atleast_1d(getattr(matches, "counts", [len(matches.keys)]))  # one query: no counts
-        return [[int(x) for x in row[:n]] for row, n in zip(keys, counts, strict=True)]
+            return nearest_keys(index, vectors, k)
 
     def vectors_of(self, pks: list[int]) -> tuple[list[int], npt.NDArray[np.float32]]:
         """The pks among `pks` that the index holds, and their vectors as rows (one batched call)."""
@@ -249,6 +246,14 @@ class VectorIndex:
             if not self.index.contains(pk):
                 return None
             return np.asarray(self.index.get(pk), dtype=np.float32)
+
+
+def nearest_keys(index: Index, vectors: npt.NDArray[np.float32], k: int) -> list[list[int]]:
+    """The keys of the `k` nearest entries of `index` to each row of `vectors` (one batched call)."""
+    matches = index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, len(index)))
+    keys = np.atleast_2d(matches.keys)
+    counts = np.atleast_1d(getattr(matches, "counts", [len(matches.keys)]))  # one query: no counts
+    return [[int(x) for x in row[:n]] for row, n in zip(keys, counts, strict=True)]
 
 
 def encode_pending(

@@ -50,6 +50,7 @@ class Prepared:
     layout: Layout
     grid: np.ndarray
     row_of: dict[str, int]
+    regions: list[Region]  # a median per region over every point: at 1M, not work for each request
 
     def points(self, ids: list[str]) -> list[list[object]]:
         """[id, x, y, region] of each of `ids` on the map (those not on it are left out)."""
@@ -69,7 +70,8 @@ def prepared(request: Request) -> Prepared | None:
     key = ("map-prepared", etag_of(layout))
     found: Prepared | None = svc.page_cache.get(key)
     if found is None:
-        found = Prepared(layout, maps.to_grid(layout.xy), {i: r for r, i in enumerate(layout.ids)})
+        grid = maps.to_grid(layout.xy)
+        found = Prepared(layout, grid, {i: r for r, i in enumerate(layout.ids)}, regions(layout, grid))
         svc.page_cache.put(key, found)
     return found
 
@@ -86,8 +88,7 @@ def encoded(ready: Prepared) -> bytes:
             "built_at": layout.built_at,
             "grid": maps.GRID,
             "clusters": [
-                {"label": r.label, "phrases": r.phrases, "papers": r.papers, "x": r.x, "y": r.y}
-                for r in regions(layout, grid)
+                {"label": r.label, "phrases": r.phrases, "papers": r.papers, "x": r.x, "y": r.y} for r in ready.regions
             ],
             "ids": [layout.ids[r] for r in rows],
             "x": np.ascontiguousarray(grid[rows, 0]),
@@ -116,7 +117,7 @@ def map_page(request: Request, q: Text = None) -> Response:
             matched = max(result.matched or 0, len(hits))
         except QueryError as exc:
             error = str(exc)
-    found = regions(ready.layout, ready.grid) if ready is not None else []
+    found = ready.regions if ready is not None else []
     return render(
         request,
         "map.html",
