@@ -102,3 +102,12 @@ def test_a_large_map_is_sent_as_a_sample_and_ringed_papers_come_on_their_own(
     client.post("/upvote", data={"paper_id": missing, "csrf": csrf_of(client, "/")})
     mine = client.get("/map/mine.json").json()
     assert mine["upvoted"] == [missing] and [p[0] for p in mine["points"]] == [missing]
+
+
+def test_an_absurdly_long_query_is_refused_in_a_small_page(live_app: LiveApp) -> None:
+    with live_app.client() as c:
+        for path in ("/map", "/search"):
+            r = c.get(path, params={"q": "a" * 20_000})
+            assert r.status_code == 400 and "too long" in r.text
+            assert len(r.content) < 20_000  # echoed at most once per form, cut to 1,000 (it was 220 kB)
+            assert f'href="/signin?next={path}"' in r.text

@@ -286,8 +286,19 @@ def page_context(request: Request, data: object, me: object, csrf: str) -> dict[
         "csrf": csrf,
         "site": svc.config.site_name,
         "path": request.url.path,
-        "full_path": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+        "full_path": _return_path(request),
     }
+
+
+MAX_RETURN_PATH = 2000
+
+
+def _return_path(request: Request) -> str:
+    """Where sign-in links bring the reader back: this page, or its path alone when the query is
+    absurdly long (a 20,000-character query echoed into every link made a 220 kB error page)."""
+    path = str(request.url.path)
+    full = path + ("?" + request.url.query if request.url.query else "")
+    return full if len(full) <= MAX_RETURN_PATH else path[:MAX_RETURN_PATH]
 
 
 def wants_json(request: Request) -> bool:

@@ -12,7 +12,7 @@ from ..accounts import RateLimited
 from ..cards import bibtex, card
 from ..markdown import paper_markdown
 from ..model import Member
-from ..query import Filters, QueryError
+from ..query import MAX_QUERY_CHARS, Filters, QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .context import (
@@ -95,7 +95,8 @@ def _search_args(request: Request) -> dict[str, str | None]:
 
 def _no_results(request: Request, asked: Search | None = None) -> views.SearchView:
     """The search page with its form filled in as far as it could be read, and no results."""
-    q = asked.q if asked else (request.query_params.get("q") or "")[:2000]
+    # Echoed into the title, both forms and the date presets: never more than a usable query.
+    q = (asked.q if asked else request.query_params.get("q") or "")[:MAX_QUERY_CHARS]
     filters = asked.filters if asked else Filters()
     sort = asked.sorted_by("relevance") if asked else "relevance"
     return views.SearchView(q, (asked.mode if asked else None) or "keyword", sort, filters, 1, False, [])
