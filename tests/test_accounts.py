@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,10 +11,11 @@ from papertide.accounts import (
     RateLimited,
     csrf_ok,
     csrf_token,
-    device_member,
     device_token,
+    device_vouches,
     hash_token,
 )
+from papertide.model import Member
 from papertide.store.sql import SqlStore
 
 from conftest import FAST_HASHER, Clock
@@ -133,9 +135,12 @@ def test_failed_sign_ins_guard_the_account_and_only_a_known_device_passes(accoun
     for password in ("guess 11", "correct horse"):  # right or wrong: the same answer, from anywhere new
         with pytest.raises(AccountGuarded):
             accounts.sign_in("ada@example.org", password, client="ip:10.9.9.9")
-    assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9", trusted_member=ada.id) == ada
+    known = device_token("s" * 40, ada)
+    vouched = accounts.sign_in("ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, known, m))  # noqa: E501
+    assert vouched == ada
+    other = device_token("s" * 40, replace(ada, id=ada.id + 1))
     with pytest.raises(AccountGuarded):  # a device cookie vouches for its own member only
-        accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9", trusted_member=ada.id + 1)
+        accounts.sign_in("ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, other, m))  # noqa: E501
     accounts.clock.now += timedelta(minutes=16)  # type: ignore[attr-defined]
     assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9") == ada  # the guard lifts
 
@@ -146,12 +151,18 @@ def test_successful_sign_ins_never_count(accounts: Accounts) -> None:
         assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.0.0.1") == ada
 
 
-def test_device_tokens_are_signed_and_canonical() -> None:
-    token = device_token("s" * 40, 7)
-    assert device_member("s" * 40, token) == 7
-    assert device_member("t" * 40, token) is None
-    for forged in (token.replace("7.", "8.", 1), "07" + token[1:], token + "x", "", None, "7", ".abc"):
-        assert device_member("s" * 40, forged) is None
+def test_device_tokens_are_signed_canonical_and_bound_to_the_member() -> None:
+    ada = Member(7, "ada", "ada@example.org", "x", datetime(2025, 1, 1), link_key="a" * 32)
+    token = device_token("s" * 40, ada)
+    assert device_vouches("s" * 40, token, ada)
+    assert not device_vouches("t" * 40, token, ada)
+    # The same id with another key (a member re-created under a reused id) is someone else.
+    assert not device_vouches("s" * 40, token, replace(ada, link_key="b" * 32))
+    assert not device_vouches("s" * 40, device_token("s" * 40, replace(ada, link_key="")), replace(ada, link_key=""))
+    forgeries = (token.replace("7.", "8.", 1), "07" + token[1:], token + "x", "", None, "7", ".abc", "²." + token[2:])
+    for forged in forgeries:
+        assert not device_vouches("s" * 40, forged, ada)
+    assert not device_vouches("s" * 40, token, None)
 
 
 def test_a_password_reset_revokes_every_api_token(accounts: Accounts, store: SqlStore) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from papertide.accounts import Accounts
-from papertide.digest import MailConfig, due, run_worker, send_all, signature_ok
+from papertide.digest import MailConfig, due, run_worker, send_all
 from papertide.digest.mailer import SmtpMailer
 from papertide.imports import ingest
+from papertide.links import member_sig_ok
 from papertide.model import Member, Subscription
 from papertide.sources.hf_daily import parse_hf_daily
 from papertide.store.sql import SqlStore
@@ -74,7 +75,7 @@ def test_subscribe_then_the_digest_arrives(catalogue: SqlStore, smtp_sink: SmtpS
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = str(msg["List-Unsubscribe"]).strip().strip("<>")
     assert unsubscribe.startswith(f"http://papertide.test/unsubscribe?m={ada.id}&sig=")
-    assert signature_ok(CONFIG.secret, unsubscribe.rsplit("=", 1)[1], "unsubscribe", ada.id)
+    assert member_sig_ok(CONFIG.secret, unsubscribe.rsplit("=", 1)[1], "unsubscribe", ada)
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -182,7 +182,7 @@ def test_stats(corpus: SqlStore) -> None:
     assert (facts["published_from"], facts["published_until"], facts["schema"]) == (
         "2021-01-01",
         "2025-10-28",
-        "0016",
+        "0017",
     )
 
 
@@ -239,7 +239,7 @@ def test_migration_upgrades_an_old_database_in_place(empty_url: str, tmp_path: P
         conn.execute(papers.insert(), {**row, "ingested_at": row["changed_at"]})
     assert old.schema_revision() == "0001"
     old.migrate()
-    assert old.schema_revision() == "0016"
+    assert old.schema_revision() == "0017"
     assert ids(keyword_search(old, "graphs", 10)) == ["p1"]  # the index was built from old rows
     found = old.find_by_title_keys([title_key("Score Matching for Graphs")])  # title hashes were filled in
     assert {k: [p.id for p in v] for k, v in found.items()} == {"score matching for graphs": ["p1"]}

@@ -176,7 +176,7 @@ def test_one_click_unsubscribe_needs_a_valid_signature_not_a_session(live_app: L
     member = live_app.store.community.member_by_handle("ada")
     assert member is not None
     live_app.store.digests.save_subscription(Subscription(member.id), live_app.clock.now)
-    url = unsubscribe_url(MailConfig(secret="papertide-dev-secret-do-not-use-in-production", base_url=""), member.id)
+    url = unsubscribe_url(MailConfig(secret="papertide-dev-secret-do-not-use-in-production", base_url=""), member)
     with live_app.client() as c:
         page = c.get(url)
         assert page.status_code == 200 and "Stop the papertide digest for ada@example.org?" in page.text
@@ -196,7 +196,7 @@ def test_digest_web_view_is_signed(live_app: LiveApp) -> None:
     assert member is not None
     url = web_view_url(
         MailConfig(secret="papertide-dev-secret-do-not-use-in-production", base_url=""),
-        member.id,
+        member,
         live_app.clock.now.date(),
     )
     with live_app.client() as c:
@@ -300,7 +300,8 @@ def test_a_password_reset_ends_every_other_reset_link(live_app: LiveApp) -> None
 
 @pytest.mark.parametrize("spelling", ["{id}.0", "0{id}", "+{id}", " {id}", "{id}e0", "0x{id}", "{id}\x00"])
 def test_signed_links_act_only_in_their_canonical_spelling(live_app: LiveApp, spelling: str) -> None:
-    from papertide.digest import MailConfig, sign, unsubscribe_url, web_view_url
+    from papertide.digest import MailConfig, unsubscribe_url, web_view_url
+    from papertide.links import member_sig
     from papertide.model import Subscription
 
     signed_up(live_app, "ada")
@@ -308,19 +309,19 @@ def test_signed_links_act_only_in_their_canonical_spelling(live_app: LiveApp, sp
     assert member is not None
     live_app.store.digests.save_subscription(Subscription(member.id), live_app.clock.now)
     secret = "papertide-dev-secret-do-not-use-in-production"
-    sig = sign(secret, "unsubscribe", member.id)
+    sig = member_sig(secret, "unsubscribe", member)
     variant = spelling.format(id=member.id)
     with live_app.client() as c:
         assert c.post("/unsubscribe", params={"m": variant, "sig": sig}).status_code == 400
         day = live_app.clock.now.date()
-        view_sig = sign(secret, "digest", member.id, day.isoformat())
+        view_sig = member_sig(secret, "digest", member, day.isoformat())
         assert c.get("/digest", params={"m": variant, "d": day.isoformat(), "sig": view_sig}).status_code == 400
         assert (
             c.get("/digest", params={"m": member.id, "d": day.strftime("%Y%m%d"), "sig": view_sig}).status_code == 400
         )
         config = MailConfig(secret=secret, base_url="")
-        assert c.get(web_view_url(config, member.id, day)).status_code == 200
-        assert c.post(unsubscribe_url(config, member.id)).status_code == 200
+        assert c.get(web_view_url(config, member, day)).status_code == 200
+        assert c.post(unsubscribe_url(config, member)).status_code == 200
     assert not live_app.store.digests.subscription(member.id).active  # type: ignore[union-attr]
 
 

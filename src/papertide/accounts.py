@@ -15,7 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
+from .links import member_sig, member_sig_ok
 from .model import ApiToken, Member
+from .numbers import is_whole
 from .store import ApiTokens, Community, Conflict
 from .text import clean_line, same_secret
 
@@ -116,19 +118,20 @@ def csrf_ok(secret: str, session_key: str, token: str | None) -> bool:
     return bool(session_key and token) and same_secret(csrf_token(secret, session_key), token)
 
 
-def device_token(secret: str, member_id: int) -> str:
+def device_token(secret: str, member: Member) -> str:
     """What a browser that signed in to the account keeps (a long-lived cookie): it vouches for
-    the device when the account is guarded after failed sign-ins."""
-    mac = hmac.new(secret.encode(), f"device:{member_id}".encode(), hashlib.sha256).hexdigest()[:40]
-    return f"{member_id}.{mac}"
+    the device when the account is guarded after failed sign-ins. Signed for the member's id and
+    own key (`links.member_sig`), so it never vouches for another account."""
+    return f"{member.id}.{member_sig(secret, 'device', member)}"
 
 
-def device_member(secret: str, token: str | None) -> int | None:
-    """The member a device token vouches for, or None."""
-    head, _, _mac = (token or "").partition(".")
-    if not head.isdigit() or len(head) > 18 or head != str(int(head)):
-        return None
-    return int(head) if same_secret(device_token(secret, int(head)), token) else None
+def device_vouches(secret: str, token: str | None, member: Member | None) -> bool:
+    """Whether the device cookie `token` was made for `member` (its id in canonical spelling, then
+    the signature)."""
+    head, _, mac = (token or "").partition(".")
+    if member is None or not is_whole(head) or head != str(member.id):
+        return False
+    return member_sig_ok(secret, mac, "device", member)
 
 
 @dataclass(frozen=True)
@@ -170,12 +173,14 @@ class Accounts:
                 raise AccountError("that user name is taken", exc.field) from exc
             return SignUp(taken=self.community.member_by_email(email))
 
-    def sign_in(self, email: str, password: str, client: str = "", trusted_member: int | None = None) -> Member:
+    def sign_in(
+        self, email: str, password: str, client: str = "", trusted: Callable[[Member], bool] | None = None
+    ) -> Member:
         """The member whose password this is. Failures are counted per client address (past the
         limit: RateLimited) and per account; past the account's limit the account is guarded: a
-        password is accepted only from a device that signed in to it before (`trusted_member`, from
-        `device_member`), and right or wrong it gets the same AccountGuarded answer. So strangers
-        cannot lock the owner out, and a guarded account tells a guesser nothing."""
+        password is accepted only from a device that signed in to it before (`trusted`, e.g.
+        `device_vouches` over the browser's cookie), and right or wrong it gets the same
+        AccountGuarded answer. So strangers cannot lock the owner out, and a guarded account tells a guesser nothing."""
         email = normalise_email(email)
         now = self.clock()
         by_address = f"sign-in-address:{client}" if client else ""
@@ -190,8 +195,8 @@ class Accounts:
             right = member is not None
         except (VerificationError, InvalidHashError):
             right = False
-        trusted = member is not None and trusted_member == member.id
-        guarded = not trusted and self.community.rate_count(by_account, now - account_window) >= account_limit
+        vouched = member is not None and trusted is not None and trusted(member)
+        guarded = not vouched and self.community.rate_count(by_account, now - account_window) >= account_limit
         if not right:  # only failures count (10**9: always recorded, never refused here)
             if by_address:
                 self.community.rate_hit(by_address, now, now - address_window, 10**9)

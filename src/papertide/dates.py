@@ -9,9 +9,9 @@ import re
 from datetime import date, timedelta
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 class DateError(ValueError):

@@ -8,9 +8,9 @@ import re
 import unicodedata
 
 # 2310.01234, 0704.0001 (4-digit numbers before 2015), optionally versioned: 2310.01234v3
-_NEW_STYLE = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
+_NEW_STYLE = re.compile(r"(?P<id>[0-9]{4}\.[0-9]{4,5})(?:v(?P<v>[1-9][0-9]{0,3}))?")
 # hep-th/9901001, math.GT/0309136, optionally versioned
-_OLD_STYLE = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
+_OLD_STYLE = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/[0-9]{7})(?:v(?P<v>[1-9][0-9]{0,3}))?")
 _URL_PREFIX = re.compile(r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
 
 LOCAL_PREFIX = "local-"
@@ -29,7 +29,7 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
     raw = _URL_PREFIX.sub("", text.strip())
     raw = raw.removesuffix(".pdf")
     for pattern in (_NEW_STYLE, _OLD_STYLE):
-        m = pattern.match(raw)
+        m = pattern.fullmatch(raw)
         if m:
             return m.group("id"), int(m.group("v")) if m.group("v") else None
     raise InvalidId(f"not an arXiv id: {text!r}")
@@ -88,7 +88,7 @@ _NOT_OWNERS = frozenset({"orgs", "topics", "features", "sponsors", "settings", "
 
 
 def github_repo(url: str | None) -> str | None:
-    """"owner/repo" (lower case: GitHub's names are case-insensitive) for a GitHub repository URL."""
+    """ "owner/repo" (lower case: GitHub's names are case-insensitive) for a GitHub repository URL."""
     match = _GITHUB.match((url or "").strip())
     if match is None or match.group(1).lower() in _NOT_OWNERS:
         return None

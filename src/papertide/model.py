@@ -120,6 +120,7 @@ class Member:
     mention_mail: bool = True  # mail them when someone @-mentions them in a discussion
     role: str = "member"  # "member", "moderator" or "admin"
     suspended_at: datetime | None = None  # suspended by a moderator: no sign-in, no token
+    link_key: str = ""  # random; every signed link for this member covers it (never shown)
 
     @property
     def moderates(self) -> bool:
@@ -189,6 +190,7 @@ class SavedSearch:
     feed_generation: int
     created_at: datetime
     updated_at: datetime
+    link_key: str = ""  # random; the private feed URL's signature covers it with the owner
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from .model import Member
+from .numbers import MAX_ROW_ID, whole_or_none
 from .store import Store
 from .text import clean_line
 
@@ -71,7 +72,8 @@ class Moderation:
         if kind not in KINDS:
             raise ModerationError(f"kind must be one of {', '.join(KINDS)}")
         if kind == "comment":
-            if not target.isdigit() or self.store.discussions.get(int(target)) is None:
+            comment_id = whole_or_none(target, 1, MAX_ROW_ID)
+            if comment_id is None or self.store.discussions.get(comment_id) is None:
                 raise ModerationError("no such comment")
         elif self.store.get(target) is None:
             raise ModerationError(f"no paper {target!r}")
@@ -94,7 +96,8 @@ class Moderation:
 
     def _context(self, kind: str, target: str) -> tuple[str, str]:
         if kind == "comment":
-            comment = self.store.discussions.get(int(target)) if target.isdigit() else None
+            comment_id = whole_or_none(target, 1, MAX_ROW_ID)
+            comment = self.store.discussions.get(comment_id) if comment_id is not None else None
             if comment is None:
                 return "(gone)", "/"
             state = " [deleted]" if comment.deleted_at else " [hidden]" if comment.hidden_at else ""

@@ -10,8 +10,6 @@ mail systems use to drop the copy.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import queue
 import threading
 import time
@@ -28,9 +26,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import listings
 from ..cards import Card, card
 from ..index.keywords import Matcher
+from ..links import member_sig
 from ..model import Member, Paper, Subscription
 from ..store import FINAL_DELIVERIES, Store
-from ..text import same_secret
 from .mailer import PermanentFailure, TemporaryFailure
 from .matching import compile_search, match_searches
 from .mime import Outgoing, alternative, header_value
@@ -57,22 +55,14 @@ class MailConfig:
 
 
 # --- signed links ------------------------------------------------------------------------------------
-def sign(secret: str, *parts: object) -> str:
-    message = ":".join(str(p) for p in parts).encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+# (`links`: each signature covers the member's id and own random key, so it acts for that member only)
+def unsubscribe_url(config: MailConfig, member: Member) -> str:
+    return f"{config.base_url}/unsubscribe?m={member.id}&sig={member_sig(config.secret, 'unsubscribe', member)}"
 
 
-def signature_ok(secret: str, signature: str, *parts: object) -> bool:
-    return same_secret(sign(secret, *parts), signature)
-
-
-def unsubscribe_url(config: MailConfig, member_id: int) -> str:
-    return f"{config.base_url}/unsubscribe?m={member_id}&sig={sign(config.secret, 'unsubscribe', member_id)}"
-
-
-def web_view_url(config: MailConfig, member_id: int, day: date) -> str:
-    sig = sign(config.secret, "digest", member_id, day.isoformat())
-    return f"{config.base_url}/digest?m={member_id}&d={day.isoformat()}&sig={sig}"
+def web_view_url(config: MailConfig, member: Member, day: date) -> str:
+    sig = member_sig(config.secret, "digest", member, day.isoformat())
+    return f"{config.base_url}/digest?m={member.id}&d={day.isoformat()}&sig={sig}"
 
 
 # --- who is due --------------------------------------------------------------------------------------
@@ -211,8 +201,8 @@ def render(digest: Digest, config: MailConfig, shared: dict[Any, Any] | None = N
         return cast(Card, cache[("card", paper.id)])
 
     links = {
-        "unsubscribe_url": unsubscribe_url(config, digest.member.id),
-        "web_view_url": web_view_url(config, digest.member.id, digest.day),
+        "unsubscribe_url": unsubscribe_url(config, digest.member),
+        "web_view_url": web_view_url(config, digest.member, digest.day),
     }
     day_label = f"{digest.day:%A, %B} {digest.day.day}, {digest.day.year}"
     context = {

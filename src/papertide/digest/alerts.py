@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 from ..cards import card
 from ..index.keywords import Matcher
+from ..links import member_sig
 from ..model import Member, Paper
 from ..store import Doc, Store
-from . import _ENV, MailConfig, Mailer, sign
+from . import _ENV, MailConfig, Mailer
 from .mailer import PermanentFailure, TemporaryFailure
 from .matching import Compiled, compile_search, match_searches
 from .mime import Outgoing, alternative, header_value
@@ -58,8 +59,8 @@ class AlertReport:
         return dict(self.__dict__)
 
 
-def alerts_off_url(config: MailConfig, member_id: int) -> str:
-    return f"{config.base_url}/alerts/off?m={member_id}&sig={sign(config.secret, 'alerts-off', member_id)}"
+def alerts_off_url(config: MailConfig, member: Member) -> str:
+    return f"{config.base_url}/alerts/off?m={member.id}&sig={member_sig(config.secret, 'alerts-off', member)}"
 
 
 def alert_message(
@@ -77,7 +78,7 @@ def alert_message(
     names = list(groups)
     subject_for = f"“{names[0]}”" if len(names) == 1 else f"{len(names)} saved searches"
     count = f"{len(papers)} new paper{'s' if len(papers) != 1 else ''}"
-    off_url = alerts_off_url(config, member.id)
+    off_url = alerts_off_url(config, member)
     context = {
         "site": config.site_name,
         "base_url": config.base_url,

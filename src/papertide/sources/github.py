@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 
+from ..numbers import whole_or_none
 from . import SourceError
 from .http import USER_AGENT
 
@@ -96,7 +97,9 @@ class GithubClient:
             ):
                 reset = response.headers.get("X-RateLimit-Reset", "")
                 raise RateLimited(
-                    datetime.fromtimestamp(int(reset), UTC).replace(tzinfo=None) if reset.isdigit() else None
+                    datetime.fromtimestamp(reset_at, UTC).replace(tzinfo=None)
+                    if (reset_at := whole_or_none(reset, 0, 2**33)) is not None
+                    else None
                 )
             if status >= 500 and attempt < self.retries:
                 self._sleep(2.0**attempt)

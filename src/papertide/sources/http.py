@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from ..numbers import whole_or_none
 from . import SourceError
 
 USER_AGENT = "papertide/0.1 (+self-hosted paper discovery)"
@@ -55,7 +56,7 @@ class PoliteClient:
             if response.status_code in (429, 500, 502, 503, 504) and attempt < self.retries:
                 # OAI-PMH servers (arXiv's among them) answer 503 with Retry-After for flow control.
                 retry_after = response.headers.get("Retry-After", "")
-                self._sleep(float(retry_after) if retry_after.isdigit() else 2.0**attempt)
+                self._sleep(float(whole_or_none(retry_after, 0, 86_400) or 2.0**attempt))
                 continue
             raise SourceError(f"GET {response.url} answered HTTP {response.status_code}")
         raise SourceError(f"GET {url} failed after {self.retries + 1} attempts")

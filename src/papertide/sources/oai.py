@@ -18,6 +18,7 @@ from lxml import etree
 
 from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
+from ..numbers import whole_or_none
 from . import Item, Rejected, SourceError, clean_text, find_code_url
 from .arxiv_atom import parse_xml
 from .http import PoliteClient
@@ -147,7 +148,7 @@ def parse_oai(data: bytes, where: str = "oai") -> OaiPage:
     token_node = listing.find(f"{{{OAI}}}resumptionToken")
     token = clean_text(token_node.text) if token_node is not None and token_node.text else None
     size = token_node.get("completeListSize") if token_node is not None else None
-    return OaiPage(items, token or None, int(size) if size and size.isdigit() else None)
+    return OaiPage(items, token or None, whole_or_none(size))
 
 
 def fetch(

@@ -20,6 +20,7 @@ from .schema import (
     counters,
     member_tokens,
     members,
+    new_link_key,
     not_interested,
     papers,
     rate_events,
@@ -49,6 +50,7 @@ def _member(row: Any) -> Member:
         mention_mail=bool(getattr(row, "mention_mail", True)),
         role=getattr(row, "role", "member") or "member",
         suspended_at=getattr(row, "suspended_at", None),
+        link_key=getattr(row, "link_key", "") or "",
     )
 
 
@@ -73,14 +75,17 @@ class SqlCommunity:
     def create_member(self, handle: str, email: str, password_hash: str, now: datetime) -> Member:
         try:
             with self.engine.begin() as conn:
+                key = new_link_key()
                 result = conn.execute(
-                    members.insert().values(handle=handle, email=email, password_hash=password_hash, created_at=now)
+                    members.insert().values(
+                        handle=handle, email=email, password_hash=password_hash, created_at=now, link_key=key
+                    )
                 )
                 member_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         except sa.exc.IntegrityError as exc:
             taken = self.member_by_email(email) is not None
             raise Conflict("email" if taken else "handle") from exc
-        return Member(member_id, handle, email, password_hash, now)
+        return Member(member_id, handle, email, password_hash, now, link_key=key)
 
     def _one_member(self, clause: sa.ColumnElement[bool]) -> Member | None:
         with self.engine.connect() as conn:

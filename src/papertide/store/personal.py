@@ -25,6 +25,7 @@ from .schema import (
     counters,
     members,
     more_like_this,
+    new_link_key,
     not_interested,
     papers,
     saved_searches,
@@ -67,6 +68,7 @@ def _saved_search(row: Any) -> SavedSearch:
         feed_generation=m["feed_generation"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        link_key=m.get("link_key") or "",
     )
 
 
@@ -233,10 +235,11 @@ class SqlPersonal:
             "since_pk": since_pk,
             "created_at": now,
             "updated_at": now,
+            "link_key": (key := new_link_key()),
         }
         with self.engine.begin() as conn:
             new_id = int(conn.execute(saved_searches.insert().values(**values)).inserted_primary_key[0])  # type: ignore[index]
-        return SavedSearch(new_id, member_id, name, query, filters, alert, since_pk, 0, now, now)
+        return SavedSearch(new_id, member_id, name, query, filters, alert, since_pk, 0, now, now, key)
 
     def searches(self, member_id: int) -> list[SavedSearch]:
         stmt = sa.select(saved_searches).where(saved_searches.c.member_id == member_id).order_by(saved_searches.c.id)

@@ -6,9 +6,23 @@ current code reads and writes, and a test checks that the two agree.
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+
+
+def new_link_key() -> str:
+    """A row's own unguessable identity (128 random bits), part of every signed link that grants
+    something of it (migration 0017): a link made for one row never opens another, even one that
+    somehow got the same id."""
+    return secrets.token_hex(16)
+
+
+# Rows that a capability link or an id from outside can name (members, tokens, collections, saved
+# searches) get ids that are never reused: AUTOINCREMENT on SQLite (plain rowids reuse the largest id
+# after a delete), a sequence on PostgreSQL: `sqlite_autoincrement=True  # never reused` below.
 
 papers = sa.Table(
     "papers",
@@ -103,6 +117,8 @@ members = sa.Table(
     sa.Column("mention_mail", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("role", sa.String(16), nullable=False, server_default="member"),  # member, moderator, admin
     sa.Column("suspended_at", sa.DateTime),  # a suspended member cannot sign in or use a token
+    sa.Column("link_key", sa.String(32), nullable=False, default=new_link_key),  # signed links (0017)
+    sqlite_autoincrement=True,  # never reused (above)
 )
 
 sessions = sa.Table(
@@ -230,6 +246,7 @@ api_tokens = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("last_used_at", sa.DateTime),
     sa.Column("revoked_at", sa.DateTime),
+    sqlite_autoincrement=True,  # never reused (above)
 )
 
 # --- a member's own things (migration 0014 says what each holds) ------------------------------------
@@ -244,6 +261,7 @@ collections = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("member_id", "name", name="uq_collections_member_name"),
+    sqlite_autoincrement=True,  # never reused (above)
 )
 
 collection_papers = sa.Table(
@@ -271,6 +289,9 @@ saved_searches = sa.Table(
     sa.Column("feed_generation", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    # With the owner and the generation, what the private feed URL's signature covers (0017).
+    sa.Column("link_key", sa.String(32), nullable=False, default=new_link_key),
+    sqlite_autoincrement=True,  # never reused (above)
 )
 
 alert_batches = sa.Table(

@@ -237,9 +237,23 @@ class SqlStore(SqlEmbeddings):
     def migrate(self, revision: str = "head") -> None:
         """Create the schema, or upgrade an older database in place to `revision`."""
         config = self._alembic_config()
-        with self.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                # Rebuilding a table (Alembic's batch mode: copy, drop, rename) with foreign keys on
+                # would cascade the drop into every row that refers to it. SQLite's own procedure:
+                # keys off outside the transaction, rebuild, check, keys on again.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, revision)
+                    if self.dialect == "sqlite" and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise RuntimeError("a migration left rows whose foreign keys point nowhere")
+            finally:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:

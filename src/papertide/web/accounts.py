@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..accounts import AccountError, RateLimited, device_member, device_token, normalise_email
+from ..accounts import AccountError, RateLimited, device_token, device_vouches, normalise_email
 from ..digest.mailer import MailError
 from ..digest.mime import Outgoing
 from ..model import Member
@@ -41,6 +41,7 @@ from .context import (
     signin_redirect,
     visitor,
 )
+from .params import RowId
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("papertide.web")
@@ -120,7 +121,7 @@ def start_session(request: Request, member: Member, target: str) -> Response:
         return error_response(request, 403, str(exc))
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
-    set_cookie(response, svc, DEVICE_COOKIE, device_token(svc.config.secret, member.id), max_age=DEVICE_MAX_AGE)
+    set_cookie(response, svc, DEVICE_COOKIE, device_token(svc.config.secret, member), max_age=DEVICE_MAX_AGE)
     response.delete_cookie(ANON_COOKIE, path="/")
     return response
 
@@ -189,9 +190,11 @@ def signin(
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)
     svc = services(request)
-    trusted = device_member(svc.config.secret, request.cookies.get(DEVICE_COOKIE))
+    cookie = request.cookies.get(DEVICE_COOKIE)
     try:
-        member = svc.accounts.sign_in(email, password, client_key(request), trusted)
+        member = svc.accounts.sign_in(
+            email, password, client_key(request), lambda m: device_vouches(svc.config.secret, cookie, m)
+        )
     except AccountError as exc:
         return render(
             request,
@@ -342,7 +345,7 @@ def make_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, csrf: CsrfField = "") -> Response:
+def revoke_token(request: Request, token_id: RowId, csrf: CsrfField = "") -> Response:
     me = visitor(request).member
     if not csrf_valid(request, csrf):
         return error_response(request, 403, FORM_EXPIRED)

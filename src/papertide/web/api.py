@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from .. import listings
 from ..cards import card
 from ..model import Member
+from ..numbers import whole_or_none
 from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
@@ -102,9 +103,7 @@ def trending(
     their repositories gained in the last week."""
     return shared_for_anonymous(
         request,
-        lambda: as_json(
-            _DAILY, [daily_entry(i.card) for i in views.trending_view(context(request), limit, by).papers]
-        ),
+        lambda: as_json(_DAILY, [daily_entry(i.card) for i in views.trending_view(context(request), limit, by).papers]),
     )
 
 
@@ -170,7 +169,7 @@ def read_cursor(cursor: str | None) -> int | None:
     except (ValueError, UnicodeDecodeError):
         return None
     kind, _, number = text.partition(":")
-    return int(number) if kind == "pk" and number.isdigit() and len(number) < 19 else None
+    return whole_or_none(number) if kind == "pk" else None
 
 
 def _member_and_paper(request: Request, paper_id: str, csrf: str | None) -> tuple[Member, int] | Response:
@@ -212,9 +211,7 @@ def withdraw_upvote(
 
 
 @router.post("/papers/{paper_id:path}/upvote/toggle", response_model=VoteOut, responses=ERRORS)
-def toggle_upvote(
-    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
-) -> Any:
+def toggle_upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None) -> Any:
     """Vote, or withdraw the vote when there is one (what the page's button does)."""
     return _vote(request, paper_id, None, x_csrf_token)
 

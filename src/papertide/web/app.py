@@ -30,6 +30,7 @@ from ..cards import moment_label
 from ..digest import Mailer
 from ..digest.mailer import SmtpMailer
 from ..library import Papertide
+from ..numbers import NumberError
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
 from ..thumbnails import file_name
@@ -91,6 +92,7 @@ def create_app(
     templates.env.globals["quote"] = quote
     templates.env.globals["with_page"] = with_page
     templates.env.globals["with_param"] = with_param
+
     # Cards show a paper's first page when `papertide ingest pdf` made one (a stat per card): its
     # URL, "" for a placeholder, or None where thumbnails were never made (no empty boxes then).
     def thumbnail(paper_id: str) -> str | None:
@@ -130,6 +132,7 @@ def create_app(
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
         return templates.TemplateResponse(request, "api_docs.html", {"site": config.site_name})
+
     app.include_router(pages.router)
     app.include_router(account_router)
     app.include_router(digest_pages.router)
@@ -175,6 +178,8 @@ def plain_words(error: Mapping[str, Any]) -> str:
         return f"{where} must be at most {limits.get('le', limits.get('lt'))}"
     if kind in ("int_parsing", "int_from_float"):
         return f"{where} must be a whole number"
+    if kind == "value_error" and isinstance(limits.get("error"), NumberError):
+        return str(limits["error"]).replace("the value", where, 1)
     if kind == "string_too_long":
         return f"{where} is too long (at most {limits.get('max_length')} characters)"
     if kind == "string_pattern_mismatch":
@@ -199,8 +204,6 @@ def _keep_in_step(pt: Papertide, every: float, stop: threading.Event) -> None:
             pt.catch_up(wait=False)
         except Exception:
             log.exception("catching the indexes up failed; trying again in %.0f s", every)
-
-
 
 
 __all__ = ["create_app"]

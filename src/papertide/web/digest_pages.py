@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
@@ -15,7 +14,9 @@ from pydantic import BaseModel, Field
 from .. import digest
 from ..accounts import AccountError
 from ..dates import DateError, parse_day
+from ..links import member_sig_ok
 from ..model import Member, Subscription
+from ..numbers import MAX_ROW_ID, whole_or_none
 from .accounts import send_verification
 from .context import (
     FORM_EXPIRED,
@@ -41,11 +42,8 @@ def subscription_from_form(member_id: int, form: dict[str, Any]) -> Subscription
     frequency = form.get("frequency", "daily")
     if frequency not in digest.FREQUENCIES:
         raise AccountError("frequency is daily or weekly", "frequency")
-    try:
-        hour = int(form.get("send_hour", 8))
-    except (TypeError, ValueError):
-        hour = -1
-    if not 0 <= hour <= 23:
+    hour = whole_or_none(form.get("send_hour", "8"), 0, 23)
+    if hour is None:
         raise AccountError("the hour is between 0 and 23", "send_hour")
     zone = form.get("timezone", "UTC")
     if zone not in TIMEZONES:
@@ -109,24 +107,23 @@ async def save_digest_settings(request: Request) -> Response:
 
 
 # --- unsubscribe without signing in, and the digest's web view ----------------------------------------
-_MEMBER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 Signed = Annotated[str, Query(max_length=100)]
 
 
-def _signed_member(request: Request, m: str, sig: str, *signed: str) -> Member | None:
-    """Member `m` when `sig` signs exactly `signed` (the link's purpose and values). Values are
-    accepted only in their one canonical spelling (m=2.0, m=02 or d=20251105 name nobody), so what
-    is verified is what acts."""
+def _signed_member(request: Request, m: str, sig: str, purpose: str, *values: str) -> Member | None:
+    """Member `m` when `sig` signs `purpose` and `values` for exactly that member (its id and own
+    key: `links.member_sig`). Values are accepted only in their one canonical spelling (m=2.0, m=02
+    or d=20251105 name nobody), so what is verified is what acts."""
     svc = services(request)
-    if not _MEMBER_ID.match(m) or not digest.signature_ok(svc.config.secret, sig, *signed):
-        return None
-    return svc.store.community.member_by_id(int(m))
+    member_id = whole_or_none(m, 1, MAX_ROW_ID)
+    member = svc.store.community.member_by_id(member_id) if member_id is not None else None
+    return member if member_sig_ok(svc.config.secret, sig, purpose, member, *values) else None
 
 
 @router.get("/unsubscribe")
 def unsubscribe_page(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     # A GET never unsubscribes: mail scanners follow links. The page has one button.
-    member = _signed_member(request, m, sig, "unsubscribe", m)
+    member = _signed_member(request, m, sig, "unsubscribe")
     if member is None:
         return error_response(request, 400, "this unsubscribe link is not valid")
     return render(request, "unsubscribe.html", m=m, sig=sig, email=member.email, done=False)
@@ -136,7 +133,7 @@ def unsubscribe_page(request: Request, m: Signed = "", sig: Signed = "") -> Resp
 def unsubscribe(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     """One click (RFC 8058): the mail client POSTs `List-Unsubscribe=One-Click` here, or the page's
     button does; the signature is the authority, no session or CSRF token is involved."""
-    member = _signed_member(request, m, sig, "unsubscribe", m)
+    member = _signed_member(request, m, sig, "unsubscribe")
     if member is None:
         return error_response(request, 400, "this unsubscribe link is not valid")
     svc = services(request)
@@ -150,7 +147,7 @@ def digest_web_view(request: Request, m: Signed = "", d: Signed = "", sig: Signe
         day = parse_day(d, "d")
     except DateError:
         return error_response(request, 400, "this digest link is not valid")
-    if day.isoformat() != d or (member := _signed_member(request, m, sig, "digest", m, d)) is None:
+    if day.isoformat() != d or (member := _signed_member(request, m, sig, "digest", d)) is None:
         return error_response(request, 400, "this digest link is not valid")
     svc = services(request)
     sub = svc.store.digests.subscription(member.id) or Subscription(member.id)
@@ -178,9 +175,7 @@ def get_subscription(request: Request, _bearer: BearerAuth = None) -> Any:
     return {k: getattr(sub, k) for k in SubscriptionIO.model_fields} | {"sections": list(sub.sections)}
 
 
-@api_router.put(
-    "/digest/subscription", response_model=SubscriptionIO, responses={400: {}, 401: {}, 403: {}, 429: {}}
-)
+@api_router.put("/digest/subscription", response_model=SubscriptionIO, responses={400: {}, 401: {}, 403: {}, 429: {}})
 def put_subscription(
     request: Request,
     body: Annotated[SubscriptionIO, Body()],

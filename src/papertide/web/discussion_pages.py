@@ -8,13 +8,14 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Form, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from ..cards import card
 from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
 from ..model import Comment, Member
+from ..numbers import MAX_ROW_ID
 from .accounts import send_account_mail
 from .api import ERRORS, CsrfHeader
 from .context import (
@@ -31,11 +32,11 @@ from .context import (
 )
 from .feeds import ATOM, MEDIA_TYPE, xml_text
 from .pages import acting_member
+from .params import BodyRowId, FormRowId, RowId
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["discussions"])
 BodyField = Annotated[str, Form(max_length=4 * MAX_BODY)]
-CommentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def notify_mentions(svc: Services, comment: Comment) -> None:
@@ -70,7 +71,7 @@ def post_comment(
     paper_id: str,
     tasks: BackgroundTasks,
     body: BodyField = "",
-    parent_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    parent_id: FormRowId = None,
     csrf: CsrfField = "",
 ) -> Response:
     member = _member(request, csrf, f"/papers/{paper_id}")
@@ -88,7 +89,7 @@ def post_comment(
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_form(request: Request, comment_id: CommentId) -> Response:
+def edit_form(request: Request, comment_id: RowId) -> Response:
     """The form an "Edit or delete" link opens: the member's own live comment only."""
     member = visitor(request).member
     if member is None:
@@ -102,7 +103,7 @@ def edit_form(request: Request, comment_id: CommentId) -> Response:
 @router.post("/comments/{comment_id}")
 def change_comment(
     request: Request,
-    comment_id: CommentId,
+    comment_id: RowId,
     action: Annotated[str, Form(max_length=10)],
     body: BodyField = "",
     csrf: CsrfField = "",
@@ -185,7 +186,7 @@ def _atom_time(moment: datetime) -> str:
 # --- the API ------------------------------------------------------------------------------------------
 class CommentIn(BaseModel):
     body: str = Field(max_length=4 * MAX_BODY)
-    parent_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    parent_id: BodyRowId | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 class CommentOut(BaseModel):

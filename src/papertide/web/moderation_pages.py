@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from ..moderation import ModerationError, NotAllowed
 from .context import CsrfField, NextField, error_response, finish, render, safe_next, services, signin_redirect, visitor
 from .pages import acting_member
+from .params import FormRowId
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=4000)]
@@ -76,9 +77,9 @@ def queue(request: Request) -> Response:
 def act(
     request: Request,
     action: Annotated[str, Form(max_length=16)],
-    report_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    comment_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    claim_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    report_id: FormRowId = None,
+    comment_id: FormRowId = None,
+    claim_id: FormRowId = None,
     handle: Annotated[str, Form(max_length=64)] = "",
     reason: Reason = "",
     csrf: CsrfField = "",

@@ -7,16 +7,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Form, Path, Query
+from pydantic import BeforeValidator
 
 from .. import listings
 from ..dates import DateError, parse_day
+from ..numbers import MAX_ROW_ID, NumberError, parse_whole
 from ..query import SORTS, Filters, QueryError
 from ..retrieval import MODES
 from .views import MAX_PAGE
 
 Text = Annotated[str | None, Query(max_length=10_000)]
 Short = Annotated[str | None, Query(max_length=40)]
+
+
+def ascii_whole(value: object) -> object:
+    """Before pydantic reads an int: text must be a canonical whole number (`numbers.parse_whole`),
+    so `²`, `١٢`, `１２`, ` 12`, `+12`, `1_2` and `12.0` are 400s, not 12s or 500s. None passes (optional)."""
+    if value is None:
+        return None
+    return parse_whole(value, "the value")
+
+
+Whole = BeforeValidator(ascii_whole)
+# Row ids wherever one comes from outside: path, form field, query string or JSON body.
+RowId = Annotated[int, Whole, Path(ge=1, le=MAX_ROW_ID)]
+FormRowId = Annotated[int | None, Whole, Form(ge=1, le=MAX_ROW_ID)]
+QueryRowId = Annotated[int, Whole, Query(ge=1, le=MAX_ROW_ID)]
+BodyRowId = Annotated[int, Whole]
 
 
 @dataclass(frozen=True)
@@ -35,12 +53,9 @@ def _int(value: str | None, name: str, low: int, high: int, default: int | None)
     if value is None or value == "":
         return default
     try:
-        number = int(value)
-    except ValueError:
-        raise QueryError(f"{name} must be a whole number between {low} and {high}") from None
-    if not low <= number <= high:
-        raise QueryError(f"{name} must be between {low} and {high}")
-    return number
+        return parse_whole(value, name, low, high)
+    except NumberError as exc:
+        raise QueryError(str(exc)) from None
 
 
 def _flag(value: str | None) -> bool:
@@ -83,4 +98,14 @@ def period_params(date: Short = None, week: Short = None, month: Short = None) -
     return listings.parse_period(date, week, month)
 
 
-__all__ = ["Search", "period_params", "search_params"]
+__all__ = [
+    "BodyRowId",
+    "FormRowId",
+    "QueryRowId",
+    "RowId",
+    "Search",
+    "Whole",
+    "ascii_whole",
+    "period_params",
+    "search_params",
+]

@@ -8,17 +8,18 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from ..cards import card
 from ..model import Collection, Member, SavedSearch
+from ..numbers import MAX_ROW_ID
 from ..personal import Missing, PersonalError
 from ..query import Filters
 from .api import ERRORS, CsrfHeader
 from .context import SESSION_COOKIE, BearerAuth, api_member, error_response, services
-from .personal_pages import MAX_ROW_ID, RowId
+from .params import BodyRowId, QueryRowId, RowId
 from .schemas import PaperOut, paper_out
 
 router = APIRouter(prefix="/api", tags=["library"])
@@ -53,7 +54,7 @@ class CollectionIn(BaseModel):
 
 
 class SaveIn(BaseModel):
-    collection_id: int | None = Field(None, ge=1, le=MAX_ROW_ID)
+    collection_id: BodyRowId | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 class SavedOut(BaseModel):
@@ -181,7 +182,7 @@ def save_paper(
 def unsave_paper(
     request: Request,
     paper_id: str,
-    collection_id: Annotated[int, Query(ge=1, le=MAX_ROW_ID)],
+    collection_id: QueryRowId,
     x_csrf_token: CsrfHeader = None,
     _bearer: BearerAuth = None,
 ) -> Any:

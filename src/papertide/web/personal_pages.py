@@ -13,12 +13,13 @@ import io
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from .. import digest
 from ..cards import card
+from ..links import feed_key, feed_key_ok, member_sig_ok
 from ..model import Collection, Member, SavedSearch
+from ..numbers import MAX_ROW_ID, whole_or_none
 from ..personal import Missing, PersonalError
 from ..query import Filters, QueryError
 from . import views
@@ -36,15 +37,13 @@ from .context import (
 )
 from .feeds import MEDIA_TYPE, atom
 from .pages import acting_member
-from .params import Short, search_params
+from .params import FormRowId, RowId, Short, search_params
 
 router = APIRouter(include_in_schema=False)
 NameField = Annotated[str, Form(max_length=400)]
 LongText = Annotated[str, Form(max_length=20_000)]
 Key = Annotated[str, Query(max_length=100)]
 # Row ids as the database holds them (a bigger number is nobody's: 404 at once, never an overflow).
-MAX_ROW_ID = 2**31 - 1
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def _redirect(request: Request, target: str) -> Response:
@@ -61,10 +60,6 @@ def _acting(request: Request, csrf: str, back: str) -> Member | Response:
     return acting_member(request, csrf, "save", back)
 
 
-def feed_key(secret: str, search: SavedSearch) -> str:
-    return digest.sign(secret, "saved-feed", search.id, search.feed_generation)
-
-
 def feed_url(request: Request, search: SavedSearch) -> str:
     svc = services(request)
     return f"{svc.config.base_url}/feeds/saved/{search.id}?key={feed_key(svc.config.secret, search)}"
@@ -75,7 +70,7 @@ def feed_url(request: Request, search: SavedSearch) -> str:
 def save_paper(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
-    collection_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
+    collection_id: FormRowId = None,
     undo: Annotated[bool, Form()] = False,
     csrf: CsrfField = "",
     next: NextField = "/library",
@@ -310,7 +305,7 @@ def saved_search_page(request: Request, search_id: RowId, p: Short = None) -> Re
     if isinstance(found, Response):
         return found
     _, saved = found
-    page = int(p) if p and p.isdigit() and 1 <= int(p) <= views.MAX_PAGE else 1
+    page = whole_or_none(p, 1, views.MAX_PAGE) or 1
     results = views.search_view(context(request), saved.query, None, "newest", Filters.from_dict(saved.filters), page)
     return render(request, "saved_search.html", saved=saved, results=results, feed=feed_url(request, saved))
 
@@ -352,7 +347,7 @@ def saved_search_feed(request: Request, search_id: RowId, key: Key = "") -> Resp
     """The saved search's newest matches as Atom, for feed readers: the key is the authority."""
     svc = services(request)
     saved = svc.store.personal.saved_search(search_id)
-    if saved is None or not digest.signature_ok(svc.config.secret, key, "saved-feed", saved.id, saved.feed_generation):
+    if saved is None or not feed_key_ok(svc.config.secret, key, saved):
         return Response(
             "this feed link is not valid (revoked?)", status_code=404, media_type="text/plain; charset=utf-8"
         )
@@ -372,9 +367,9 @@ def saved_search_feed(request: Request, search_id: RowId, key: Key = "") -> Resp
 # --- alerts off in one click (the link in every alert mail) ------------------------------------------------
 def _alerts_member(request: Request, m: str, sig: str) -> Member | None:
     svc = services(request)
-    if not (m.isdigit() and m == str(int(m))) or not digest.signature_ok(svc.config.secret, sig, "alerts-off", m):
-        return None
-    return svc.store.community.member_by_id(int(m))
+    member_id = whole_or_none(m, 1, MAX_ROW_ID)
+    member = svc.store.community.member_by_id(member_id) if member_id is not None else None
+    return member if member_sig_ok(svc.config.secret, sig, "alerts-off", member) else None
 
 
 @router.get("/alerts/off")
@@ -469,4 +464,4 @@ def signals_export(request: Request) -> Response:
     return Response(orjson.dumps(body, option=orjson.OPT_INDENT_2), media_type="application/json", headers=headers)
 
 
-__all__ = ["feed_key", "router"]
+__all__ = ["router"]
