@@ -232,7 +232,7 @@ def test_export_round_trips(run, tmp_path: Path) -> None:
 @pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_check(run) -> None:
     run("import", str(FIXTURES / "snapshot/sample.jsonl"))
-    assert "ok: 3 papers, schema 0016" in run("check").output
+    assert "ok: 3 papers, schema 0017" in run("check").output
 
 
 def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -> None:
@@ -240,7 +240,7 @@ def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -
     store = SqlStore(f"sqlite:///{tmp_path / 'data' / 'papertide.sqlite3'}")
     store.start_bulk_load()  # as an import killed before its end leaves the database
     assert "index ix_papers_published unbuilt" in run("check", code=1).output
-    assert "ok: 3 papers, schema 0016" in run("check", "--repair").output
+    assert "ok: 3 papers, schema 0017" in run("check", "--repair").output
     assert not store.bulk_load_unfinished()
     store.close()
 
