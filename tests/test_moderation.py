@@ -168,3 +168,29 @@ def test_report_queue_and_hide_over_http(live_app: LiveApp) -> None:
     live_app.pt.moderation.set_role("mod", "admin")
     log = mod.get("/moderation/log").text
     assert re.search(r"<td>mod</td><td>suspend</td><td>member:troll</td><td>spam</td>", log)
+
+
+def test_nobody_moderates_their_own_things(pt: Papertide) -> None:
+    """A moderator cannot approve their own authorship claim, hide or restore their own comment, or
+    dismiss a report about their own comment or a paper they submitted; another moderator can."""
+    mod, other, ada = member(pt, "mod", "moderator"), member(pt, "other", "moderator"), member(pt, "ada")
+    name = pt.store.get("c01").authors[0].name  # type: ignore[union-attr]
+    pt.authors.claim(mod, "c01", name)
+    claim_id = pt.moderation.claims(mod)[0]["id"]
+    for approve in (True, False):
+        with pytest.raises(NotAllowed, match="your own authorship claim"):
+            pt.moderation.decide_claim(mod, claim_id, approve)
+    mine = pt.discussions.post(mod, "c01", "my own comment")
+    pt.moderation.report(ada, "comment", str(mine.id), "rude")
+    with pytest.raises(NotAllowed, match="your own comment"):
+        pt.moderation.hide_comment(mod, mine.id, "hiding the evidence")
+    report_id = pt.moderation.queue(mod)[0].id
+    with pytest.raises(NotAllowed, match="your own comment"):
+        pt.moderation.dismiss(mod, report_id)
+    pt.moderation.decide_claim(other, claim_id, True)
+    pt.moderation.hide_comment(other, mine.id, "rude")
+    with pytest.raises(NotAllowed, match="your own comment"):
+        pt.moderation.hide_comment(mod, mine.id, "", hidden=False)
+    log = [(e["actor"], e["action"]) for e in pt.moderation.log(member(pt, "root", "admin"))]
+    assert ("other", "approve-claim") in log and ("other", "hide-comment") in log
+    assert not [entry for entry in log if entry[0] == "mod"]

@@ -20,8 +20,26 @@ ARXIV_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z-]+)?$")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+# Any paper id: letters, digits, ".", "-" and "_", starting with a letter or digit, at most 64
+# characters (the column's size), no ".." (an id is put into paths and file names); plus the one "/"
+# of an old-style arXiv id (hep-th/9901001). A record outside it is rejected at ingest: an id such
+# as "../papers/local-…" made its card link to, and its vote button vote for, another paper.
+_PAPER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+MAX_ID = 64
+
+
 class InvalidId(ValueError):
     pass
+
+
+def is_paper_id(text: str) -> bool:
+    """Whether `text` may be a paper's id (see `_PAPER_ID`)."""
+    if not isinstance(text, str) or len(text) > MAX_ID or ".." in text:
+        return False
+    if "/" in text:
+        old = _OLD_STYLE.fullmatch(text)
+        return old is not None and old.group("v") is None
+    return _PAPER_ID.fullmatch(text) is not None
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None]:

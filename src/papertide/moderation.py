@@ -105,8 +105,22 @@ class Moderation:
         paper = self.store.get(target)
         return (paper.title if paper else "(gone)"), f"/papers/{target}"
 
+    def _not_own(self, actor: Member, kind: str, target: str) -> None:
+        """Nobody acts on themselves: not on their own comment, a paper they submitted, or a report
+        about either (their interest is the one thing a moderator cannot weigh)."""
+        if kind == "comment":
+            comment_id = whole_or_none(target, 1, MAX_ROW_ID)
+            comment = self.store.discussions.get(comment_id) if comment_id is not None else None
+            if comment is not None and comment.member_id == actor.id:
+                raise NotAllowed("you cannot moderate your own comment: another moderator decides")
+        elif kind == "paper":
+            paper = self.store.get(target)
+            if paper is not None and paper.submitted_by and paper.submitted_by.lower() == actor.handle.lower():
+                raise NotAllowed("you cannot moderate a paper you submitted: another moderator decides")
+
     def hide_comment(self, actor: Member, comment_id: int, reason: str, hidden: bool = True) -> None:
         self._check(actor)
+        self._not_own(actor, "comment", str(comment_id))
         reason = _reason(reason) if hidden else clean_line(reason)[:MAX_REASON]
         if not self.store.discussions.set_hidden(comment_id, hidden, self.clock()):
             raise ModerationError("no such comment to " + ("hide" if hidden else "restore"))
@@ -134,6 +148,9 @@ class Moderation:
 
     def dismiss(self, actor: Member, report_id: int) -> None:
         self._check(actor)
+        found = self.store.moderation.open_report(report_id)
+        if found is not None:
+            self._not_own(actor, found["kind"], found["target"])
         if not self.store.moderation.resolve(report_id, actor.id, "dismissed", self.clock()):
             raise ModerationError("no such open report")
         self.store.moderation.log(actor.id, actor.handle, "dismiss-report", f"report:{report_id}", "", self.clock())
@@ -145,6 +162,9 @@ class Moderation:
 
     def decide_claim(self, actor: Member, claim_id: int, approve: bool) -> None:
         self._check(actor)
+        found = self.store.moderation.claim(claim_id)
+        if found is not None and found["member_id"] == actor.id:
+            raise NotAllowed("you cannot decide your own authorship claim: another moderator decides")
         decided = self.store.moderation.decide_claim(claim_id, approve, actor.id, self.clock())
         if decided is None:
             raise ModerationError("no such pending claim (or that author is already claimed)")

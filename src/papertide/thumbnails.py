@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from .ids import is_paper_id
 from .sources import SourceError
 
 WIDTH = 360  # pixels: twice a card's thumbnail width, for sharp screens
@@ -52,6 +53,12 @@ def render_first_page(pdf: bytes, width: int = WIDTH) -> bytes:
 def file_name(paper_id: str) -> str:
     """The thumbnail's file name: the id with "/" (old-style arXiv ids) made safe."""
     return paper_id.replace("/", "_") + ".webp"
+
+
+def thumbnail_name_ok(name: str) -> bool:
+    """Whether `name` can be a thumbnail's file name: a paper id's (`ids.is_paper_id`, "/" made "_")
+    plus ".webp". Checked before any file-system call, whatever the name's length or characters."""
+    return name.endswith(".webp") and is_paper_id(name.removesuffix(".webp"))
 
 
 @dataclass

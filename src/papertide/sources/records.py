@@ -14,7 +14,7 @@ import dataclasses
 from datetime import date, datetime
 from typing import Any
 
-from ..ids import is_arxiv_category
+from ..ids import MAX_ID, is_arxiv_category, is_paper_id
 from ..model import Author, Paper
 from ..text import clean_line, safe_link
 
@@ -76,6 +76,12 @@ def clean_paper(paper: Paper) -> Paper:
         raise ValueError("the title is empty once control characters are removed")
     if not changes.get("id", paper.id):
         raise ValueError("the id is empty once control characters are removed")
+    if not is_paper_id(changes.get("id", paper.id)):
+        raise ValueError(
+            f"the id {changes.get('id', paper.id)[:80]!r} is not a paper id: up to {MAX_ID} letters, digits, '.', '-'"
+            " or '_', starting with a letter or digit, no '..' (an old-style arXiv id such as hep-th/9901001 keeps"
+            " its '/')"
+        )
     authors = tuple(
         Author(clean_line(a.name), clean_line(a.affiliation) or None if a.affiliation else None)
         for a in paper.authors

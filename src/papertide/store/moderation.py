@@ -57,6 +57,17 @@ class SqlModeration:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
+    def open_report(self, report_id: int) -> dict[str, Any] | None:
+        stmt = sa.select(reports).where(reports.c.id == report_id, reports.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return dict(row._mapping) if row else None
+
+    def claim(self, claim_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(author_claims).where(author_claims.c.id == claim_id)).first()
+        return dict(row._mapping) if row else None
+
     def resolve(self, report_id: int, by: int, resolution: str, now: datetime) -> bool:
         open_one = sa.and_(reports.c.id == report_id, reports.c.resolved_at.is_(None))
         with self.engine.begin() as conn:

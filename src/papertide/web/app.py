@@ -33,7 +33,7 @@ from ..library import Papertide
 from ..numbers import NumberError
 from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
-from ..thumbnails import file_name
+from ..thumbnails import file_name, thumbnail_name_ok
 from . import (
     api,
     author_pages,
@@ -101,6 +101,9 @@ def create_app(
         return "" if pt.thumbnails_dir.is_dir() else None
 
     templates.env.globals["thumbnail"] = thumbnail
+    # A paper id put into a path, encoded (an old-style arXiv id keeps its "/"; `ids.is_paper_id` at
+    # ingest already keeps "..", "?", "#" and the like out of ids).
+    templates.env.filters["idpath"] = lambda paper_id: quote(str(paper_id), safe="/")
     templates.env.filters["when"] = moment_label  # one date format everywhere: "Nov 5, 2025"
     # Date presets on the search page ("past week"): a day `n` days before today, on this app's clock.
     templates.env.globals["days_ago"] = lambda n: (clock() - timedelta(days=n)).date().isoformat()
@@ -121,7 +124,8 @@ def create_app(
 
     @app.get("/thumbnails/{name}", include_in_schema=False)
     def thumbnail_file(name: str) -> Response:
-        if not name.endswith(".webp") or "/" in name or name.startswith("."):
+        # Checked before the name touches the file system (a 300-character name was ENAMETOOLONG, a 500).
+        if not thumbnail_name_ok(name):
             return Response("no such thumbnail", status_code=404, media_type="text/plain; charset=utf-8")
         path = pt.thumbnails_dir / name
         if not path.is_file():

@@ -5,6 +5,7 @@ page cache. Routes (pages, api, feeds, account_pages) import from here; `app.cre
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -325,9 +326,17 @@ def with_param(request: Request, name: str, value: str) -> str:
     return urlencode([*params, (name, value)])
 
 
+# A return link is a path on this site: "/" then anything but a second "/" or "\\" (which browsers
+# read as another host), with no whitespace or control character anywhere (browsers drop tab, CR
+# and LF inside URLs, so "/\t/evil.example" is "//evil.example" to them) and no backslash at all.
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f-\x9f\\\s]*")
+MAX_NEXT = 2000
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: a `next=https://evil.example` must not bounce a member off-site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """The one return-link rule, for every `next`: a same-site path, else "/" (a
+    `next=https://evil.example` or `/%09/evil.example` must not bounce a member off-site)."""
+    if target and len(target) <= MAX_NEXT and _SAME_SITE_PATH.fullmatch(target):
         return target
     return "/"
 

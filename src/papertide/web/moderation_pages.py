@@ -5,6 +5,7 @@ read the log at /moderation/log. Every act goes through `Papertide.moderation`, 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,9 +28,8 @@ def report_form(
 ) -> Response:
     """The form a "Report" link opens (one form here instead of one under every comment)."""
     if visitor(request).member is None:
-        return finish(
-            request, RedirectResponse(signin_redirect(f"/report?kind={kind}&target={target}"), status_code=303)
-        )
+        back = "/report?" + urlencode({"kind": kind, "target": target})
+        return finish(request, RedirectResponse(signin_redirect(back), status_code=303))
     if kind not in ("comment", "paper") or not target:
         return error_response(request, 400, "kind must be comment or paper, and target what to report")
     return render(request, "report.html", kind=kind, target=target, back=safe_next(next))

@@ -62,7 +62,9 @@
     if (!form.classList || !form.classList.contains("vote")) return;
     e.preventDefault();
     const id = form.dataset.paper;
-    const resp = await fetch("/api/papers/" + id + "/upvote/toggle", {
+    // Each part of the id encoded (an old-style arXiv id keeps its one "/"): an id is never a path.
+    const path = id.split("/").map(encodeURIComponent).join("/");
+    const resp = await fetch("/api/papers/" + path + "/upvote/toggle", {
       method: "POST", headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin",
     });
     if (resp.status === 401) { form.submit(); return; }

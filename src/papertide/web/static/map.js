@@ -186,7 +186,7 @@
 
   async function title(id) {
     if (titles.has(id)) return titles.get(id);
-    const answer = await fetch("/api/papers/" + encodeURI(id), { headers: { Accept: "application/json" } });
+    const answer = await fetch("/api/papers/" + id.split("/").map(encodeURIComponent).join("/"), { headers: { Accept: "application/json" } });
     const text = answer.ok ? (await answer.json()).title || id : id;
     titles.set(id, text);
     return text;
