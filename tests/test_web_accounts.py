@@ -359,3 +359,28 @@ def test_dev_mode_without_smtp_prints_the_mailed_link(live_app: LiveApp, capfd: 
     assert link is not None, printed
     with live_app.client() as c:
         assert c.get(link.group(1)).status_code == 303
+
+
+def test_no_form_floods_an_address_with_mail(live_app: LiveApp) -> None:
+    """Someone signs up with another person's address (never confirmed), signs in, and saves the
+    digest settings twelve times: the address gets at most its hourly budget of account mail, and
+    the answers come before any mail (sent from a background task)."""
+    from papertide.accounts import RATE_LIMITS
+
+    budget = RATE_LIMITS["mail-account"][0]
+    client = live_app.client()
+    data = {"handle": "mallory", "email": "victim@example.org", "password": "correct horse"}
+    assert client.post("/signup", data={**data, "csrf": csrf_of(client)}).status_code == 200
+    assert sign_in(client, "correct horse", "victim@example.org") == 303
+    settings = {"frequency": "daily", "send_hour": "8", "timezone": "UTC", "sections": "trending"}
+    for _ in range(12):
+        r = client.post("/settings/digest", data={**settings, "csrf": csrf_of(client, "/settings/digest")})
+        assert r.status_code == 303
+    for _ in range(3):
+        resent = client.post("/verify/resend", data={"csrf": csrf_of(client, "/settings/digest")})
+        assert resent.status_code in (200, 429)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(live_app.mail.to("victim@example.org")) < budget:
+        time.sleep(0.05)
+    time.sleep(0.5)  # anything past the budget would have arrived by now
+    assert len(live_app.mail.to("victim@example.org")) == budget

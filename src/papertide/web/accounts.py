@@ -50,10 +50,15 @@ DEVICE_MAX_AGE = 365 * 86400
 
 
 # --- mail about the account ------------------------------------------------------------------------
-def send_account_mail(svc: Services, member: Member, subject: str, body: str) -> bool:
+def send_account_mail(svc: Services, member: Member, subject: str, body: str, kind: str = "account") -> bool:
     """Send a plain-text mail to the member's one stored address; False (and logged) when none
-    could go. In dev mode without SMTP the mail is printed on the console, so its link can be
-    followed."""
+    could go. Every such mail counts against the recipient's budget (`Accounts.mail_allowed`, per
+    address and per account): past it, nothing is sent. Callers run this from a background task,
+    after the answer, never in the request. In dev mode without SMTP the mail is printed on the
+    console, so its link can be followed."""
+    if not svc.accounts.mail_allowed(member, kind):
+        log.warning("not sending %r to member %s: over the hourly mail budget", subject, member.id)
+        return False
     if svc.mailer_factory is None:
         if svc.config.dev:
             notice = f"\n--- papertide (dev mode, no SMTP): mail to {member.email}: {subject}\n{body}\n---"

@@ -7,7 +7,7 @@ import logging
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -75,7 +75,7 @@ def digest_settings(request: Request) -> Response:
 
 
 @router.post("/settings/digest")
-async def save_digest_settings(request: Request) -> Response:
+async def save_digest_settings(request: Request, tasks: BackgroundTasks) -> Response:
     form = await request.form()
     v = visitor(request)
     if not csrf_valid(request, str(form.get("csrf", ""))):
@@ -102,7 +102,7 @@ async def save_digest_settings(request: Request) -> Response:
     svc.store.digests.save_subscription(sub, svc.clock())
     if sub.active and (v.member.verified_at is None or v.member.email_status == "bounced"):
         # A bounced address gets mail again once it is confirmed again (the link clears the bounce).
-        send_verification(svc, v.member)
+        tasks.add_task(send_verification, svc, v.member)  # after the answer; the mail budget applies
     return RedirectResponse("/settings/digest?saved=1", status_code=303)
 
 

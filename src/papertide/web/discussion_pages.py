@@ -53,7 +53,7 @@ def notify_mentions(svc: Services, comment: Comment) -> None:
             f"{excerpt}\n\n{svc.config.base_url}/papers/{comment.paper_id}#comment-{comment.id}\n\n"
             f"Stop these mails: {svc.config.base_url}/settings/digest#mentions"
         )
-        send_account_mail(svc, member, f"{svc.config.site_name}: {comment.handle} mentioned you", body)
+        send_account_mail(svc, member, f"{svc.config.site_name}: {comment.handle} mentioned you", body, "mention")
 
 
 def _back(request: Request, paper_id: str, comment_id: int | None = None) -> Response:
