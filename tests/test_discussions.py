@@ -216,3 +216,31 @@ def test_a_100_kb_body_is_refused_in_words(live_app: LiveApp) -> None:
     over = ada.post("/papers/c01/comments", data={"body": "x" * 100_000, "csrf": csrf_of(ada, "/papers/c01")})
     assert over.status_code == 400 and "too long" in over.text
     assert live_app.client().get("/api/papers/c01").json()["numComments"] == 0
+
+
+def test_a_comment_is_rendered_once_when_written_and_its_work_is_bounded(pt: Papertide) -> None:
+    """Issue 24, item 9: the HTML is stored with the comment (reading a thread renders nothing that
+    was rendered before), and a comment whose rendering would be costly is refused in words."""
+    ada = new_member(pt, "ada", True, NOW)
+    made = pt.discussions.post(ada, "c01", "bound $\\alpha \\le \\beta$, hi @ada")
+    assert made.html == '<p>bound α≤β, hi <a href="/u/ada" rel="nofollow ugc noopener">@ada</a></p>\n'
+    edited = pt.discussions.edit(ada, made.id, "now **bold**")
+    assert edited.html == "<p>now <strong>bold</strong></p>\n"
+    import papertide.discussions as discussions
+
+    calls: list[str] = []
+    real = discussions.render
+    discussions.render = lambda body, members=frozenset(): calls.append(body) or real(body, members)  # type: ignore[assignment]
+    try:
+        assert [s.html for s in pt.discussions.thread("c01")] == ["<p>now <strong>bold</strong></p>\n"]
+    finally:
+        discussions.render = real
+    assert calls == []  # the page read the stored HTML
+    for hostile in ("$ $" * 3333, "$x$ " * 101, "\\(a\\) " * 101):
+        with pytest.raises(DiscussionError, match="too much math: at most 100"):
+            pt.discussions.post(ada, "c01", hostile)
+        with pytest.raises(DiscussionError, match="too much math"):
+            pt.discussions.edit(ada, made.id, hostile)
+    pt.discussions.post(ada, "c01", "$x$ " * 100)  # at the bound: accepted
+    pt.discussions.post(ada, "c01", "\\(" * 4999)  # unclosed spans are no math, and cost little
+    assert [s.html[:20] for s in pt.discussions.thread("c01")][1:] == ["<p>x x x x x x x x x", "<p>" + "(" * 17]

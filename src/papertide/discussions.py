@@ -20,9 +20,14 @@ from markdown_it import MarkdownIt
 
 from .model import Comment, Member
 from .store import Store
-from .text import math_readable
+from .text import math_readable, math_spans
 
 MAX_BODY = 10_000
+# Work per comment is bounded where it is written, and done once: the HTML is stored (`Comment.html`).
+# Each math span costs ~0.07 ms in pylatexenc (3,334 of them, '$ $' * 3334, took 0.23 s to render,
+# and that on every view before the HTML was kept); 100 spans is ~7 ms once, when posted.
+MAX_MATH_SPANS = 100
+MAX_HTML = 100_000  # rendered size; 10,000 characters of ordinary Markdown come to ~18 kB
 MAX_DEPTH = 4  # replies nest this deep on the page; deeper ones are shown at this depth
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 _TAGS = {
@@ -136,7 +141,8 @@ def arrange(thread: list[Comment], members: set[str]) -> list[Shown]:
 
     def walk(parent: int | None, depth: int) -> None:
         for c in children.get(parent, []):
-            out.append(Shown(c, "" if c.deleted_at else render(c.body, members), min(depth, MAX_DEPTH)))
+            html = "" if c.deleted_at else c.html if c.html is not None else render(c.body, members)
+            out.append(Shown(c, html, min(depth, MAX_DEPTH)))
             walk(c.id, depth + 1)
 
     walk(None, 0)
@@ -149,6 +155,8 @@ def _body(text: str) -> str:
         raise DiscussionError("the comment is empty")
     if len(body) > MAX_BODY:
         raise DiscussionError(f"the comment is too long ({len(body)} characters; at most {MAX_BODY})")
+    if math_spans(body, MAX_MATH_SPANS) > MAX_MATH_SPANS:
+        raise DiscussionError(f"the comment has too much math: at most {MAX_MATH_SPANS} $…$ spans")
     return body
 
 
@@ -156,13 +164,20 @@ class Discussions:
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self.store, self.clock = store, clock
 
+    def _rendered(self, body: str) -> str:
+        """The comment's HTML, made once when it is written (mentions link the members known then)."""
+        html = render(body, set(self.store.discussions.handles_known(mentioned(body))))
+        if len(html) > MAX_HTML:
+            raise DiscussionError("the comment would be too long once formatted; make it shorter")
+        return html
+
     def post(self, member: Member, paper_id: str, text: str, parent_id: int | None = None) -> Comment:
         """A new comment (a reply when `parent_id` names a comment under the same paper)."""
         body = _body(text)
         pk = self.store.pks_for_ids([paper_id]).get(paper_id)
         if pk is None:
             raise NoSuchComment(f"no paper {paper_id!r}")
-        made = self.store.discussions.add(pk, member.id, body, parent_id, self.clock())
+        made = self.store.discussions.add(pk, member.id, body, parent_id, self.clock(), self._rendered(body))
         if made is None:
             raise NoSuchComment("the comment you reply to is gone")
         found = self.store.discussions.get(made)
@@ -170,7 +185,8 @@ class Discussions:
         return found
 
     def edit(self, member: Member, comment_id: int, text: str) -> Comment:
-        if not self.store.discussions.edit(comment_id, member.id, _body(text), self.clock()):
+        body = _body(text)
+        if not self.store.discussions.edit(comment_id, member.id, body, self.clock(), self._rendered(body)):
             raise NoSuchComment("no such comment of yours")
         found = self.store.discussions.get(comment_id)
         assert found is not None
@@ -189,7 +205,7 @@ class Discussions:
         if pk is None:
             return []
         comments = self.store.discussions.thread(pk)
-        handles = {h for c in comments if not c.deleted_at for h in mentioned(c.body)}
+        handles = {h for c in comments if not c.deleted_at and c.html is None for h in mentioned(c.body)}
         known = set(self.store.discussions.handles_known(handles))
         return arrange(comments, known)
 

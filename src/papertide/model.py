@@ -207,3 +207,4 @@ class Comment:
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
     hidden_at: datetime | None = None  # hidden by a moderator
+    html: str | None = None  # rendered and sanitised when written (None: a row from before 0017)

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from pylatexenc.latex2text import LatexNodes2Text
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)", re.DOTALL)
+# A \( span may not hold another \( : without that, text of unclosed "\(" was quadratic (113 ms for
+# 6,600 characters; 0.3 ms now).
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\(((?:(?!\\\().)+?)\\\)", re.DOTALL)
 _ESCAPES = {r"\%": "%", r"\&": "&", r"\_": "_", r"\#": "#", r"\$": "$", "~": " ", "``": "“", "''": "”", "---": "—"}
 _ESCAPE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
 _TEXT_COMMANDS = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc|mathrm)\{([^{}]*)\}")
@@ -59,6 +61,16 @@ def readable(text: str) -> str:
     text = _MATH.sub(_math, text)
     text = _TEXT_COMMANDS.sub(r"\1", text)
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def math_spans(text: str, stop_after: int) -> int:
+    """How many $…$, $$…$$ and \\(…\\) spans `text` holds, counting no further than `stop_after` + 1."""
+    count = 0
+    for _ in _MATH.finditer(text):
+        count += 1
+        if count > stop_after:
+            break
+    return count
 
 
 def math_readable(text: str) -> str:

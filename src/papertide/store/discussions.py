@@ -24,6 +24,7 @@ _COLUMNS = (
     members.c.handle,
     comments.c.parent_id,
     comments.c.body,
+    comments.c.html,
     comments.c.created_at,
     comments.c.edited_at,
     comments.c.deleted_at,
@@ -44,6 +45,7 @@ def _comment(row: Any) -> Comment:
         edited_at=m["edited_at"],
         deleted_at=m["deleted_at"],
         hidden_at=m["hidden_at"],
+        html=m["html"],
     )
 
 
@@ -59,7 +61,9 @@ class SqlDiscussions:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    def add(self, paper_pk: int, member_id: int, body: str, parent_id: int | None, now: datetime) -> int | None:
+    def add(
+        self, paper_pk: int, member_id: int, body: str, parent_id: int | None, now: datetime, html: str | None = None
+    ) -> int | None:
         """A new comment's id; None when `parent_id` is not a live comment under the same paper."""
         with self.engine.begin() as conn:
             if parent_id is not None:
@@ -77,7 +81,7 @@ class SqlDiscussions:
                 return None
             result = conn.execute(
                 comments.insert().values(
-                    paper_pk=paper_pk, member_id=member_id, parent_id=parent_id, body=body, created_at=now
+                    paper_pk=paper_pk, member_id=member_id, parent_id=parent_id, body=body, html=html, created_at=now
                 )
             )
             bump_catalogue_version(conn)
@@ -88,11 +92,11 @@ class SqlDiscussions:
             row = conn.execute(_select().where(comments.c.id == comment_id)).first()
         return _comment(row) if row else None
 
-    def edit(self, comment_id: int, member_id: int, body: str, now: datetime) -> bool:
+    def edit(self, comment_id: int, member_id: int, body: str, now: datetime, html: str | None = None) -> bool:
         """Change the member's own live comment."""
         mine = sa.and_(comments.c.id == comment_id, comments.c.member_id == member_id, comments.c.deleted_at.is_(None))
         with self.engine.begin() as conn:
-            changed = conn.execute(comments.update().where(mine).values(body=body, edited_at=now)).rowcount
+            changed = conn.execute(comments.update().where(mine).values(body=body, html=html, edited_at=now)).rowcount
             if changed:
                 bump_catalogue_version(conn)
             return bool(changed)
@@ -105,7 +109,7 @@ class SqlDiscussions:
             if pk is None:
                 return False
             was_hidden = conn.execute(sa.select(comments.c.hidden_at).where(mine)).scalar() is not None
-            conn.execute(comments.update().where(mine).values(body="", deleted_at=now))
+            conn.execute(comments.update().where(mine).values(body="", html=None, deleted_at=now))
             if not was_hidden:  # a hidden comment was already out of the count
                 conn.execute(
                     papers.update().where(papers.c.pk == pk).values(member_comments=papers.c.member_comments - 1)

@@ -342,7 +342,8 @@ comments = sa.Table(
     sa.Column("paper_pk", sa.Integer, sa.ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("comments.id", ondelete="CASCADE")),
-    sa.Column("body", sa.Text, nullable=False),  # Markdown as written; rendered and sanitised on output
+    sa.Column("body", sa.Text, nullable=False),  # Markdown as written
+    sa.Column("html", sa.Text),  # rendered and sanitised once, when written or edited (0017)
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("edited_at", sa.DateTime),
     sa.Column("deleted_at", sa.DateTime),
