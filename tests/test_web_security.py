@@ -194,3 +194,60 @@ def test_non_ascii_signatures_tokens_and_cookies_are_a_plain_no(live_app: LiveAp
         assert form.status_code == 403
     with live_app.client() as client:  # a cookie header's raw bytes may be any UTF-8
         assert client.get("/", headers={"Cookie": f"pt_device=1.{junk}".encode()}).status_code == 200
+
+
+def _raw(url: str, head: str, body: bytes = b"") -> tuple[int, bytes]:
+    """Send a request's head (and at most `body`) over a plain socket; the answer's status and body.
+    The server has to answer without the rest of what the head announces: nothing more is sent."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("head", "status", "said"),
+    [
+        # 150 MB announced, none of it sent: refused from the header alone.
+        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 157286400\n", 413,
+         b"too large"),
+        ("POST /signin HTTP/1.1\nHost: t\nContent-Type: application/x-www-form-urlencoded\nContent-Length: 300000\n",
+         413, b"too large"),
+        # A body within the limit, anonymous: 401 before a byte of it is read.
+        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 200000\n", 401,
+         b"sign in"),
+        ("POST /api/saved-searches HTTP/1.1\nHost: t\nContent-Type: application/json\nAuthorization: Bearer pt_x\n"
+         "Content-Length: 90000\n", 401, b"sign in"),
+        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nTransfer-Encoding: chunked\n", 411,
+         b"Content-Length"),
+    ],
+)
+def test_bodies_are_bounded_and_api_writes_authenticated_before_they_are_read(
+    live_app: LiveApp, head: str, status: int, said: bytes
+) -> None:
+    first = b"5\r\nhello\r\n" if "chunked" in head else b'{"name": "'  # the start of a body, never its end
+    got, body = _raw(live_app.url, head, first)
+    assert got == status and said in body
+    with live_app.client() as c:  # the server goes on answering
+        assert c.get("/").status_code == 200
+
+
+def test_a_members_oversized_body_is_refused_and_an_ordinary_one_accepted(live_app: LiveApp) -> None:
+    ada = signed_up(live_app, "ada")
+    csrf = CSRF.search(ada.get("/library").text)
+    assert csrf
+    headers = {"X-CSRF-Token": csrf.group(1)}
+    huge = ada.post("/api/collections", json={"name": "x", "description": "d" * 300_000}, headers=headers)
+    assert huge.status_code == 413 and "at most 256 kB" in huge.json()["error"]
+    made = ada.post("/api/collections", json={"name": "Reading group"}, headers=headers)
+    assert made.status_code == 201, made.text

@@ -47,8 +47,9 @@ from . import (
     personal_pages,
 )
 from .accounts import router as account_router
+from .bodies import BoundedBodies
 from .config import WebConfig
-from .context import HERE, Services, error_response, utc_now, vote_attrs, with_page, with_param
+from .context import HERE, Services, error_response, has_credentials, utc_now, vote_attrs, with_page, with_param
 from .security import SecurityHeaders
 
 # Swagger UI's files, from the package that ships them (fastapi-offline): the docs page works
@@ -120,6 +121,7 @@ def create_app(
     app.mount("/static/docs", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     hsts = [(b"strict-transport-security", b"max-age=31536000")] if config.secure_cookies else []
+    app.add_middleware(BoundedBodies, authenticated=has_credentials)  # inside: its answers get the headers
     app.add_middleware(SecurityHeaders, extra=hsts)
 
     @app.get("/thumbnails/{name}", include_in_schema=False)

@@ -219,6 +219,15 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def has_credentials(request: Request) -> bool:
+    """Whether the request carries a live personal API token or session (what an API write needs
+    before its body is read: `bodies.BoundedBodies`)."""
+    bearer = bearer_token(request)
+    if bearer is not None:
+        return services(request).accounts.api_token_member(bearer) is not None
+    return visitor(request).member is not None
+
+
 def csrf_valid(request: Request, token: str | None) -> bool:
     return csrf_ok(services(request).config.secret, visitor(request).key, token)
 
