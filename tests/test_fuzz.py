@@ -204,3 +204,94 @@ def test_no_public_route_answers_5xx(live_app: LiveApp) -> None:
 
         ask_paths()
     assert failures == []
+
+
+# --- every route, signed in, with the numbers, ids and names that broke routes before (issue 24) ----------
+NASTY = [
+    "²", "١٢", "１２", "99999999999999999999", str(2**63), str(2**31), "-1", "0", "1.0", " 1", "+1", "1_0", "0x1",
+    "../papers/local-fa12f08e99cd", "..%2Fpapers", "%00", "a" * 300, "/\t/evil.example", "//evil.example",
+    "javascript:alert(1)", "<b>x</b>",
+]  # fmt: skip
+
+
+def _fields(dependant: object) -> tuple[list[str], list[str], list[str]]:
+    """Path, query and form/body field names a route reads (its dependencies' too)."""
+    path, query, body = [], [], []
+    stack = [dependant]
+    while stack:
+        d = stack.pop()
+        path += [p.alias for p in d.path_params]  # type: ignore[attr-defined]
+        query += [p.alias for p in d.query_params]  # type: ignore[attr-defined]
+        for p in d.body_params:  # type: ignore[attr-defined]
+            model = getattr(p.field_info.annotation, "model_fields", None)
+            body += list(model) if model else [p.alias]
+        stack += d.dependencies  # type: ignore[attr-defined]
+    return path, query, body
+
+
+def _routes(app: object) -> list[tuple[str, set[str], object]]:
+    """(path, methods, dependant) of every route of the app, those of included routers too (FastAPI
+    0.165 keeps an included router's routes behind one `_IncludedRouter` entry)."""
+    out = []
+    for route in app.routes:  # type: ignore[attr-defined]
+        candidates = getattr(route, "effective_candidates", None)
+        for r in candidates() if callable(candidates) else [route]:
+            if getattr(r, "dependant", None) is not None and getattr(r, "methods", None):
+                out.append((r.path, set(r.methods), r.dependant))
+    return out
+
+
+def test_no_route_answers_5xx_to_hostile_numbers_ids_and_names(live_app: LiveApp) -> None:
+    """Every route of the app, as a signed-in member with a valid CSRF token, planted cookies
+    included: each value above in every path parameter, query parameter and form or JSON field."""
+    import re
+
+    from test_web import CSRF, signed_up
+
+    limits = live_app.app.state.services.accounts.rate_limits  # this app's own copy
+    for action, (_, window) in list(limits.items()):
+        limits[action] = (10**9, window)  # every request reaches its route, none stops at a 429
+    member = signed_up(live_app, "fuzzer")
+    statuses: dict[int, int] = {}
+    token = CSRF.search(member.get("/settings/digest").text)
+    assert token
+    csrf = token.group(1)
+    failures: list[str] = []
+    routes = _routes(live_app.app)
+    assert len(routes) > 60
+    for route_path, methods, dependant in routes:
+        if route_path == "/signout":  # would end the member's session: the rest would be asked anonymously
+            continue
+        _, query_names, body_names = _fields(dependant)
+        for value in NASTY:
+            path = re.sub(r"\{[^}]+\}", quote(value, safe="") or "x", route_path)
+            params = {n: value for n in query_names}
+            for method in sorted(methods - {"HEAD"}):
+                if method == "GET":
+                    response = member.get(path, params=params)
+                elif route_path.startswith("/api/"):
+                    body = {n: value for n in body_names}
+                    response = member.request(method, path, params=params, json=body, headers={"X-CSRF-Token": csrf})
+                else:
+                    form = {**{n: value for n in body_names}, "csrf": csrf}
+                    response = member.request(method, path, params=params, data=form)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code >= 500:
+                    failures.append(f"{method} {path} {value!r} -> {response.status_code}")
+    with live_app.client() as stranger:  # cookies planted by someone else, as raw UTF-8 header bytes
+        page = stranger.get("/signin")
+        found = CSRF.search(page.text)
+        assert found
+        anon = stranger.cookies.get("pt_anon", "")
+        for value in NASTY:
+            for name in ("pt_device", "pt_session", "pt_anon"):
+                cookie = f"pt_anon={anon}; {name}={value}.abc".encode()
+                form = {"email": "fuzzer@example.org", "password": "correct horse", "csrf": found.group(1)}
+                signin = stranger.post("/signin", data=form, headers={"Cookie": cookie})
+                again = stranger.get("/", headers={"Cookie": cookie})
+                # A planted device or session cookie never stops the owner signing in with the password.
+                if (name != "pt_anon" and signin.status_code != 303) or again.status_code >= 500:
+                    failures.append(f"cookie {name}={value!r} -> {signin.status_code}/{again.status_code}")
+    assert member.get("/api/me/signals").status_code == 200  # still signed in: every route was asked as a member
+    assert statuses.get(400, 0) > 500  # most values are refused in words, not reached past
+    assert failures == []
