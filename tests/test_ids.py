@@ -1,6 +1,15 @@
 import pytest
 
-from papertide.ids import InvalidId, is_arxiv_id, local_id, parse_arxiv_id, title_hash, title_key
+from papertide.ids import (
+    InvalidId,
+    is_arxiv_id,
+    is_paper_id,
+    local_id,
+    paper_path,
+    parse_arxiv_id,
+    title_hash,
+    title_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,3 +54,35 @@ def test_title_hash_is_a_stable_signed_64_bit_number() -> None:
     # Stored in the database: these values must never change without a migration.
     assert title_hash("truth neurons") == 307131525553417085
     assert title_hash("") == -5426141060434712860
+
+
+@pytest.mark.parametrize(
+    "text", ["٢٣١٠.٠١٢٣٤", "２３１０.０１２３４", "2310.01234v٣", "2310.01234v0", "hep-th/99０1001"]
+)
+def test_arxiv_ids_are_ascii_digits_only(text: str) -> None:
+    assert not is_arxiv_id(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2310.01234", "hep-th/9901001", "math.GT/0309136", "local-fa12f08e99cd", "c01", "4983", "doc_1-a.b", "a" * 64],
+)
+def test_paper_ids_have_a_grammar(text: str) -> None:
+    assert is_paper_id(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "../papers/local-fa12f08e99cd", "a/../b", "..", "a..b", ".hidden", "-x", "x/y", "hep-th/9901001v2",
+        "a b", "a?b", "a#b", "a%2Fb", "a\\b", "a" * 65, "", "id\n", "١٢", "x<y",
+    ],
+)  # fmt: skip
+def test_anything_else_is_no_paper_id(text: str) -> None:
+    assert not is_paper_id(text)
+
+
+def test_a_paper_path_encodes_the_id() -> None:
+    assert paper_path("hep-th/9901001") == "/papers/hep-th/9901001"
+    assert paper_path("2310.01234") == "/papers/2310.01234"
+    assert paper_path("a?b#c d") == "/papers/a%3Fb%23c%20d"  # stored before the grammar: still one path

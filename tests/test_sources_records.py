@@ -85,3 +85,10 @@ def test_wrong_types_are_refused_naming_the_field(changes: dict[str, object], me
 
 def test_clean_line() -> None:
     assert clean_line("  a\tb\r\n c\x00d ") == "a b cd"
+
+
+@pytest.mark.parametrize("bad", ["../papers/local-fa12f08e99cd", "a/b", "x" * 65, "id with space", "a?vote"])
+def test_a_record_whose_id_is_outside_the_grammar_is_rejected_naming_it(bad: str) -> None:
+    with pytest.raises(ValueError, match="is not a paper id"):
+        clean_paper(Paper(id=bad, title="A title"))
+    assert clean_paper(Paper(id="hep-th/9901001", title="A title")).id == "hep-th/9901001"

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from urllib.parse import quote
 
 # 2310.01234, 0704.0001 (4-digit numbers before 2015), optionally versioned: 2310.01234v3
 _NEW_STYLE = re.compile(r"(?P<id>[0-9]{4}\.[0-9]{4,5})(?:v(?P<v>[1-9][0-9]{0,3}))?")
@@ -30,6 +31,12 @@ MAX_ID = 64
 
 class InvalidId(ValueError):
     pass
+
+
+def paper_path(paper_id: str) -> str:
+    """The paper page's path, the id percent-encoded (an old-style arXiv id keeps its "/"): every
+    link to a paper, in HTML, Atom, Markdown, mail and redirects, is built here."""
+    return "/papers/" + quote(paper_id, safe="/")
 
 
 def is_paper_id(text: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .cards import Card
+from .ids import paper_path
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
@@ -42,7 +43,7 @@ def paper_markdown(card: Card, site_url: str, bibtex: str = "") -> str:
     if card.categories:
         lines.append(f"**Categories:** {escape(' '.join(card.categories))}")
     links = [
-        link("Paper page", f"{site_url}/papers/{card.id}"),
+        link("Paper page", site_url + paper_path(card.id)),
         link("arXiv", card.abs_url),
         link("PDF", card.pdf_url),
         link("Code", card.code_url),

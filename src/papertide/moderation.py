@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .ids import paper_path
 from .model import Member
 from .numbers import MAX_ROW_ID, whole_or_none
 from .store import Store
@@ -101,9 +102,10 @@ class Moderation:
             if comment is None:
                 return "(gone)", "/"
             state = " [deleted]" if comment.deleted_at else " [hidden]" if comment.hidden_at else ""
-            return f"{comment.handle}: {comment.body[:300]}{state}", f"/papers/{comment.paper_id}#comment-{comment.id}"
+            link = f"{paper_path(comment.paper_id)}#comment-{comment.id}"
+            return f"{comment.handle}: {comment.body[:300]}{state}", link
         paper = self.store.get(target)
-        return (paper.title if paper else "(gone)"), f"/papers/{target}"
+        return (paper.title if paper else "(gone)"), paper_path(target)
 
     def _not_own(self, actor: Member, kind: str, target: str) -> None:
         """Nobody acts on themselves: not on their own comment, a paper they submitted, or a report

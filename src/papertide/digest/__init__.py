@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import listings
 from ..cards import Card, card
+from ..ids import paper_path
 from ..index.keywords import Matcher
 from ..links import member_sig
 from ..model import Member, Paper, Subscription
@@ -187,6 +188,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.filters["paper_path"] = paper_path
 
 
 def render(digest: Digest, config: MailConfig, shared: dict[Any, Any] | None = None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from ..accounts import Accounts
 from ..cards import moment_label
 from ..digest import Mailer
 from ..digest.mailer import SmtpMailer
+from ..ids import paper_path
 from ..library import Papertide
 from ..numbers import NumberError
 from ..query import QueryError
@@ -104,7 +105,7 @@ def create_app(
     templates.env.globals["thumbnail"] = thumbnail
     # A paper id put into a path, encoded (an old-style arXiv id keeps its "/"; `ids.is_paper_id` at
     # ingest already keeps "..", "?", "#" and the like out of ids).
-    templates.env.filters["idpath"] = lambda paper_id: quote(str(paper_id), safe="/")
+    templates.env.filters["idpath"] = lambda paper_id: paper_path(str(paper_id)).removeprefix("/papers/")
     templates.env.filters["when"] = moment_label  # one date format everywhere: "Nov 5, 2025"
     # Date presets on the search page ("past week"): a day `n` days before today, on this app's clock.
     templates.env.globals["days_ago"] = lambda n: (clock() - timedelta(days=n)).date().isoformat()

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from ..authors import ClaimError
 from ..cards import card
+from ..ids import paper_path
 from . import views
 from .context import CsrfField, context, error_response, render, services
 from .pages import acting_member
@@ -47,7 +48,7 @@ def claim(
     csrf: CsrfField = "",
 ) -> Response:
     """A member asks to be recognised as one of a paper's authors."""
-    member = acting_member(request, csrf, "report", f"/papers/{paper_id}")
+    member = acting_member(request, csrf, "report", paper_path(paper_id))
     if isinstance(member, Response):
         return member
     try:
@@ -55,4 +56,4 @@ def claim(
     except ClaimError as exc:
         return error_response(request, 400, str(exc))
     message = f"Your claim to be {author_name} is with the moderators; once approved, the name links to your page."
-    return render(request, "message.html", title="Claim sent", message=message, back=f"/papers/{paper_id}")
+    return render(request, "message.html", title="Claim sent", message=message, back=paper_path(paper_id))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..cards import card
 from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
+from ..ids import paper_path
 from ..model import Comment, Member
 from ..numbers import MAX_ROW_ID
 from .accounts import send_account_mail
@@ -50,7 +51,7 @@ def notify_mentions(svc: Services, comment: Comment) -> None:
         excerpt = comment.body if len(comment.body) <= 600 else comment.body[:600] + "…"
         body = (
             f"Hello {member.handle},\n\n{comment.handle} mentioned you in the discussion of “{title}”:\n\n"
-            f"{excerpt}\n\n{svc.config.base_url}/papers/{comment.paper_id}#comment-{comment.id}\n\n"
+            f"{excerpt}\n\n{svc.config.base_url}{paper_path(comment.paper_id)}#comment-{comment.id}\n\n"
             f"Stop these mails: {svc.config.base_url}/settings/digest#mentions"
         )
         send_account_mail(svc, member, f"{svc.config.site_name}: {comment.handle} mentioned you", body, "mention")
@@ -58,7 +59,7 @@ def notify_mentions(svc: Services, comment: Comment) -> None:
 
 def _back(request: Request, paper_id: str, comment_id: int | None = None) -> Response:
     anchor = f"#comment-{comment_id}" if comment_id else "#discussion"
-    return finish(request, RedirectResponse(f"/papers/{paper_id}{anchor}", status_code=303))
+    return finish(request, RedirectResponse(paper_path(paper_id) + anchor, status_code=303))
 
 
 def _member(request: Request, csrf: str, back: str) -> Member | Response:
@@ -74,7 +75,7 @@ def post_comment(
     parent_id: FormRowId = None,
     csrf: CsrfField = "",
 ) -> Response:
-    member = _member(request, csrf, f"/papers/{paper_id}")
+    member = _member(request, csrf, paper_path(paper_id))
     if isinstance(member, Response):
         return member
     svc = services(request)
@@ -111,7 +112,7 @@ def change_comment(
     """edit (with `body`) or delete one of the member's own comments."""
     svc = services(request)
     found = svc.pt.discussions.get(comment_id)
-    member = _member(request, csrf, f"/papers/{found.paper_id}" if found else "/")
+    member = _member(request, csrf, paper_path(found.paper_id) if found else "/")
     if isinstance(member, Response):
         return member
     if found is None:
@@ -161,14 +162,14 @@ def discussion_feed(request: Request, paper_id: str) -> Response:
     sub(root, "title", f"{svc.config.site_name}: discussion of {card(paper).title}")
     sub(root, "id", self_url)
     sub(root, "link", href=self_url, rel="self")
-    sub(root, "link", href=f"{base}/papers/{paper.id}", rel="alternate")
+    sub(root, "link", href=base + paper_path(paper.id), rel="alternate")
     shown = [s for s in svc.pt.discussions.thread(paper.id) if not s.deleted and not s.hidden]
     latest = max((s.comment.edited_at or s.comment.created_at for s in shown), default=svc.clock())
     sub(root, "updated", _atom_time(latest))
     for s in sorted(shown, key=lambda s: s.comment.id, reverse=True)[:100]:
         c = s.comment
         entry = sub(root, "entry")
-        url = f"{base}/papers/{paper.id}#comment-{c.id}"
+        url = f"{base}{paper_path(paper.id)}#comment-{c.id}"
         sub(entry, "title", f"{c.handle} on {card(paper).title}")
         sub(entry, "id", url)
         sub(entry, "link", href=url, rel="alternate")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from lxml import etree
 
+from ..ids import paper_path
 from ..query import QueryError
 from . import views
 from .context import context, error_response, services
@@ -48,7 +49,7 @@ def atom(title: str, self_url: str, site_url: str, cards: list[views.Item], now:
     for item in cards:
         c = item.card
         entry = _sub(root, "entry")
-        url = f"{site_url}/papers/{c.id}"
+        url = site_url + paper_path(c.id)
         _sub(entry, "title", c.title)
         _sub(entry, "id", url)
         _sub(entry, "link", href=url, rel="alternate")

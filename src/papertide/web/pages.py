@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from .. import listings
 from ..accounts import RateLimited
 from ..cards import bibtex, card
+from ..ids import paper_path
 from ..markdown import paper_markdown
 from ..model import Member
 from ..query import MAX_QUERY_CHARS, Filters, QueryError
@@ -250,4 +251,4 @@ def submit_paper(
             existing_id=exc.existing_id,
         )
     svc.after_submission(paper)
-    return _redirect(request, f"/papers/{paper.id}")
+    return _redirect(request, paper_path(paper.id))
