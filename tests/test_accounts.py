@@ -20,6 +20,8 @@ from papertide.store.sql import SqlStore
 
 from conftest import FAST_HASHER, Clock
 
+ON_BOTH_BACKENDS = True
+
 
 @pytest.fixture
 def accounts(store: SqlStore) -> Accounts:
@@ -187,3 +189,16 @@ def test_a_token_s_name_is_one_line_of_plain_text(accounts: Accounts) -> None:
     for bad in ("", " \u202e\x07 ", "x" * 101):
         with pytest.raises(AccountError, match="1 to 100 characters"):
             accounts.issue_api_token(member, bad, write=False)
+
+
+def test_the_longest_address_is_counted_and_limited_like_any_other(accounts: Accounts) -> None:
+    """Rate-limit keys stay within their column (200) on both backends, whatever the address."""
+    longest = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 57]) + ".org"
+    assert len(longest) == 254
+    member = accounts.sign_up("longest", longest, "correct horse").member
+    assert member is not None
+    for _ in range(3):
+        with pytest.raises(AccountError):
+            accounts.sign_in(longest, "wrong password", client="ip:" + "f" * 300)
+    budget = [accounts.mail_allowed(member) for _ in range(6)]
+    assert budget == [True] * 5 + [False]

@@ -251,3 +251,27 @@ def test_a_members_oversized_body_is_refused_and_an_ordinary_one_accepted(live_a
     assert huge.status_code == 413 and "at most 256 kB" in huge.json()["error"]
     made = ada.post("/api/collections", json={"name": "Reading group"}, headers=headers)
     assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example", "/\r/evil.example", "/\n/evil.example", "/ /evil.example", "/\x00", "/\x0b/e", "/\x85/e",
+        "/\u3000/e", "//evil.example", "/\\evil.example", "/a\\b", "https://evil.example", "javascript:alert(1)",
+        "evil.example", "", "/" + "a" * 2001,
+    ],
+)  # fmt: skip
+def test_return_links_are_same_site_paths_only(live_app: LiveApp, target: str) -> None:
+    from papertide.web.context import safe_next
+
+    assert safe_next(target) == "/"
+    ada = signed_up(live_app, "ada")
+    page = ada.get("/report", params={"kind": "paper", "target": "c01", "next": target})
+    assert page.status_code == 200 and 'name="next" value="/"' in page.text
+
+
+@pytest.mark.parametrize("target", ["/", "/papers/c01#comment-3", "/search?q=diffusion%20models&p=2", "/%09/x"])
+def test_same_site_return_links_are_kept(target: str) -> None:
+    from papertide.web.context import safe_next
+
+    assert safe_next(target) == target

@@ -110,6 +110,14 @@ def validate_sign_up(handle: str, email: str, password: str) -> None:
         raise AccountError(f"a password has at most {MAX_PASSWORD} characters", "password")
 
 
+def rate_key(action: str, subject: str) -> str:
+    """The rate-limit row's key for `subject` (an address, an account, an email): as it is while it
+    fits `rate_events.key` (200), else its SHA-256, so a 254-character address never overflows the
+    column on PostgreSQL."""
+    key = f"{action}:{subject}"
+    return key if len(key) <= 200 else f"{action}:sha256:{hashlib.sha256(subject.encode()).hexdigest()}"
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -188,8 +196,8 @@ class Accounts:
         AccountGuarded answer. So strangers cannot lock the owner out, and a guarded account tells a guesser nothing."""
         email = normalise_email(email)
         now = self.clock()
-        by_address = f"sign-in-address:{client}" if client else ""
-        by_account = f"sign-in-account:email:{email}"
+        by_address = rate_key("sign-in-address", client) if client else ""
+        by_account = rate_key("sign-in-account", f"email:{email}")
         address_limit, address_window = self.rate_limits["sign-in-address"]
         account_limit, account_window = self.rate_limits["sign-in-account"]
         if by_address and self.community.rate_count(by_address, now - address_window) >= address_limit:
@@ -302,5 +310,5 @@ class Accounts:
         attempts, window = self.rate_limits[action]
         now = self.clock()
         for subject in subjects:
-            if subject and not self.community.rate_hit(f"{action}:{subject}", now, now - window, attempts):
+            if subject and not self.community.rate_hit(rate_key(action, subject), now, now - window, attempts):
                 raise RateLimited(action, window)
