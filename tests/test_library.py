@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from papertide import NotFound, Paper, Papertide, SourceError
+from papertide.sources import Item
 from papertide.store.sql import SqlStore
 
 from conftest import FIXTURES
@@ -181,3 +184,46 @@ def test_every_fixture_imports_through_the_facade(pt: Papertide) -> None:
         [FIXTURES / n for n in ("arxiv/query_page1.xml", "oai/arxiv_page1.xml", "snapshot/sample.jsonl")]
     )
     assert report.ok and report.total.new == pt.store.count() > 0
+
+
+def test_a_bad_number_or_a_parser_error_in_file_1_leaves_file_2_imported(pt: Papertide, tmp_path: Path) -> None:
+    """Issue 30, item 3: `completeListSize="²"` is no number (the count is advisory: the records are
+    kept), and any error a parser raises fails that file alone, naming it; the next file goes on."""
+    page = (FIXTURES / "oai" / "arxiv_page2.xml").read_text()
+    odd = tmp_path / "odd.xml"
+    odd.write_text(re.sub(r'completeListSize="[^"]*"', 'completeListSize="²"', page))
+    last = tmp_path / "last.jsonl"
+    last.write_bytes(lines({"id": "c1", "title": "Gamma"}))
+    report = pt.import_files([odd, last])
+    assert [f.error for f in report.files] == [None, None] and report.files[0].summary.new > 0
+
+
+    def parser_with_a_bug() -> Iterator[Item]:
+        yield Paper(id="f1", title="Fine")
+        raise ValueError("invalid literal for int() with base 10: '²'")
+
+    with pytest.raises(SourceError, match=r"^broken.xml: could not be parsed: ValueError: invalid literal"):
+        pt.import_records(parser_with_a_bug(), source="broken.xml", batch_size=1)
+    assert pt.store.get("f1") is None  # that run was undone
+    assert pt.import_files([last]).ok  # and the next import goes on
+
+
+def test_an_over_long_field_is_a_rejected_record_naming_the_field(pt: Papertide, tmp_path: Path) -> None:
+    """Issue 30, item 1: a 5 MB abstract (which made every search that found it hang) is refused with
+    file, line and field; the records beside it are imported."""
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(
+        lines(
+            {"id": "ok1", "title": "Fine"},
+            {"id": "big", "title": "Huge", "abstract": "x" * 5_242_880},
+            {"id": "ok2", "title": "t" * 1_600},
+            {"id": "many", "title": "Many", "authors": [f"A{i}" for i in range(10_001)]},
+        )
+    )
+    total = pt.import_files([path]).total
+    assert [str(r) for r in total.rejections] == [
+        f"{path}:2 (record big): 'abstract' is too long: 5,242,880 characters, at most 20,000",
+        f"{path}:3 (record ok2): 'title' is too long: 1,600 characters, at most 1,000",
+        f"{path}:4 (record many): 'authors' is too long: 10,001 names, at most 10,000",
+    ]
+    assert sorted(p.id for p in pt.store.iter_papers()) == ["ok1"]

@@ -76,3 +76,51 @@ def test_fusion_pieces_are_pure() -> None:
     assert hybrid_weights(20) == hybrid_weights(8)
     pks, scores = weighted_fusion([([1, 2], [1.0, 0.5]), ([3, 1], [1.0, 0.2])], [0.5, 0.5])
     assert pks == [1, 3, 2] and scores == [0.6, 0.5, 0.25]
+
+
+def _best_window_by_brute_force(text: str, wanted: frozenset[str], width: int) -> int:
+    """Where the snippet should open its search, by trying every window (the old, quadratic way)."""
+    found = marks(text, wanted)
+    scores = []
+    for first, (start, _) in enumerate(found):
+        inside = [s for s in found[first:] if s[1] <= start + width]
+        scores.append((-len({stems([text[a:b]]) for a, b in inside}), -len(inside), start))
+    return min(scores)[2]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_one_pass_snippet_picks_the_window_the_brute_force_picks(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    words = ["surface", "codes", "qubit", "noise", "decoder", "the", "of", "a" * rng.randint(1, 300)]
+    text = " ".join(rng.choice(words) for _ in range(rng.randint(50, 400)))
+    wanted = stems(["surface", "codes", "decoder"])
+    if not marks(text, wanted) or len(text) <= 120:
+        return
+    opened = _best_window_by_brute_force(text, wanted, 120)
+    cut = snippet(text, wanted, width=120)
+    first_mark = text.index(cut.text) + (cut.marks[0][0] if cut.marks else 0)
+    assert first_mark <= opened + 120 and cut.marks  # the chosen window's matches are in the snippet
+
+
+def test_snippet_work_is_bounded_whatever_the_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5 MB abstract of nothing but matches: the words looked at are bounded by MAX_SCAN and
+    MAX_MARKS, not by the text (counted, not timed)."""
+    import papertide.highlight as highlight
+
+    wanted = stems(["surface", "codes"])
+    calls = 0
+    real = highlight.stem
+
+    def counting(word: str) -> str:
+        nonlocal calls
+        calls += 1
+        return real(word)
+
+    monkeypatch.setattr(highlight, "stem", counting)
+    text = "surface codes " * 400_000  # 5.6 MB
+    cut = highlight.snippet(text, wanted, width=240)
+    assert len(cut.text) <= 240 and cut.marks and cut.clipped_end
+    assert calls <= 2 * highlight.MAX_MARKS  # at most MAX_MARKS words matched, each stemmed twice
+    assert len(highlight.marks(text, wanted)) == highlight.MAX_MARKS

@@ -34,7 +34,7 @@ def test_malformed_lines() -> None:
         "malformed.jsonl:2: not valid JSON (unexpected control character in string: line 1 column 32 (char 31))",
         "malformed.jsonl:3 (record doc-4): missing field 'title'",
         "malformed.jsonl:4 (record no id): missing field 'id'",
-        "malformed.jsonl:5 (record doc-5): 'upvotes' must be a whole number >= 0",
+        "malformed.jsonl:5 (record doc-5): 'upvotes' must be a whole number from 0 to 2147483647",
         "malformed.jsonl:6 (record Bad id): bad id 'doc 6 has spaces'",
         "malformed.jsonl:7 (record doc-7): day is out of range for month",
     ]
@@ -73,7 +73,7 @@ def test_fields_of_the_wrong_type_are_rejected_with_the_reason() -> None:
     assert [str(i) for i in items if isinstance(i, Rejected)] == [
         "typed.jsonl:1 (record a1): expected text, not list",
         "typed.jsonl:2 (record a2): expected text, not dict",
-        "typed.jsonl:3 (record a3): 'version' must be a whole number >= 0",
+        "typed.jsonl:3 (record a3): 'version' must be a whole number from 0 to 2147483647",
         "typed.jsonl:4 (record a4): expected text, not int",
     ]
     assert [i.id for i in items if isinstance(i, Paper)] == ["a5"]

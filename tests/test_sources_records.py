@@ -72,7 +72,11 @@ def test_categories_keep_arxiv_ids_only() -> None:
         ({"authors": (Author("A", {"name": "MIT"}),)}, "'affiliation' must be text, not dict"),  # type: ignore[arg-type]
         ({"upvotes": "12"}, "'upvotes' must be a whole number, not str"),
         ({"upvotes": True}, "'upvotes' must be a whole number, not bool"),
-        ({"upvotes": -1}, "'upvotes' must be a whole number >= 0"),
+        ({"upvotes": -1}, "'upvotes' must be a whole number from 0 to 2147483647"),
+        ({"upvotes": 2**63}, "'upvotes' must be a whole number from 0 to 2147483647"),
+        ({"abstract": "x" * 20_001}, "'abstract' is too long: 20,001 characters, at most 20,000"),
+        ({"comments": "c" * 2_001}, "'comments' is too long: 2,001 characters, at most 2,000"),
+        ({"categories": tuple(f"cs.A{i}" for i in range(51))}, "'categories' is too long: 51 categories, at most 50"),
         ({"published": "2024-01-01"}, "'published' must be a date-time, not str"),
         ({"featured_date": datetime(2024, 1, 1)}, "'featured_date' must be a date, not datetime"),
         ({"title": "\x00\x01"}, "the title is empty"),

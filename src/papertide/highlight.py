@@ -18,6 +18,12 @@ from dataclasses import dataclass
 import snowballstemmer
 
 _WORD = re.compile(r"\w+")
+# Work per document is bounded whatever its length (a stored abstract may predate the ingest limits
+# of records.FIELD_LIMITS): only the first MAX_SCAN characters are searched for matches and at most
+# MAX_MARKS matches are kept. The probe's multi-megabyte abstract spent 106 of 120 s in a window scan
+# that was quadratic in the matches; the scan below is one pass.
+MAX_SCAN = 20_000
+MAX_MARKS = 1_000
 _STEMMER = snowballstemmer.stemmer("english")
 Span = tuple[int, int]
 
@@ -34,10 +40,17 @@ def stems(words: Iterable[str]) -> frozenset[str]:
 
 
 def marks(text: str, wanted: frozenset[str]) -> list[Span]:
-    """The character ranges of the words of `text` whose stems are `wanted`."""
+    """The character ranges of the words of `text` whose stems are `wanted` (within its first
+    MAX_SCAN characters, at most MAX_MARKS of them)."""
     if not wanted:
         return []
-    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group(0)) in wanted]
+    found: list[Span] = []
+    for m in _WORD.finditer(text, 0, MAX_SCAN):
+        if stem(m.group(0)) in wanted:
+            found.append((m.start(), m.end()))
+            if len(found) == MAX_MARKS:
+                break
+    return found
 
 
 @dataclass(frozen=True)
@@ -57,12 +70,24 @@ def snippet(text: str, wanted: frozenset[str], width: int = 240) -> Snippet:
     if not found:
         end = _cut_before(text, width)
         return Snippet(text[:end], [], False, True)
+    # One pass: a window opening at each match, its far end moving forward only, the stems inside
+    # counted as they enter and leave (linear in the matches, each stemmed once).
+    keys = [stem(text[a:b]) for a, b in found]
+    inside: dict[str, int] = {}
     best: tuple[int, int, int] | None = None  # (-distinct, -count, start)
+    last = 0  # one past the window's last match
     for first, (start, _) in enumerate(found):
-        inside = [s for s in found[first:] if s[1] <= start + width]
-        score = (-len({stem(text[a:b]) for a, b in inside}), -len(inside), start)
+        last = max(last, first)
+        while last < len(found) and found[last][1] <= start + width:
+            inside[keys[last]] = inside.get(keys[last], 0) + 1
+            last += 1
+        score = (-len(inside), -(last - first), start)
         if best is None or score < best:
             best = score
+        if first < last:  # (a word longer than the window never entered it)
+            inside[keys[first]] -= 1
+            if not inside[keys[first]]:
+                del inside[keys[first]]
     assert best is not None
     # Open a little before the first match, so the snippet starts with some context.
     start = max(0, best[2] - width // 6)

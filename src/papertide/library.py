@@ -44,7 +44,7 @@ from .retrieval import related as related_papers
 from .retrieval import search as search_papers
 from .retrieval import similar as similar_papers
 from .settings import Settings
-from .sources import Item, SourceError
+from .sources import Item, SourceError, parsed
 from .sources.files import read_path
 from .sources.jsonl import parse_jsonl
 from .sources.parallel import read_paths_in_process
@@ -395,7 +395,7 @@ class Papertide:
         run = log.start(source, fmt, self.clock()) if record_run else None
         summary = Summary()
         try:
-            merge_records(self.store, items, batch_size, on_batch, run=run, summary=summary)
+            merge_records(self.store, parsed(items, source), batch_size, on_batch, run=run, summary=summary)
         except SourceError as exc:
             if run is not None:
                 log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
@@ -419,7 +419,7 @@ class Papertide:
         run = log.start(source, "fetch", self.clock())
         summary = Summary()
         try:
-            merge_records(self.store, items, 200, on_batch, run=run, summary=summary)
+            merge_records(self.store, parsed(items, source), 200, on_batch, run=run, summary=summary)
         except SourceError as exc:
             log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
             self.catch_up()

@@ -7,12 +7,13 @@ so one bad record never stops an import; an input that cannot be read at all rai
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ..model import Paper
 
-__all__ = ["Item", "Rejected", "SourceError", "clean_text", "find_code_url", "parse_iso_datetime"]
+__all__ = ["Item", "Rejected", "SourceError", "clean_text", "find_code_url", "parse_iso_datetime", "parsed"]
 
 
 class SourceError(Exception):
@@ -31,6 +32,24 @@ class Rejected:
 
 
 Item = Paper | Rejected
+
+
+def parsed(items: Iterable[Item], source: str) -> Iterator[Item]:
+    """`items` as a parser yields them, where any error the parser itself raises (a ValueError on a
+    malformed number, a KeyError on a missing element: a parser's mistake) is a SourceError naming the
+    source: that file's run is undone and the next file goes on, instead of the whole command dying
+    (an OAI file with `completeListSize="²"` did). Interruptions (KeyboardInterrupt) pass as they are."""
+    stream = iter(items)
+    while True:
+        try:
+            item = next(stream)
+        except StopIteration:
+            return
+        except SourceError:
+            raise
+        except Exception as exc:  # any parser error: the one error a source has
+            raise SourceError(f"{source}: could not be parsed: {type(exc).__name__}: {exc}") from exc
+        yield item
 
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.\-]+/[\w.\-]+", re.IGNORECASE)
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from ..ids import InvalidId, parse_arxiv_id
 from ..model import Author, Paper
+from ..numbers import NumberError, parse_whole
 from . import Item, Rejected, clean_text, find_code_url, parse_iso_datetime
 from .oai import split_author_string
-from .records import clean_paper
+from .records import MAX_COUNT, clean_paper
 from .snapshot import parse_json_lines
 
 _ID = re.compile(r"^[\w.\-/:]{1,64}$")
@@ -52,9 +53,12 @@ def _optional_int(record: dict[str, Any], key: str) -> int | None:
     value = record.get(key)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"'{key}' must be a whole number >= 0")
-    return value
+    if not isinstance(value, int):
+        raise ValueError(f"'{key}' must be a whole number from 0 to {MAX_COUNT}")
+    try:
+        return parse_whole(value, f"'{key}'", 0, MAX_COUNT)  # an int from JSON, bounded; never text
+    except NumberError:
+        raise ValueError(f"'{key}' must be a whole number from 0 to {MAX_COUNT}") from None
 
 
 def jsonl_record(record: Any, where: str, source: str = "jsonl") -> Item:

@@ -23,9 +23,53 @@ _TEXT = ("id", "title", "abstract", "organization", "primary_category", "submitt
 _COUNTS = ("version", "author_count", "upvotes", "member_votes", "member_comments", "github_stars")
 _LINKS = ("code_url", "project_url")
 
+# The longest each field may be, in characters (items for the lists). Measured on the 92,905 real
+# arXiv listings in shared/bench-data (max / 99.99th percentile): title 239 / 212, abstract 3,488 /
+# 1,965 (SciFact's longest text is 10,000), comment 431 / 403, authors 3,303 (a collaboration) /
+# 482, an author's name 512 (authors run together by a scraper) / 39, categories 7 / 6. Each bound
+# is a few times the largest real value, so no real record is refused, while a multi-megabyte field
+# (the probe's abstract made every search that found it hang, its page 16.8 MB) is refused naming it.
+FIELD_LIMITS: dict[str, int] = {
+    "title": 1_000,
+    "abstract": 20_000,
+    "comments": 2_000,
+    "journal_ref": 1_000,
+    "organization": 300,
+    "submitted_by": 100,
+    "doi": 300,
+    "code_url": 2_000,
+    "project_url": 2_000,
+    "primary_category": 64,
+    "source": 64,
+    "authors": 10_000,
+    "author": 1_000,  # a name or an affiliation
+    "categories": 50,
+}
+MAX_COUNT = 2**31 - 1  # upvotes, versions, stars: within either backend's INTEGER
+
 
 def _type_error(name: str, value: Any, wanted: str) -> TypeError:
     return TypeError(f"'{name}' must be {wanted}, not {type(value).__name__}")
+
+
+def _too_long(name: str, size: int, unit: str = "characters") -> ValueError:
+    return ValueError(f"'{name}' is too long: {size:,} {unit}, at most {FIELD_LIMITS[name]:,}")
+
+
+def _check_lengths(paper: Paper) -> None:
+    """Every field within FIELD_LIMITS, checked before any other work is done on the text."""
+    for name, limit in FIELD_LIMITS.items():
+        value = getattr(paper, name, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise _too_long(name, len(value))
+    if len(paper.authors) > FIELD_LIMITS["authors"]:
+        raise _too_long("authors", len(paper.authors), "names")
+    if len(paper.categories) > FIELD_LIMITS["categories"]:
+        raise _too_long("categories", len(paper.categories), "categories")
+    for author in paper.authors:
+        for part in (author.name, author.affiliation):
+            if isinstance(part, str) and len(part) > FIELD_LIMITS["author"]:
+                raise _too_long("author", len(part))
 
 
 def _check_types(paper: Paper) -> None:
@@ -40,10 +84,11 @@ def _check_types(paper: Paper) -> None:
         value = getattr(paper, name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise _type_error(name, value, "a whole number")
-        if value is not None and value < 0:
-            raise ValueError(f"'{name}' must be a whole number >= 0")
+        if value is not None and not 0 <= value <= MAX_COUNT:
+            raise ValueError(f"'{name}' must be a whole number from 0 to {MAX_COUNT}")
     if not isinstance(paper.authors, tuple) or not all(isinstance(a, Author) for a in paper.authors):
         raise _type_error("authors", paper.authors, "a list of authors")
+    _check_lengths(paper)
     for author in paper.authors:
         if not isinstance(author.name, str):
             raise _type_error("author name", author.name, "text")
