@@ -240,3 +240,68 @@ def test_sigkill_mid_run_then_rerun_sends_each_paper_exactly_once(
     assert received == sorted(r.email for r in readers)  # zero duplicates, zero missing
     assert all(len(titles(m)) == 3 for m in smtp_sink.messages)
     assert len({m["Message-ID"] for m in smtp_sink.messages}) == 12
+
+
+def test_a_poisoned_saved_search_stops_nobody_and_the_worker_goes_on(
+    pt: Papertide, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    """Issue 32, item 1: a saved search stored with `until=9999-12-31` (the JSON API took it before
+    the one date rule held for every Filters) made `/saved/ID` a 500, `alerts send` crash before any
+    mail and the worker exit. Its date is now left out when read; every other member's alerts and
+    digests go out; and a Filters outside the years is refused where it is made."""
+    from papertide.digest import run_worker
+    from papertide.query import QueryError
+    from papertide.store.schema import saved_searches
+
+    mallory, reader = member(pt, "mallory"), member(pt, "reader")
+    poisoned = pt.personal.save_search(mallory.id, "diffusion", name="x", alert="immediate")
+    with pt.store.engine.begin() as conn:  # as the old code stored it
+        conn.execute(
+            saved_searches.update()
+            .where(saved_searches.c.id == poisoned.id)
+            .values(filters='{"until": "9999-12-31", "since": "0001-01-01"}')
+        )
+    pt.personal.save_search(reader.id, "diffusion", name="Diffusion", alert="immediate")
+    pt.store.digests.save_subscription(Subscription(reader.id, sections=("trending", "saved")), NOW)
+    with pytest.raises(QueryError, match="the year must be between 1900 and 2199"):
+        Filters(until=datetime(9999, 12, 31).date())
+    read_back = Filters.from_dict({"until": "9999-12-31", "since": "2025-01-01"})
+    assert read_back == Filters(since=datetime(2025, 1, 1).date())
+    send(pt, smtp_sink)  # the first run marks where alerts start
+    add_papers(pt, tmp_path, *NEW)
+    mailer = SmtpMailer(smtp_sink.url)
+    reports: list[object] = []
+    try:
+        run_worker(
+            pt.store, mailer, CONFIG, lambda: NOW, interval=0, iterations=2, sleep=lambda _s: None,
+            on_report=reports.append,
+            after_round=lambda now: reports.append(send_alerts(pt.store, mailer, CONFIG, now, sleep=lambda _s: None)),
+        )  # fmt: skip
+    finally:
+        mailer.close()
+    recipients = sorted(str(m["To"]) for m in smtp_sink.messages)
+    assert recipients.count("reader@example.org") >= 1 and recipients.count("mallory@example.org") == 1
+    assert len(reports) == 4  # two rounds of digests and alerts, none of them lost to an error
+
+
+def test_one_failing_search_is_reported_and_the_others_match() -> None:
+    """The isolation itself: a search whose matching raises is handed to on_error, the rest match."""
+    from papertide.digest.matching import compile_search, match_searches
+    from papertide.index.keywords import Matcher
+    from papertide.model import SavedSearch
+    from papertide.store import Doc
+
+    class Exploding(Matcher):
+        def matches(self, query, filters, limit=None):  # type: ignore[no-untyped-def]
+            if query.text == "boom":
+                raise OverflowError("date value out of range")
+            return super().matches(query, filters, limit)
+
+    docs = [Doc(pk=1, title="Diffusion", abstract="", author_names="", categories=(), published=None, has_code=False)]
+    searches = [
+        compile_search(SavedSearch(i, i, "s", q, {}, "immediate", 0, 0, NOW, NOW, link_key="k" * 32))
+        for i, q in ((1, "boom"), (2, "diffusion"))
+    ]
+    failed: list[int] = []
+    found = match_searches(Exploding(docs), [c for c in searches if c], None, lambda c, _e: failed.append(c.search.id))
+    assert found == {2: {1: [2]}} and failed == [1]

@@ -194,3 +194,15 @@ def test_more_like_this_from_a_card_turns_for_you(live_app: LiveApp) -> None:
     undone = post(ada, "/more-like-this", {"paper_id": "c01", "undo": "true", "next": "/signals"}, "/signals")
     assert undone.status_code == 303 and 'id="cold-start"' in ada.get("/for-you").text
     assert post(ada, "/more-like-this", {"paper_id": "nope"}, "/signals").status_code == 404
+
+
+def test_a_saved_search_with_dates_outside_the_years_is_refused_in_words(live_app: LiveApp) -> None:
+    """Issue 32, item 1: the JSON API took `until: 9999-12-31` (201), then its page was a 500."""
+    ada = signed_up(live_app, "ada")
+    headers = {"X-CSRF-Token": csrf_of(ada, "/library")}
+    for bad in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"until": "1899-12-31"}):
+        r = ada.post("/api/saved-searches", json={"query": "x", "alert": "immediate", **bad}, headers=headers)
+        assert r.status_code == 400 and "the year must be between 1900 and 2199" in r.json()["error"], r.text
+    ok = ada.post("/api/saved-searches", json={"query": "diffusion", "until": "2199-12-31"}, headers=headers)
+    assert ok.status_code == 201, ok.text
+    assert ada.get(f"/saved/{ok.json()['id']}").status_code == 200

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .dates import FIRST_YEAR, LAST_YEAR, DateError, parse_day
 from .model import Paper
 
 MAX_QUERY_CHARS = 1000
@@ -47,6 +48,15 @@ class Filters:
     has_code: bool = False
     min_upvotes: int | None = None
 
+    def __post_init__(self) -> None:
+        # The one date rule (dates.FIRST_YEAR–LAST_YEAR) holds for every Filters, however it was
+        # made: a saved search with until=9999-12-31 came in through the JSON API's own date type
+        # and then overflowed in every search, alert run and worker round that read it.
+        for name in ("since", "until"):
+            day = getattr(self, name)
+            if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise QueryError(f"{name}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+
     @property
     def active(self) -> bool:
         return self != Filters()
@@ -71,8 +81,8 @@ class Filters:
         def day(key: str) -> date | None:
             value = raw.get(key)
             try:
-                return date.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
+                return parse_day(value, key) if isinstance(value, str) else None
+            except DateError:  # stored before the rule, or written by hand: left out
                 return None
 
         votes = raw.get("min_upvotes")

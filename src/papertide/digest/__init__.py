@@ -10,6 +10,7 @@ mail systems use to drop the copy.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -36,6 +37,8 @@ from .mime import Outgoing, alternative, header_value
 
 FREQUENCIES = ("daily", "weekly")
 SECTIONS = ("trending", "picks", "foryou", "saved")
+log = logging.getLogger("papertide.digest")
+
 # Papers recommended to a member among those new in [start, end) (the library passes one in).
 Recommender = Callable[[Member, date, date], list[Paper]]
 PER_SECTION = 10
@@ -254,6 +257,7 @@ class Report:
     deferred: int = 0  # temporary failures left after the retries: the next run tries again
     done_before: int = 0  # finished by an earlier run
     not_due: int = 0
+    errors: int = 0  # members whose digest could not be made (logged; deferred to the next run)
     would_send: list[str] = field(default_factory=list)  # dry run: "email day subject"
 
     def to_json(self) -> dict[str, Any]:
@@ -297,12 +301,19 @@ def send_all(
         if not digests.claim(member.id, target, message_id(config, member.id, target), now):
             report.done_before += 1
             continue
-        digest = composer.compose(member, sub, target)
-        if digest.empty:
+        try:
+            digest = composer.compose(member, sub, target)
+            message = None if digest.empty else build_message(digest, config, now, shared)
+        except Exception as exc:  # one member's data must never stop everyone's digest
+            log.exception("could not make the digest of member %s for %s; the others go on", member.id, target)
+            digests.finish(member.id, target, "deferred", now, f"{type(exc).__name__}: {exc}"[:500])
+            report.errors += 1
+            continue
+        if message is None:
             digests.finish(member.id, target, "empty", now)
             report.empty += 1
             continue
-        senders.submit(build_message(digest, config, now, shared), member, target)
+        senders.submit(message, member, target)
         if on_progress:
             on_progress(report)
     senders.join()
@@ -407,11 +418,19 @@ def run_worker(
     `interval` seconds, again; `iterations` bounds the loop (tests)."""
     done = 0
     while iterations is None or done < iterations:
-        report = send_all(store, mailer, config, clock(), sleep=sleep, recommend=recommend)
+        # A round that fails (the database away, a bug) is logged and the worker goes on: the next
+        # round retries what this one left (claims and cursors make both parts rerun-safe).
+        try:
+            report = send_all(store, mailer, config, clock(), sleep=sleep, recommend=recommend)
+            if on_report:
+                on_report(report)
+        except Exception:
+            log.exception("the digest round failed; trying again in %.0f s", interval)
         if after_round is not None:
-            after_round(clock())
-        if on_report:
-            on_report(report)
+            try:
+                after_round(clock())
+            except Exception:
+                log.exception("the alerts round failed; trying again in %.0f s", interval)
         done += 1
         if iterations is None or done < iterations:
             sleep(interval)

@@ -16,6 +16,7 @@ Papers a member opened or marked not interested are left out of their alerts.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class AlertReport:
     nothing_new: int = 0  # members whose matches were all sent before, opened or dismissed
     deferred: int = 0
     failed: int = 0
+    errors: int = 0  # saved searches or members skipped after an error (logged), the others went on
     started: bool = False  # the first run only sets the cursor: alerts start from now
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +150,9 @@ class _Run:
             return
 
 
+log = logging.getLogger("papertide.alerts")
+
+
 def _immediate_searches(store: Store) -> Iterator[Compiled]:
     after = 0
     while page := store.personal.alerting_searches("immediate", after, SEARCH_PAGE):
@@ -208,7 +213,12 @@ def _alert_chunk(run: _Run, docs: list[Doc]) -> None:
     run.names.update((c.search.id, c.search.name) for c in searches)
     # A search's papers beyond the best few mail-fulls are never sent by this run; their number
     # caps the work per search (what the member opened or was sent before is taken out after).
-    for member_id, matched in match_searches(matcher, searches, 4 * MAX_PAPERS_PER_ALERT).items():
+    def skip(compiled: Compiled, exc: Exception) -> None:
+        log.error("saved search %s of member %s failed (%r); the others go on", compiled.search.id,
+                  compiled.search.member_id, exc)  # fmt: skip
+        report.errors += 1
+
+    for member_id, matched in match_searches(matcher, searches, 4 * MAX_PAPERS_PER_ALERT, skip).items():
         report.members_matched += 1
         hidden = personal.hidden_among(member_id, matched)
         pks = [pk for pk in matched if pk not in hidden][:MAX_PAPERS_PER_ALERT]
@@ -217,4 +227,9 @@ def _alert_chunk(run: _Run, docs: list[Doc]) -> None:
         if claim is None or member is None:
             report.nothing_new += 1
             continue
-        run.deliver(member, claim[0], claim[1], matched)
+        try:
+            run.deliver(member, claim[0], claim[1], matched)
+        except Exception as exc:  # rendering one member's mail, say: theirs waits, the others go on
+            log.exception("could not send the alert of member %s; the others go on", member_id)
+            personal.finish_batch(claim[0], "deferred", run.now, f"{type(exc).__name__}: {exc}"[:500])
+            report.errors += 1

@@ -7,6 +7,7 @@ pass, and it is newer than the saved search.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..index.keywords import Matcher
@@ -33,13 +34,25 @@ def compile_search(search: SavedSearch) -> Compiled | None:
 
 
 def match_searches(
-    matcher: Matcher, searches: list[Compiled], per_search: int | None = None
+    matcher: Matcher,
+    searches: list[Compiled],
+    per_search: int | None = None,
+    on_error: Callable[[Compiled, Exception], None] | None = None,
 ) -> dict[int, dict[int, list[int]]]:
     """{member id: {paper pk: [ids of their saved searches it matches]}}, papers in match order
-    (each saved search's best `per_search` matches: a mail lists a bounded number anyway)."""
+    (each saved search's best `per_search` matches: a mail lists a bounded number anyway). A search
+    that raises is handed to `on_error` and skipped (re-raised without one): one member's search
+    never stops everyone's alerts."""
     out: dict[int, dict[int, list[int]]] = {}
     for c in searches:
-        for pk in matcher.matches(c.query, c.filters, per_search):
+        try:
+            found = matcher.matches(c.query, c.filters, per_search)
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(c, exc)
+            continue
+        for pk in found:
             if pk > c.search.since_pk:
                 out.setdefault(c.search.member_id, {}).setdefault(pk, []).append(c.search.id)
     return out
