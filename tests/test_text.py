@@ -36,3 +36,44 @@ def test_readable(source: str, shown: str) -> None:
 )
 def test_accents_and_number_sets_outside_math(source: str, shown: str) -> None:
     assert readable(source) == shown
+
+
+def test_stemming_from_many_threads_gives_the_single_threaded_stems() -> None:
+    """Issue 32, item 2: one Snowball stemmer shared by 8 threads gave IndexErrors and wrong stems,
+    which the callers' caches then kept. Each thread now has its own, and the caches hold only stems
+    made that way."""
+    import threading
+
+    import orjson
+
+    from papertide import highlight, keywords
+    from papertide.text import english_stem
+
+    from conftest import FIXTURES
+
+    text = " ".join(
+        f"{r.get('title', '')} {r.get('abstract', '')}"
+        for r in map(orjson.loads, (FIXTURES / "jsonl/small_corpus.jsonl").read_bytes().splitlines())
+    )
+    words = sorted({w.lower() for w in text.split() if w.isalpha()}) * 20
+    expected = {w: english_stem(w) for w in words}
+    highlight.stem.cache_clear()
+    keywords._norm.cache_clear()
+    wrong: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for w in words:
+                if english_stem(w) != expected[w] or highlight.stem(w) != expected[w] or keywords._norm(w) != expected[w]:  # noqa: E501
+                    wrong.append(w)
+        except BaseException as exc:  # an IndexError inside the stemmer, as before
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and wrong == []
+    assert len(words) > 2000 and {highlight.stem(w) for w in words} == set(expected.values())

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import snowballstemmer
+from .text import english_stem
 
 _WORD = re.compile(r"\w+")
 # Work per document is bounded whatever its length (a stored abstract may predate the ingest limits
@@ -24,7 +24,6 @@ _WORD = re.compile(r"\w+")
 # that was quadratic in the matches; the scan below is one pass.
 MAX_SCAN = 20_000
 MAX_MARKS = 1_000
-_STEMMER = snowballstemmer.stemmer("english")
 Span = tuple[int, int]
 
 
@@ -32,7 +31,7 @@ Span = tuple[int, int]
 def stem(word: str) -> str:
     """`word` as the index holds it: accents folded, lower-cased, stemmed."""
     folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode() or word
-    return str(_STEMMER.stemWord(folded.lower()))
+    return english_stem(folded.lower())
 
 
 def stems(words: Iterable[str]) -> frozenset[str]:

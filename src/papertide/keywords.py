@@ -19,10 +19,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-import snowballstemmer
 
 from .query import STOP_WORDS
-from .text import readable
+from .text import english_stem, readable
 
 PER_PAPER = 5
 MMR_LAMBDA = 0.6
@@ -42,7 +41,6 @@ _WEAK = STOP_WORDS | frozenset(
     works able across given often thus one can may might make makes made via within without among
     """.split()
 )
-_STEMMER = snowballstemmer.stemmer("english")
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -50,7 +48,7 @@ def _norm(word: str) -> str:
     """A word's comparison form: its English stem, lower case (detection, detect → detect).
     Remembered: a catalogue's words repeat, and the Snowball stemmer in pure Python is most of
     the time candidates take (the map's labels call it for 20,000 papers)."""
-    return str(_STEMMER.stemWord(word.casefold()))
+    return english_stem(word.casefold())
 
 
 def candidates(title: str, abstract: str, limit: int = MAX_CANDIDATES) -> list[str]:
