@@ -344,3 +344,37 @@ def test_searches_share_the_graph_and_a_catch_up_has_it_alone() -> None:
     for thread in (first, writer, third):
         thread.join(5)
     assert order == ["search 1", "search 2", "catch-up", "search 3"]
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "truncated", "random bytes, sidecar without a checksum"])
+def test_a_damaged_index_file_is_refused_searched_by_words_and_rebuilt(
+    corpus: SqlStore, encoder: MiniLM, tmp_path: Path, damage: str
+) -> None:
+    """Issue 32, item 3: random bytes in the file loaded silently (every score 0, related 'nan'), a
+    truncated one made every search a 500; `check` said ok. Now the file is checked on load against
+    the size and SHA-256 saved with it (and, for an older sidecar, a sample of the stored vectors)."""
+    import os
+
+    path = tmp_path / "vectors.usearch"
+    encode_pending(corpus, encoder, VectorIndex(path, encoder.dim, encoder.name))
+    size = path.stat().st_size
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: size // 2])
+    else:
+        path.write_bytes(path.read_bytes()[:64] + os.urandom(size - 64))  # the header kept: it still opens
+    if "without a checksum" in damage:
+        saved = json.loads(path.with_suffix(".json").read_text())
+        path.with_suffix(".json").write_text(json.dumps({k: saved[k] for k in ("model", "seq", "count")}))
+    worker = VectorIndex(path, encoder.dim, encoder.name)
+    worker.refresh()  # what a search does first: never an error
+    hits = search(corpus, "quantum surface codes", limit=3, semantic=Semantic(encoder, worker))
+    assert [h.paper.id for h in hits][:1] == ["c04"]  # by words meanwhile
+    [problem] = worker.problems(corpus)
+    assert "is damaged" in problem and "papertide check --repair" in problem
+    assert worker.catch_up(corpus)  # a writer (check --repair, index, the server's catch-up) rebuilds it
+    assert worker.damaged is None and worker.in_step(corpus) and worker.problems(corpus) == []
+    hits = search(corpus, "quantum surface codes", limit=2, mode="semantic", semantic=Semantic(encoder, worker))
+    assert [h.paper.id for h in hits][:1] == ["c04"] and all(h.score > 0.2 for h in hits)
+    again = VectorIndex(path, encoder.dim, encoder.name)
+    again.refresh()
+    assert again.in_step(corpus) and again.damaged is None  # the rebuilt file carries its checksum
