@@ -384,3 +384,26 @@ def test_no_form_floods_an_address_with_mail(live_app: LiveApp) -> None:
         time.sleep(0.05)
     time.sleep(0.5)  # anything past the budget would have arrived by now
     assert len(live_app.mail.to("victim@example.org")) == budget
+
+
+def test_a_password_reset_spends_every_mailed_link_and_every_device(live_app: LiveApp) -> None:
+    """Issue 32, item 4: a confirmation link still worked after a password reset and signed its
+    holder in, with a device cookie that outlived the password."""
+    with live_app.client() as c:
+        data = {"handle": "ada", "email": "ada@example.org", "password": "correct horse"}
+        assert c.post("/signup", data={**data, "csrf": csrf_of(c)}).status_code == 200
+        confirm = mailed_link(live_app, "ada@example.org", "/verify")  # never followed: someone else has it
+        assert sign_in(c, "correct horse") == 303
+        old_device = c.cookies["pt_device"]
+        c.post("/reset", data={"email": "ada@example.org", "csrf": csrf_of(c, "/reset")})
+        token = mailed_link(live_app, "ada@example.org", "/reset/confirm", since=1).split("t=", 1)[1]
+        done = c.post("/reset/confirm", data={"token": token, "password": "brand new pw", "csrf": csrf_of(c, "/reset")})
+        assert done.status_code == 303
+    with live_app.client() as holder:
+        stale = holder.get(confirm)
+        assert stale.status_code == 400 and "pt_session" not in holder.cookies
+    member = live_app.store.community.member_by_handle("ada")
+    assert member is not None and member.verified_at is not None  # the reset link came through the mailbox
+    from papertide.accounts import device_vouches
+
+    assert not device_vouches("papertide-dev-secret-do-not-use-in-production", old_device, member)

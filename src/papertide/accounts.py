@@ -133,9 +133,10 @@ def csrf_ok(secret: str, session_key: str, token: str | None) -> bool:
 
 def device_token(secret: str, member: Member) -> str:
     """What a browser that signed in to the account keeps (a long-lived cookie): it vouches for
-    the device when the account is guarded after failed sign-ins. Signed for the member's id and
-    own key (`links.member_sig`), so it never vouches for another account."""
-    return f"{member.id}.{member_sig(secret, 'device', member)}"
+    the device when the account is guarded after failed sign-ins. Signed for the member's id, own
+    key (`links.member_sig`) and current password, so it never vouches for another account, nor
+    after the password changed."""
+    return f"{member.id}.{member_sig(secret, 'device', member, _password_mark(member))}"
 
 
 def device_vouches(secret: str, token: str | None, member: Member | None) -> bool:
@@ -144,7 +145,13 @@ def device_vouches(secret: str, token: str | None, member: Member | None) -> boo
     head, _, mac = (token or "").partition(".")
     if member is None or not is_whole(head) or head != str(member.id):
         return False
-    return member_sig_ok(secret, mac, "device", member)
+    return member_sig_ok(secret, mac, "device", member, _password_mark(member))
+
+
+def _password_mark(member: Member) -> str:
+    """What a device cookie also covers: the password it signed in with (a digest of its hash), so
+    that a new password (a reset) ends every device's standing, not just the sessions."""
+    return hashlib.sha256(member.password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -255,7 +262,13 @@ class Accounts:
         if member is None:
             raise AccountError("this reset link has expired or was used already; ask for a new one", "token")
         self.set_password(member.id, password)
-        self.community.spend_tokens(member.id, "reset", self.clock())  # every other reset link ends too
+        # Every other mailed link of the account ends too: reset links, and confirmation links (one
+        # signed its holder in after the reset). The reset link came through the mailbox, so the
+        # address stands confirmed.
+        for purpose in LINK_TTL:
+            self.community.spend_tokens(member.id, purpose, self.clock())
+        if member.verified_at is None:
+            self.community.update_member(member.id, verified_at=self.clock(), email_status="ok")
         # A reset is what someone does when they fear the account is known to another: scripts'
         # tokens end with the old password.
         self.tokens.revoke_all(member.id, self.clock())
