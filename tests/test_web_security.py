@@ -267,6 +267,9 @@ def test_return_links_are_same_site_paths_only(live_app: LiveApp, target: str) -
     assert safe_next(target) == "/"
     ada = signed_up(live_app, "ada")
     page = ada.get("/report", params={"kind": "paper", "target": "c01", "next": target})
+    if len(target) > 2000:  # past the parameter's own bound: refused in words
+        assert page.status_code == 400
+        return
     assert page.status_code == 200 and 'name="next" value="/"' in page.text
 
 
@@ -275,3 +278,60 @@ def test_same_site_return_links_are_kept(target: str) -> None:
     from papertide.web.context import safe_next
 
     assert safe_next(target) == target
+
+
+@pytest.mark.parametrize("path", ["/", "/papers/c01", "/search?q=diffusion", "/api/daily_papers", "/feeds/daily"])
+def test_head_is_answered_like_get_without_a_body(live_app: LiveApp, path: str) -> None:
+    with live_app.client() as c:
+        got, head = c.get(path), c.head(path)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert "content-security-policy" in head.headers
+
+
+def test_an_address_needing_smtputf8_is_refused_in_words_and_an_idn_domain_kept_in_ascii(live_app: LiveApp) -> None:
+    from test_web import csrf_of, mailed_link
+
+    with live_app.client() as c:
+        data = {"handle": "uni", "email": "ünï@example.com", "password": "correct horse"}
+        refused = c.post("/signup", data={**data, "csrf": csrf_of(c)})
+        assert refused.status_code == 400 and "not an email address we can send to" in html.unescape(refused.text)
+        data = {"handle": "idn", "email": "ada@bücher.example", "password": "correct horse"}
+        assert c.post("/signup", data={**data, "csrf": csrf_of(c)}).status_code == 200
+    member = live_app.store.community.member_by_handle("idn")
+    assert member is not None and member.email == "ada@xn--bcher-kva.example"
+    assert mailed_link(live_app, "ada@xn--bcher-kva.example", "/verify")  # and it is mailed
+
+
+def test_an_address_stored_before_is_a_permanent_failure_not_a_crash(live_app: LiveApp) -> None:
+    from email.message import EmailMessage
+
+    from papertide.digest.mailer import PermanentFailure, SmtpMailer
+    from papertide.digest.mime import Outgoing
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "papertide <noreply@papertide.test>", "x@example.org", "hi"
+    msg.set_content("hello")
+    outgoing = Outgoing.from_message(msg)
+    mailer = SmtpMailer(live_app.mail.url)
+    try:
+        with pytest.raises(PermanentFailure, match="SMTPUTF8"):
+            mailer.send(type(outgoing)(outgoing.sender, "ünï@example.com", outgoing.data))
+    finally:
+        mailer.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"PAPERTIDE_SUBMIT_PER_DAY": "five"}, "PAPERTIDE_SUBMIT_PER_DAY must be a whole number between 0 and 100000"),
+        ({"PAPERTIDE_SUBMIT_MAX_AGE_DAYS": "²"}, "PAPERTIDE_SUBMIT_MAX_AGE_DAYS must be a whole number between 1"),
+        ({"PAPERTIDE_SMTP_URL": "notaurl://x"}, "PAPERTIDE_SMTP_URL: SMTP URL must look like smtp://host:port"),
+    ],
+)
+def test_bad_settings_are_said_in_words_at_start_up(env: dict[str, str], said: str) -> None:
+    from papertide.web.config import ConfigError, WebConfig
+
+    with pytest.raises(ConfigError) as caught:
+        WebConfig.from_env(env, dev=True)
+    assert said in str(caught.value)

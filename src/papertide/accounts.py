@@ -91,10 +91,15 @@ def valid_email(email: str) -> str:
     """`email` as stored, when it is one plain address (no display name, no list, no control
     characters: a kept validator, email-validator, decides); AccountError otherwise."""
     try:
-        checked = validate_email(email.strip(), check_deliverability=False, allow_display_name=False)
+        # No SMTPUTF8: a non-ASCII local part (ünï@example.com) could be stored but never mailed (the
+        # mail server needs SMTPUTF8, smtplib raised UnicodeEncodeError). Said at sign-up instead;
+        # an internationalised domain is kept in its ASCII (IDNA) form, which every server takes.
+        checked = validate_email(
+            email.strip(), check_deliverability=False, allow_display_name=False, allow_smtputf8=False
+        )
     except EmailNotValidError as exc:
         raise AccountError(f"that is not an email address we can send to: {exc}", "email") from None
-    return normalise_email(checked.normalized)
+    return normalise_email(checked.ascii_email or checked.normalized)
 
 
 def validate_sign_up(handle: str, email: str, password: str) -> None:

@@ -77,6 +77,8 @@ class SmtpMailer:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise TemporaryFailure(f"SMTP connection failed: {exc}") from exc
+        except (UnicodeEncodeError, smtplib.SMTPNotSupportedError) as exc:  # an address stored before ASCII-only
+            raise PermanentFailure(f"the address needs SMTPUTF8, which papertide does not send: {exc}") from exc
         if refused:  # some recipients refused (we send one recipient per message)
             code, text = next(iter(refused.values()))
             raise _classify(code, text)

@@ -51,6 +51,7 @@ from .accounts import router as account_router
 from .bodies import BoundedBodies
 from .config import WebConfig
 from .context import HERE, Services, error_response, has_credentials, utc_now, vote_attrs, with_page, with_param
+from .methods import HeadAsGet
 from .security import SecurityHeaders
 
 # Swagger UI's files, from the package that ships them (fastapi-offline): the docs page works
@@ -122,6 +123,7 @@ def create_app(
     app.mount("/static/docs", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     hsts = [(b"strict-transport-security", b"max-age=31536000")] if config.secure_cookies else []
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BoundedBodies, authenticated=has_credentials)  # inside: its answers get the headers
     app.add_middleware(SecurityHeaders, extra=hsts)
 

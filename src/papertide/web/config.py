@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ..digest.mailer import SmtpMailer
+from ..numbers import NumberError, parse_whole
 from ..sources import arxiv_atom
 from ..submissions import Rules
 
@@ -16,6 +18,17 @@ DEV_SECRET = "papertide-dev-secret-do-not-use-in-production"
 
 class ConfigError(ValueError):
     pass
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting, or a ConfigError in words (never a traceback at start-up)."""
+    value = env.get(name, "")
+    if not value:
+        return default
+    try:
+        return parse_whole(value.strip(), name, low, high)
+    except NumberError as exc:
+        raise ConfigError(f"{exc}, not {value[:40]!r}") from None
 
 
 @dataclass(frozen=True)
@@ -50,9 +63,15 @@ class WebConfig:
         elif len(secret) < 32 and not dev:
             raise ConfigError("PAPERTIDE_SECRET must be at least 32 characters")
         rules = Rules(
-            max_age=timedelta(days=int(env.get("PAPERTIDE_SUBMIT_MAX_AGE_DAYS", "14"))),
-            per_member_per_day=int(env.get("PAPERTIDE_SUBMIT_PER_DAY", "5")),
+            max_age=timedelta(days=_whole(env, "PAPERTIDE_SUBMIT_MAX_AGE_DAYS", 14, 1, 36_500)),
+            per_member_per_day=_whole(env, "PAPERTIDE_SUBMIT_PER_DAY", 5, 0, 100_000),
         )
+        smtp_url = env.get("PAPERTIDE_SMTP_URL", "")
+        if smtp_url:
+            try:
+                SmtpMailer(smtp_url)  # parses the URL; connects only when it sends
+            except ValueError as exc:
+                raise ConfigError(f"PAPERTIDE_SMTP_URL: {exc}") from None
         values: dict[str, object] = {
             "secret": secret,
             "dev": dev,
@@ -60,7 +79,7 @@ class WebConfig:
             "base_url": env.get("PAPERTIDE_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             "arxiv_url": env.get("PAPERTIDE_ARXIV_URL", arxiv_atom.DEFAULT_URL),
             "rules": rules,
-            "smtp_url": env.get("PAPERTIDE_SMTP_URL", ""),
+            "smtp_url": smtp_url,
             "mail_from": env.get("PAPERTIDE_MAIL_FROM", "papertide <digest@localhost>"),
         }
         values.update(overrides)
