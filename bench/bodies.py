@@ -20,8 +20,6 @@ import contextlib
 import platform
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,31 +29,11 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from web import free_port, load
+from web import free_port, load, start_server
 
 READER_PATH = "/api/trending?limit=20"
 ANNOUNCED = 150 * 1024 * 1024
 PIECE = b"x" * (1024 * 1024)
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("papertide")
-    subprocess.run([exe, "demo", "--no-serve", "--no-index", "--data-dir", data_dir], check=True, capture_output=True)
-    server = subprocess.Popen(
-        [exe, "serve", "--dev", "--data-dir", data_dir, "--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                time.sleep(1.0)
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -117,7 +95,7 @@ def main() -> None:
     statuses: list[int] = []
     peak = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp), port)
+        server = start_server(Path(tmp), port, workers=2, index=False)
         try:
             asyncio.run(load(port, READER_PATH, "", 0.5, 4))
             before = rss_mb(server.pid)

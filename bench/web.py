@@ -169,9 +169,11 @@ async def load(port: int, path: str, cookie: str, seconds: float, connections: i
     }
 
 
-def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, workers: int, index: bool = True) -> subprocess.Popen[bytes]:
+    """`papertide serve --dev` over the demo loaded into `data_dir` (encoded unless `index` is off)."""
     exe = Path(sys.executable).with_name("papertide")
-    subprocess.run([exe, "demo", "--no-serve", "--data-dir", data_dir], check=True, capture_output=True)
+    demo = [exe, "demo", "--no-serve", "--data-dir", data_dir, *([] if index else ["--no-index"])]
+    subprocess.run(demo, check=True, capture_output=True)
     server = subprocess.Popen(
         [exe, "serve", "--dev", "--data-dir", data_dir, "--port", str(port), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
