@@ -305,7 +305,7 @@ def dated(store: SqlStore, kw: KeywordIndex) -> SqlStore:
         ("graph", {"filters": Filters(until=date(2022, 3, 1)), "sort": "newest"}, ["mid", "old"]),
         (
             "graph",
-            {"filters": Filters(since=date(31, 1, 1), until=date(9999, 1, 1)), "sort": "newest"},
+            {"filters": Filters(since=date(1900, 1, 1), until=date(2199, 12, 31)), "sort": "newest"},
             ["new", "mid", "old"],
         ),
         ("graph", {"filters": Filters(has_code=True)}, ["mid"]),
