@@ -335,3 +335,12 @@ def test_bad_settings_are_said_in_words_at_start_up(env: dict[str, str], said: s
     with pytest.raises(ConfigError) as caught:
         WebConfig.from_env(env, dev=True)
     assert said in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["١٠", "１０", " 10", "+10", "1_0", "10.0", "²"])
+def test_every_number_in_the_api_is_read_by_the_one_parser(live_app: LiveApp, value: str) -> None:
+    with live_app.client() as c:
+        for path in ("/api/daily_papers", "/api/trending", "/api/papers/search?q=diffusion"):
+            r = c.get(path, params={"limit": value})
+            assert r.status_code == 400 and "limit must be a whole number" in r.json()["error"], (path, r.text)
+        assert c.get("/api/daily_papers", params={"limit": "10"}).status_code == 200

@@ -19,7 +19,7 @@ from ..query import QueryError
 from ..submissions import SubmissionError, submit
 from . import views
 from .context import BearerAuth, api_member, context, error_response, services, shared_for_anonymous
-from .params import Search, period_params, search_params
+from .params import Search, Whole, period_params, search_params
 from .schemas import (
     DailyEntry,
     ErrorOut,
@@ -71,8 +71,8 @@ def daily_papers(
     week: Param = None,
     month: Param = None,
     sort: Annotated[str, Query(pattern="^(publishedAt|trending|upvotes)$")] = "upvotes",
-    p: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    p: Annotated[int, Whole, Query(ge=0, le=10_000)] = 0,
+    limit: Annotated[int, Whole, Query(ge=1, le=100)] = 50,
     submitter: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     """Papers featured on a day (`date=2025-10-29`), ISO week (`week=2025-W44`) or month
@@ -96,7 +96,7 @@ def daily_papers(
 @router.get("/trending", response_model=list[DailyEntry], responses=ERRORS)
 def trending(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[int, Whole, Query(ge=1, le=100)] = 50,
     by: Annotated[str, Query(pattern="^(upvotes|github)$")] = "upvotes",
 ) -> Any:
     """Papers of the last week ranked by votes / (age_hours + 2)^1.8, or (`by=github`) by the stars
@@ -111,7 +111,7 @@ def trending(
 def search(
     request: Request,
     asked: Annotated[Search, Depends(search_params)],
-    limit: Annotated[int, Query(ge=1, le=120)] = 20,
+    limit: Annotated[int, Whole, Query(ge=1, le=120)] = 20,
     highlight: bool = False,
 ) -> Any:
     """Relevance-ranked search: words, "phrases", -exclusions, author:Name, cat:cs.LG; `mode`
@@ -142,7 +142,7 @@ def search(
 @router.get("/papers", response_model=PaperPage, responses=ERRORS)
 def catalogue(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Whole, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
     """The whole catalogue, `limit` papers a page, in the order papers arrived; pass the answer's
@@ -243,7 +243,7 @@ def unmark_not_interested(
 
 @router.get("/recommendations", response_model=list[RecommendationOut], responses=ERRORS)
 def recommendations(
-    request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 20, _bearer: BearerAuth = None
+    request: Request, limit: Annotated[int, Whole, Query(ge=1, le=100)] = 20, _bearer: BearerAuth = None
 ) -> Any:
     """The signed-in member's recommendations (the For-you page), best first: from their latest 50
     upvotes and "not interested" marks; trending papers (with `because` null) until their first upvote."""

@@ -29,6 +29,7 @@ from .context import (
     signin_redirect,
     visitor,
 )
+from .params import WholeInt
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["digest"])
@@ -160,7 +161,7 @@ class SubscriptionIO(BaseModel):
     active: bool = True
     frequency: str = Field("daily", pattern="^(daily|weekly)$")
     weekdays_only: bool = True
-    send_hour: int = Field(8, ge=0, le=23)
+    send_hour: WholeInt = Field(8, ge=0, le=23)
     timezone: str = Field("UTC", max_length=64)
     sections: list[str] = ["trending", "picks"]
 

@@ -35,6 +35,7 @@ RowId = Annotated[int, Whole, Path(ge=1, le=MAX_ROW_ID)]
 FormRowId = Annotated[int | None, Whole, Form(ge=1, le=MAX_ROW_ID)]
 QueryRowId = Annotated[int, Whole, Query(ge=1, le=MAX_ROW_ID)]
 BodyRowId = Annotated[int, Whole]
+WholeInt = Annotated[int, Whole]  # any other whole number from outside (a JSON field, a query's limit)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ __all__ = [
     "RowId",
     "Search",
     "Whole",
+    "WholeInt",
     "ascii_whole",
     "period_params",
     "search_params",

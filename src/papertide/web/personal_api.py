@@ -19,7 +19,7 @@ from ..personal import Missing, PersonalError
 from ..query import Filters
 from .api import ERRORS, CsrfHeader
 from .context import SESSION_COOKIE, BearerAuth, api_member, error_response, services
-from .params import BodyRowId, QueryRowId, RowId
+from .params import BodyRowId, QueryRowId, RowId, WholeInt
 from .schemas import PaperOut, paper_out
 
 router = APIRouter(prefix="/api", tags=["library"])
@@ -70,7 +70,7 @@ class SavedSearchIn(BaseModel):
     since: date | None = None
     until: date | None = None
     has_code: bool = False
-    min_upvotes: int | None = Field(None, ge=0, le=1_000_000)
+    min_upvotes: WholeInt | None = Field(None, ge=0, le=1_000_000)
 
 
 class SavedSearchOut(BaseModel):

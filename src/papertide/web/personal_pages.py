@@ -43,7 +43,6 @@ router = APIRouter(include_in_schema=False)
 NameField = Annotated[str, Form(max_length=400)]
 LongText = Annotated[str, Form(max_length=20_000)]
 Key = Annotated[str, Query(max_length=100)]
-# Row ids as the database holds them (a bigger number is nobody's: 404 at once, never an overflow).
 
 
 def _redirect(request: Request, target: str) -> Response:
