@@ -29,7 +29,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from digest import free_port, start_sink
-from papertide import Papertide
+from opening import open_catalogue
 from papertide.digest import MailConfig
 from papertide.digest.alerts import send_alerts
 from papertide.digest.mailer import SmtpMailer
@@ -61,10 +61,10 @@ def main() -> None:
     sink = start_sink(port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            pt = Papertide.open(tmp, encoder=None, clock=lambda: NOW)
+            pt, store = open_catalogue(tmp, encoder=None, clock=lambda: NOW)
             pt.import_records(parse_snapshot(iter(snapshot_lines(args.old, 1)), where="old"))
             n_members = max(1, args.searches // 5)
-            with pt.store.engine.begin() as conn:  # type: ignore[attr-defined]
+            with store.engine.begin() as conn:  # type: ignore[attr-defined]
                 conn.execute(
                     members.insert(),
                     [
@@ -78,7 +78,7 @@ def main() -> None:
                         for i in range(n_members)
                     ],
                 )
-                since = pt.store.keyword_marks().max_pk
+                since = store.keyword_marks().max_pk
                 conn.execute(
                     saved_searches.insert(),
                     [
@@ -97,18 +97,16 @@ def main() -> None:
                 )
             mailer = SmtpMailer(f"smtp://127.0.0.1:{port}")
             config = MailConfig(secret="b" * 40, base_url="https://papers.example.org")
-            assert send_alerts(pt.store, mailer, config, NOW).started  # alerts start before the ingest
+            assert send_alerts(store, mailer, config, NOW).started  # alerts start before the ingest
             pt.import_records(parse_snapshot(iter(snapshot_lines(args.new, 2)), where="new"))
 
             # matching only: the in-memory index of the new papers and every saved search against it
             start = time.perf_counter()
-            with pt.store.keyword_snapshot() as snap:
+            with store.keyword_snapshot() as snap:
                 docs = list(snap.docs(since))
             matcher = Matcher(docs)
             compiled = [
-                c
-                for s in pt.store.personal.alerting_searches("immediate", 0, args.searches)
-                if (c := compile_search(s))
+                c for s in store.personal.alerting_searches("immediate", 0, args.searches) if (c := compile_search(s))
             ]
             matched = match_searches(matcher, compiled, 200)
             match_s = time.perf_counter() - start
@@ -121,10 +119,10 @@ def main() -> None:
             naive_s = (time.perf_counter() - start) * len(compiled) / len(naive_sample)
 
             start = time.perf_counter()
-            report = send_alerts(pt.store, mailer, config, NOW, sleep=lambda _s: None)
+            report = send_alerts(store, mailer, config, NOW, sleep=lambda _s: None)
             total_s = time.perf_counter() - start
             mailer.close()
-            with pt.store.engine.connect() as conn:  # type: ignore[attr-defined]
+            with store.engine.connect() as conn:  # type: ignore[attr-defined]
                 claimed = conn.execute(sa.text("select count(*) from alert_papers")).scalar_one()
             pt.close()
     finally:

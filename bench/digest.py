@@ -64,15 +64,14 @@ def child(n: int, port: int, connections: int = 4) -> dict[str, float]:
     """Build the database and send N digests; runs in its own process (for its peak RSS)."""
     import sqlalchemy as sa
 
-    from papertide import Papertide
+    from opening import open_catalogue
     from papertide.digest import MailConfig, send_all
     from papertide.digest.mailer import SmtpMailer
     from papertide.store.schema import members, papers, subscriptions
 
     with tempfile.TemporaryDirectory() as tmp:
-        pt = Papertide.open(tmp, encoder=None)
+        pt, store = open_catalogue(tmp, encoder=None)
         pt.load_demo()
-        store = pt.store
         now = datetime(2025, 11, 5, 9, 0)
         with store.engine.begin() as conn:  # type: ignore[attr-defined]
             ids = [r[0] for r in conn.execute(sa.select(papers.c.pk).order_by(papers.c.pk).limit(12))]

@@ -42,6 +42,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+from opening import open_catalogue
 from papertide import Papertide
 from papertide.index.vectors import IndexState, VectorIndex
 from papertide.retrieval import Semantic
@@ -126,8 +127,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/keyword_latency.json"))
     args = parser.parse_args()
     # e.g. PostgreSQL; the keyword index then lives in DATA_DIR/keywords, as `serve` keeps it
-    pt = Papertide.open(args.database_url or args.data_dir, data_dir=args.data_dir, encoder=None)
-    store = pt.store
+    pt, store = open_catalogue(args.database_url or args.data_dir, args.data_dir, encoder=None)
     papers = store.count()
     start = time.perf_counter()
     built = pt.catch_up()

@@ -27,6 +27,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from opening import open_catalogue
 from papertide import Papertide, keywords
 from papertide.embed import MiniLM
 from papertide.query import STOP_WORDS, Query, split_words
@@ -62,23 +63,23 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results") / "keywords.json")
     args = parser.parse_args()
-    pt = Papertide.open(args.workdir, encoder=MiniLM(threads=2), create=False)
+    pt, store = open_catalogue(args.workdir, encoder=MiniLM(threads=2))
     pt.catch_up()
     vectors = pt.indexes.vectors
     assert vectors is not None
     encoder = pt.encoder()
     rng = random.Random(11)
-    all_papers = list(pt.store.iter_papers())
+    all_papers = list(pt.iter_papers())
     pairs = claim_pairs(args.data)
     cited = {d for _, d in pairs}
     sample = [p for p in all_papers if p.id in cited]
     others = [p for p in all_papers if p.id not in cited]
     sample += rng.sample(others, max(0, min(args.papers - len(sample), len(others))))
-    pks = pt.store.pks_for_ids(p.id for p in sample)
+    pks = store.pks_for_ids(p.id for p in sample)
     vec = {}
-    for keys, rows in pt.store.embeddings_of(vectors.model, list(pks.values())):
+    for keys, rows in store.embeddings_of(vectors.model, list(pks.values())):
         vec.update(zip((int(k) for k in keys), np.asarray(rows, dtype=np.float32), strict=True))
-    n = pt.store.count()
+    n = pt.count()
     doc_freq = pt.indexes.keywords.doc_freq_of
 
     def meaning(p: object) -> list[str]:

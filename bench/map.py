@@ -114,7 +114,7 @@ def phrase_cost(workdir: Path | None) -> float | None:
     from papertide import Papertide
 
     with Papertide.open(workdir, create=False) as pt:
-        papers = list(pt.store.iter_papers())[:3000]
+        papers = list(pt.iter_papers())[:3000]
     keywords._norm.cache_clear()
     start = time.perf_counter()
     for p in papers:

@@ -24,7 +24,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide import Papertide
+from opening import open_catalogue
 from papertide.embed import MiniLM
 from papertide.recommend import score_candidates
 
@@ -41,17 +41,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/recommend.json"))
     args = parser.parse_args()
     console = Console(width=140)
-    pt = Papertide.open(args.workdir, encoder=MiniLM(threads=1), create=False)
+    pt, store = open_catalogue(args.workdir, encoder=MiniLM(threads=1))
     semantic = pt.semantic
     if semantic is None:
         raise SystemExit("the catalogue has no vectors: run bench/relevance.py --workdir DIR first")
     model = semantic.index.model
     keys_parts, vector_parts = [], []
-    for keys, vectors in pt.store.iter_embeddings(model):
+    for keys, vectors in store.iter_embeddings(model):
         keys_parts.append(np.asarray(keys))
         vector_parts.append(np.asarray(vectors, dtype=np.float32))
     all_keys, all_vectors = np.concatenate(keys_parts), np.concatenate(vector_parts)
-    ids_by_pk = {pk: p.id for pk, p in pt.store.papers_by_pk(int(k) for k in all_keys).items()}
+    ids_by_pk = {pk: p.id for pk, p in store.papers_by_pk(int(k) for k in all_keys).items()}
     catalogue = [ids_by_pk[int(k)] for k in all_keys if int(k) in ids_by_pk]
     rng = random.Random(17)
     rows = []
@@ -64,12 +64,12 @@ def main() -> None:
             pt.recommend(likes, dislikes, limit=20)
             ours.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
-            pks = pt.store.pks_for_ids(chosen)
+            pks = store.pks_for_ids(chosen)
             like_vecs = np.stack([semantic.index.vector_of(pks[i]) for i in likes])  # type: ignore[misc]
             dislike_vecs = np.stack([semantic.index.vector_of(pks[i]) for i in dislikes])  # type: ignore[misc]
             scores, _ = score_candidates(all_vectors, like_vecs, dislike_vecs)
             top = np.argpartition(-scores, 20 + len(chosen))[: 20 + len(chosen)]
-            pt.store.papers_by_pk(int(all_keys[i]) for i in top)
+            store.papers_by_pk(int(all_keys[i]) for i in top)
             full.append((time.perf_counter() - start) * 1000)
         rows.append(
             {

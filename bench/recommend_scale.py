@@ -32,7 +32,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from opening import open_catalogue
 from papertide import Papertide
+from papertide.store import Store
 from papertide.web.context import Context, PageCache
 from papertide.web.views import for_you_view
 
@@ -47,9 +49,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def build(pt: Papertide, workdir: Path, papers: int, console: Console) -> dict[str, float]:
+def build(pt: Papertide, store: Store, workdir: Path, papers: int, console: Console) -> dict[str, float]:
     timings: dict[str, float] = {}
-    if pt.store.count() < papers:
+    if pt.count() < papers:
         source = workdir / "snapshot.jsonl"
         if not source.exists():
             start = time.perf_counter()
@@ -58,26 +60,26 @@ def build(pt: Papertide, workdir: Path, papers: int, console: Console) -> dict[s
         start = time.perf_counter()
         pt.import_files([source])
         timings["import_s"] = time.perf_counter() - start
-        console.print(f"imported {pt.store.count():,} papers in {timings['import_s']:.0f} s")
-    if pt.store.count_embeddings(MODEL) < pt.store.count():
+        console.print(f"imported {pt.count():,} papers in {timings['import_s']:.0f} s")
+    if store.count_embeddings(MODEL) < pt.count():
         start = time.perf_counter()
         rng = np.random.default_rng(3)
-        with pt.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        with store.engine.connect() as conn:  # type: ignore[attr-defined]
             keys = np.array([r[0] for r in conn.exec_driver_sql("SELECT pk FROM papers ORDER BY pk")])
         vectors = clustered(len(keys), rng)
         for at in range(0, len(keys), 50_000):
-            pt.store.save_embeddings(MODEL, keys[at : at + 50_000], vectors[at : at + 50_000])
+            store.save_embeddings(MODEL, keys[at : at + 50_000], vectors[at : at + 50_000])
         timings["store_vectors_s"] = time.perf_counter() - start
         console.print(f"stored {len(keys):,} vectors in {timings['store_vectors_s']:.0f} s")
     vectors_index = pt.indexes.vectors
     assert vectors_index is not None and pt.indexes.layout is not None
     start = time.perf_counter()
-    vectors_index.catch_up(pt.store, None)
+    vectors_index.catch_up(store, None)
     vectors_index.save()
     timings["hnsw_s"] = time.perf_counter() - start
     console.print(f"HNSW index in step in {timings['hnsw_s']:.0f} s")
     start = time.perf_counter()
-    layout = pt.indexes.layout.update(pt.store, vectors_index, refit=True)
+    layout = pt.indexes.layout.update(store, vectors_index, refit=True)
     timings["map_s"] = time.perf_counter() - start
     console.print(f"map of {len(layout) if layout else 0:,} papers in {timings['map_s']:.0f} s")
     return timings
@@ -92,28 +94,28 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=140)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    pt = Papertide.open(args.workdir)
-    timings = build(pt, args.workdir, args.papers, console)
+    pt, store = open_catalogue(args.workdir)
+    timings = build(pt, store, args.workdir, args.papers, console)
     vectors_index = pt.indexes.vectors
     assert vectors_index is not None
 
     # A reader of three lines of work: 50 papers near three seeds, 25 upvoted and 25 saved.
-    community = pt.store.community
+    community = store.community
     member = community.member_by_handle("reader") or community.create_member(
         "reader", "reader@example.org", "x", datetime(2025, 11, 5)
     )
     rng = np.random.default_rng(7)
-    top = pt.store.count()  # a bulk-loaded catalogue's pks run from 1 to its size
+    top = pt.count()  # a bulk-loaded catalogue's pks run from 1 to its size
     seeds = rng.choice(np.arange(1, top + 1), 3, replace=False)
     near: list[int] = []
     for seed in seeds:
         vector = vectors_index.vector_of(int(seed))
         assert vector is not None
         near += vectors_index.search(vector, 17)[0]
-    ids = list(pt.store.ids_for_pks(dict.fromkeys(near)).values())[:50]
+    ids = list(store.ids_for_pks(dict.fromkeys(near)).values())[:50]
     now = datetime(2025, 11, 5, 9)
     for paper_id in ids[:25]:
-        community.set_vote(member.id, pt.store.pks_for_ids([paper_id])[paper_id], True, now)
+        community.set_vote(member.id, store.pks_for_ids([paper_id])[paper_id], True, now)
     for paper_id in ids[25:]:
         pt.personal.save(member.id, paper_id)
 
@@ -125,14 +127,14 @@ def main() -> None:
         start = time.perf_counter()
         for_you_view(Context(pt, now, member, PageCache()), member)
         page.append((time.perf_counter() - start) * 1000)
-    extra = pt.store.ids_for_pks([int(rng.integers(1, top + 1))])
+    extra = store.ids_for_pks([int(rng.integers(1, top + 1))])
     community.set_vote(member.id, next(iter(extra)), True, now)
     start = time.perf_counter()
     for_you_view(Context(pt, now, member, PageCache()), member)
     after_signal = (time.perf_counter() - start) * 1000
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "papers": pt.store.count(),
+        "papers": pt.count(),
         "signals": 50,
         "rounds": args.rounds,
         "build": timings,

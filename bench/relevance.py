@@ -162,7 +162,7 @@ def main() -> None:
     encoder = MiniLM(max_tokens=args.max_tokens)
     pt = Papertide.open(workdir, encoder=encoder)
     summary = pt.import_files([args.data / "corpus.jsonl"]).total
-    console.print(f"corpus: {pt.store.count()} papers ({summary.new} new, {summary.rejected} rejected)")
+    console.print(f"corpus: {pt.count()} papers ({summary.new} new, {summary.rejected} rejected)")
     start = time.perf_counter()
     encoded = pt.index(batch_size=64)
     encode_s = time.perf_counter() - start
@@ -178,7 +178,7 @@ def main() -> None:
         "2 rarest words": rarest_words(texts, corpus, 2),
     }
     results = {name: evaluate(pt, query_texts, qrels) for name, query_texts in sets.items()}
-    table = Table(title=f"BEIR SciFact ({len(queries)} queries, {pt.store.count()} abstracts)")
+    table = Table(title=f"BEIR SciFact ({len(queries)} queries, {pt.count()} abstracts)")
     for column in ("queries", "mode", "nDCG@10", "recall@100", "ms/query"):
         table.add_column(column, justify="right")
     margins = {}

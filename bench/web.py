@@ -63,15 +63,16 @@ def add_comments(data_dir: Path) -> None:
     """200 comments (some replies, some Markdown) on one paper and 3 on each paper of the month view,
     written to the database the server reads (its pages move on with the catalogue version)."""
     from papertide import Papertide
+    from papertide.listings import Period
 
     with Papertide.open(data_dir, encoder=None) as pt:
-        member = pt.store.community.member_by_handle("bench")
+        member = pt.accounts.member_by_handle("bench")
         assert member is not None
         previous = None
         for i in range(200):
             body = f"Comment {i}: **does** this beat $\\alpha$-smoothing? See [the code](https://example.org/{i})."
             previous = pt.discussions.post(member, DISCUSSED, body, previous.id if previous and i % 3 else None)
-        for paper in pt.store.featured_between(*month_bounds(), 24):
+        for paper in pt.daily(Period("month", *month_bounds())).papers[:24]:
             for i in range(3):
                 pt.discussions.post(member, paper.id, f"Thoughts {i} on this one.")
 
@@ -87,7 +88,7 @@ def add_thumbnails(data_dir: Path) -> int:
         folder = pt.thumbnails_dir
         folder.mkdir(parents=True, exist_ok=True)
         count = 0
-        for paper in pt.store.iter_papers():
+        for paper in pt.iter_papers():
             (folder / file_name(paper.id)).write_bytes(image)
             count += 1
     return count

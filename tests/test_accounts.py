@@ -113,8 +113,6 @@ def test_csrf_tokens_are_bound_to_the_session() -> None:
     assert not csrf_ok("s" * 40, "session-a", None) and not csrf_ok("s" * 40, "", csrf_token("s" * 40, ""))
 
 
-
-
 def test_a_limit_counts_each_subject_over_its_window(accounts: Accounts) -> None:
     accounts.rate_limits["probe"] = (10, timedelta(minutes=15))
     for _ in range(10):
@@ -138,11 +136,15 @@ def test_failed_sign_ins_guard_the_account_and_only_a_known_device_passes(accoun
         with pytest.raises(AccountGuarded):
             accounts.sign_in("ada@example.org", password, client="ip:10.9.9.9")
     known = device_token("s" * 40, ada)
-    vouched = accounts.sign_in("ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, known, m))  # noqa: E501
+    vouched = accounts.sign_in(
+        "ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, known, m)
+    )
     assert vouched == ada
     other = device_token("s" * 40, replace(ada, id=ada.id + 1))
     with pytest.raises(AccountGuarded):  # a device cookie vouches for its own member only
-        accounts.sign_in("ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, other, m))  # noqa: E501
+        accounts.sign_in(
+            "ada@example.org", "correct horse", "ip:10.9.9.9", lambda m: device_vouches("s" * 40, other, m)
+        )
     accounts.clock.now += timedelta(minutes=16)  # type: ignore[attr-defined]
     assert accounts.sign_in("ada@example.org", "correct horse", client="ip:10.9.9.9") == ada  # the guard lifts
 

@@ -54,7 +54,7 @@ def add_papers(pt: Papertide, tmp_path: Path, *papers: tuple[str, str, str]) -> 
 def send(pt: Papertide, sink: SmtpSink):  # type: ignore[no-untyped-def]
     mailer = SmtpMailer(sink.url)
     try:
-        return send_alerts(pt.store, mailer, CONFIG, NOW, sleep=lambda _s: None)
+        return send_alerts(pt._store, mailer, CONFIG, NOW, sleep=lambda _s: None)
     finally:
         mailer.close()
 
@@ -111,10 +111,10 @@ def test_a_paper_the_member_opened_or_dismissed_is_never_alerted(
     pt.personal.save_search(reader.id, "diffusion", alert="immediate")
     send(pt, smtp_sink)
     add_papers(pt, tmp_path, *NEW)
-    n1, n3 = pt.get("n1"), pt.store.pks_for_ids(["n3"])["n3"]
+    n1, n3 = pt.get("n1"), pt._store.pks_for_ids(["n3"])["n3"]
     assert n1 is not None
     pt.personal.opened(reader.id, n1)
-    pt.store.community.set_not_interested(reader.id, n3, True, NOW)
+    pt._store.community.set_not_interested(reader.id, n3, True, NOW)
     send(pt, smtp_sink)
     [mail] = smtp_sink.messages
     assert titles(mail) == ["Score Matching without Diffusion"]
@@ -144,7 +144,7 @@ def test_alerts_off_unverified_and_bounced_members_get_nothing(
     pt.personal.save_search(quiet.id, "diffusion", alert="off")
     pt.personal.save_search(unverified.id, "diffusion", alert="immediate")
     pt.personal.save_search(bouncing.id, "diffusion", alert="immediate")
-    pt.store.digests.mark_bounced(bouncing.id)
+    pt._store.digests.mark_bounced(bouncing.id)
     send(pt, smtp_sink)
     add_papers(pt, tmp_path, *NEW)
     assert send(pt, smtp_sink).sent == 0 and smtp_sink.messages == []
@@ -165,21 +165,21 @@ def test_a_temporary_failure_is_sent_by_the_next_run_with_the_same_papers(
     assert (report.resent, report.sent) == (1, 2)
     first, second = smtp_sink.messages
     assert len(titles(first)) == 3 and titles(second) == ["Diffusion Policies for Robots"]
-    assert pt.store.personal.batch_counts() == {"sent": 2}
+    assert pt._store.personal.batch_counts() == {"sent": 2}
 
 
 def test_the_digest_section_carries_saved_search_matches_once(
     pt: Papertide, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     reader = member(pt, "reader")
-    pt.store.digests.save_subscription(Subscription(reader.id, weekdays_only=False, sections=("saved",)), NOW)
+    pt._store.digests.save_subscription(Subscription(reader.id, weekdays_only=False, sections=("saved",)), NOW)
     pt.personal.save_search(reader.id, "diffusion", name="Diffusion", alert="digest")
     add_papers(pt, tmp_path, *NEW)  # ingested now (the store stamps arrivals with the wall clock)
     tomorrow = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
     mailer = SmtpMailer(smtp_sink.url)
     try:
-        report = send_all(pt.store, mailer, CONFIG, tomorrow, tomorrow.date(), sleep=lambda _s: None)
-        again = send_all(pt.store, mailer, CONFIG, tomorrow, tomorrow.date(), sleep=lambda _s: None)
+        report = send_all(pt._store, mailer, CONFIG, tomorrow, tomorrow.date(), sleep=lambda _s: None)
+        again = send_all(pt._store, mailer, CONFIG, tomorrow, tomorrow.date(), sleep=lambda _s: None)
     finally:
         mailer.close()
     assert again.done_before == 1
@@ -195,8 +195,8 @@ def test_the_digest_section_carries_saved_search_matches_once(
     # an immediate alert turned on later never repeats them
     pt.personal.update_search(reader.id, pt.personal.searches(reader.id)[0].id, alert="immediate")
     assert send(pt, smtp_sink).started
-    assert pt.store.personal.sent_among(reader.id, pt.store.pks_for_ids(["n1", "n3", "n4"]).values()) == set(
-        pt.store.pks_for_ids(["n1", "n3", "n4"]).values()
+    assert pt._store.personal.sent_among(reader.id, pt._store.pks_for_ids(["n1", "n3", "n4"]).values()) == set(
+        pt._store.pks_for_ids(["n1", "n3", "n4"]).values()
     )
 
 
@@ -211,7 +211,7 @@ def test_sigkill_mid_run_then_rerun_sends_each_paper_exactly_once(
         pt.personal.save_search(r.id, "diffusion", alert="immediate")
     env = {
         **os.environ,
-        "PAPERTIDE_DATABASE_URL": pt.store.url,  # type: ignore[attr-defined]
+        "PAPERTIDE_DATABASE_URL": pt._store.url,  # type: ignore[attr-defined]
         "PAPERTIDE_SMTP_URL": smtp_sink.url,
         "PAPERTIDE_BASE_URL": "http://papertide.test",
     }
@@ -255,14 +255,14 @@ def test_a_poisoned_saved_search_stops_nobody_and_the_worker_goes_on(
 
     mallory, reader = member(pt, "mallory"), member(pt, "reader")
     poisoned = pt.personal.save_search(mallory.id, "diffusion", name="x", alert="immediate")
-    with pt.store.engine.begin() as conn:  # as the old code stored it
+    with pt._store.engine.begin() as conn:  # as the old code stored it
         conn.execute(
             saved_searches.update()
             .where(saved_searches.c.id == poisoned.id)
             .values(filters='{"until": "9999-12-31", "since": "0001-01-01"}')
         )
     pt.personal.save_search(reader.id, "diffusion", name="Diffusion", alert="immediate")
-    pt.store.digests.save_subscription(Subscription(reader.id, sections=("trending", "saved")), NOW)
+    pt._store.digests.save_subscription(Subscription(reader.id, sections=("trending", "saved")), NOW)
     with pytest.raises(QueryError, match="the year must be between 1900 and 2199"):
         Filters(until=datetime(9999, 12, 31).date())
     read_back = Filters.from_dict({"until": "9999-12-31", "since": "2025-01-01"})
@@ -273,9 +273,9 @@ def test_a_poisoned_saved_search_stops_nobody_and_the_worker_goes_on(
     reports: list[object] = []
     try:
         run_worker(
-            pt.store, mailer, CONFIG, lambda: NOW, interval=0, iterations=2, sleep=lambda _s: None,
+            pt._store, mailer, CONFIG, lambda: NOW, interval=0, iterations=2, sleep=lambda _s: None,
             on_report=reports.append,
-            after_round=lambda now: reports.append(send_alerts(pt.store, mailer, CONFIG, now, sleep=lambda _s: None)),
+            after_round=lambda now: reports.append(send_alerts(pt._store, mailer, CONFIG, now, sleep=lambda _s: None)),
         )  # fmt: skip
     finally:
         mailer.close()

@@ -164,8 +164,8 @@ def test_the_content_security_policy_blocks_injected_handlers(page: object, live
     """Issue 16, finding 4: had markup got into a page, its inline handler would not have run."""
     page.goto("/papers/2511.00002")  # type: ignore[attr-defined]
     page.evaluate(  # type: ignore[attr-defined]
-        "document.body.insertAdjacentHTML('beforeend', '<img src=\"/nothing.png\" onerror=\"window.pwned = 1\">"
-        "<a id=\"js\" href=\"javascript:window.pwned=2\">x</a>')"
+        'document.body.insertAdjacentHTML(\'beforeend\', \'<img src="/nothing.png" onerror="window.pwned = 1">'
+        '<a id="js" href="javascript:window.pwned=2">x</a>\')'
     )
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     page.click("#js")  # type: ignore[attr-defined]
@@ -197,7 +197,7 @@ def test_make_a_token_in_the_browser_and_use_it_from_a_script(page: object, live
     assert r.status_code == 200 and r.json()["voted"] is True
     page.goto("/settings/tokens")  # type: ignore[attr-defined]  (visiting again: the token is not shown)
     assert page.locator("#new-token").count() == 0  # type: ignore[attr-defined]
-    assert page.inner_text("table.tokens") .count("notebook") == 1  # type: ignore[attr-defined]
+    assert page.inner_text("table.tokens").count("notebook") == 1  # type: ignore[attr-defined]
 
 
 def test_an_upvote_changes_the_for_you_page(page: object, live_app: LiveApp) -> None:

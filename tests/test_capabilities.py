@@ -129,9 +129,7 @@ def test_migration_0017_keeps_every_row_and_gives_each_its_own_key(url_at_0016: 
             )
         ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM members ORDER BY id"))]
         for i in ids:
-            conn.execute(
-                sessions.insert().values(token_hash=f"{i:064d}", member_id=i, created_at=NOW, expires_at=NOW)
-            )
+            conn.execute(sessions.insert().values(token_hash=f"{i:064d}", member_id=i, created_at=NOW, expires_at=NOW))
             conn.execute(
                 sa.text(
                     "INSERT INTO saved_searches (member_id, name, query, created_at, updated_at)"

@@ -29,9 +29,11 @@ def catalogue(store: SqlStore) -> SqlStore:
 
 
 def subscribe(store: SqlStore, handle: str, **choices: object) -> Member:
-    member = Accounts(store.community, Clock(NOW), store.api_tokens, hasher=FAST_HASHER).sign_up(
-        handle, f"{handle}@example.org", "pw-long-enough"
-    ).member
+    member = (
+        Accounts(store.community, Clock(NOW), store.api_tokens, hasher=FAST_HASHER)
+        .sign_up(handle, f"{handle}@example.org", "pw-long-enough")
+        .member
+    )
     assert member is not None
     store.community.update_member(member.id, verified_at=NOW)
     store.digests.save_subscription(Subscription(member.id, **choices), NOW)  # type: ignore[arg-type]

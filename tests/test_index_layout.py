@@ -70,9 +70,9 @@ def test_new_papers_are_placed_by_their_neighbours_and_the_others_stay(encoded_c
     # n01 sits at the median of its five nearest placed papers by meaning (the ANN index's order).
     vectors = pt.indexes.vectors
     assert vectors is not None
-    pk = pt.store.pks_for_ids(["n01"])["n01"]
+    pk = pt._store.pks_for_ids(["n01"])["n01"]
     neighbours = vectors.search_many(vectors.vector_of(pk)[None, :], 24)[0]  # type: ignore[index]
-    by_pk = dict(zip(pt.store.pks_for_ids(before.ids).values(), before.xy, strict=True))
+    by_pk = dict(zip(pt._store.pks_for_ids(before.ids).values(), before.xy, strict=True))
     placed = [by_pk[n] for n in neighbours if n in by_pk][:5]
     assert after.xy[after.ids.index("n01")].tolist() == np.median(np.stack(placed), axis=0).tolist()
     row = after.ids.index("n01")
@@ -134,9 +134,9 @@ def test_beyond_the_sample_the_others_go_by_their_nearest_fitted_papers(encoded_
     pt = encoded_corpus
     vectors = pt.indexes.vectors
     assert vectors is not None
-    layout = fit(pt.store, vectors, sample=8)  # as a catalogue over FIT_SAMPLE is laid out
+    layout = fit(pt._store, vectors, sample=8)  # as a catalogue over FIT_SAMPLE is laid out
     assert len(layout) == 12 and layout.fitted == 12
-    (pks, matrix), *_ = list(pt.store.iter_embeddings(vectors.model))
+    (pks, matrix), *_ = list(pt._store.iter_embeddings(vectors.model))
     chosen = np.sort(np.random.default_rng(0).choice(12, 8, replace=False))
     xy_of = dict(zip(layout.pks.tolist(), layout.xy, strict=True))
     for row in sorted(set(range(12)) - set(chosen.tolist())):

@@ -4,6 +4,7 @@ contracts hold (import-linter, also run by .ci/run), the README's command table 
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -136,3 +137,55 @@ def test_the_readme_library_examples_run(number: int, tmp_path: Path) -> None:
     code = readme_python_blocks()[number]
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# --- the core is closed: the shells reach the store only through `Papertide` (issue 25) ------------------
+SHELLS = ("web", "cli")
+
+
+def store_reaches(source: str) -> list[tuple[int, str]]:
+    """(line, what) for every way `source` reaches a store around the core: an attribute named
+    `store` or `_store` on anything (an import contract cannot see attribute access), or an import
+    of `papertide.store` or any module in it."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in ("store", "_store"):
+            found.append((node.lineno, f".{node.attr}"))
+        elif isinstance(node, ast.ImportFrom):
+            module = ("." * node.level) + (node.module or "")
+            names = [a.name for a in node.names]
+            if re.fullmatch(r"(papertide\.|\.+)store(\..*)?", module) or (module == ".." and "store" in names):
+                found.append((node.lineno, f"from {module} import {', '.join(names)}"))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, f"import {a.name}") for a in node.names if a.name.startswith("papertide.store")]
+    return sorted(found)
+
+
+def test_the_store_check_sees_each_way_around_the_core() -> None:
+    sample = (
+        "from ..store import Store\nfrom papertide.store.sql import SqlStore\nfrom .. import store\n"
+        "import papertide.store.schema\nx = svc.pt.store.community\ny = pt._store.get('1')\nz = pt.get('1')\n"
+        "from ..library import Papertide\n"
+    )
+    assert store_reaches(sample) == [
+        (1, "from ..store import Store"),
+        (2, "from papertide.store.sql import SqlStore"),
+        (3, "from .. import store"),
+        (4, "import papertide.store.schema"),
+        (5, ".store"),
+        (6, "._store"),
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_no_shell_reaches_the_store(shell: str) -> None:
+    """Votes, submissions, accounts, digests, papers by id: all through `Papertide` and its domain
+    objects, so the rules that go with a write (the indexes catch up, a private collection stays
+    private) live in the core once."""
+    package = ROOT / "src" / "papertide" / shell
+    reaches = {
+        f"{path.relative_to(package)}:{line} {what}"
+        for path in sorted(package.rglob("*.py"))
+        for line, what in store_reaches(path.read_text(encoding="utf-8"))
+    }
+    assert sorted(reaches) == []

@@ -50,7 +50,7 @@ def test_open_refuses_a_missing_data_dir_unless_it_may_create_it(tmp_path: Path)
         Papertide.open(tmp_path / "mistyped", create=False)
     assert not (tmp_path / "mistyped").exists()
     with Papertide.open(tmp_path / "new") as pt:
-        assert pt.store.count() == 0
+        assert pt._store.count() == 0
     with Papertide.open(tmp_path / "new", create=False) as pt:
         assert pt.search_mode() == "keyword"
 
@@ -71,7 +71,7 @@ def test_each_file_is_kept_whole_or_not_at_all_and_the_next_one_goes_on(pt: Pape
     ]
     assert report.files[1].summary.new > 0  # it had written batches before it failed ...
     assert "cannot be read to the end" in (report.files[1].error or "")
-    assert sorted(p.id for p in pt.store.iter_papers()) == ["a1", "a2", "c1"]  # ... and they were undone
+    assert sorted(p.id for p in pt._store.iter_papers()) == ["a1", "a2", "c1"]  # ... and they were undone
     assert [r.status for r in pt.imports()] == ["done", "undone", "done"][::-1]
     assert not report.ok and report.total.new == 3
     assert [h.paper.id for h in pt.search("gamma")] == ["c1"]  # the keyword index followed
@@ -122,10 +122,10 @@ def test_undo_removes_what_a_run_added_and_restores_what_it_changed(pt: Papertid
         lines({"id": "p1", "title": "Vandalised title"}, *({"id": f"j{i}", "title": f"Junk {i}"} for i in range(5)))
     )
     run = pt.import_files([junk]).files[0].run
-    assert run is not None and pt.store.count() == 7
+    assert run is not None and pt._store.count() == 7
     undone = pt.undo_import(run)
     assert (undone.removed, undone.restored, undone.kept, undone.run.status) == (5, 1, [], "undone")
-    assert sorted(p.id for p in pt.store.iter_papers()) == ["p1", "p2"]
+    assert sorted(p.id for p in pt._store.iter_papers()) == ["p1", "p2"]
     assert pt.get("p1").title == "Original title"  # type: ignore[union-attr]
     assert pt.search("junk") == [] and [h.paper.id for h in pt.search("original")] == ["p1"]
     with pytest.raises(NotFound, match="undone already"):
@@ -139,7 +139,7 @@ def test_undo_leaves_papers_that_members_touched_or_later_runs_changed(pt: Paper
     first.write_bytes(lines(*({"id": f"p{i}", "title": f"Paper {i}"} for i in range(4))))
     run = pt.import_files([first]).files[0].run
     assert run is not None
-    store = pt.store
+    store = pt._store
     member = store.community.create_member("ada", "ada@example.org", "x", pt.clock())
     store.community.set_vote(member.id, store.pks_for_ids(["p0"])["p0"], True, pt.clock())
     later = tmp_path / "later.jsonl"
@@ -153,7 +153,7 @@ def test_undo_leaves_papers_that_members_touched_or_later_runs_changed(pt: Paper
 
 def test_remove_keeps_papers_members_engaged_with_unless_forced(pt: Papertide, tmp_path: Path) -> None:
     pt.import_records([Paper(id="r1", title="Remove me"), Paper(id="r2", title="Voted for")])
-    store = pt.store
+    store = pt._store
     member = store.community.create_member("ada", "ada@example.org", "x", pt.clock())
     store.community.set_vote(member.id, store.pks_for_ids(["r2"])["r2"], True, pt.clock())
     report = pt.remove(["r1", "r2", "nope"])
@@ -176,14 +176,14 @@ def test_a_source_error_in_import_records_keeps_nothing(pt: Papertide) -> None:
 
     with pytest.raises(SourceError, match="not well-formed"):
         pt.import_records(items(), batch_size=1)
-    assert pt.store.count() == 0 and pt.imports()[0].status == "undone"
+    assert pt._store.count() == 0 and pt.imports()[0].status == "undone"
 
 
 def test_every_fixture_imports_through_the_facade(pt: Papertide) -> None:
     report = pt.import_files(
         [FIXTURES / n for n in ("arxiv/query_page1.xml", "oai/arxiv_page1.xml", "snapshot/sample.jsonl")]
     )
-    assert report.ok and report.total.new == pt.store.count() > 0
+    assert report.ok and report.total.new == pt._store.count() > 0
 
 
 def test_a_bad_number_or_a_parser_error_in_file_1_leaves_file_2_imported(pt: Papertide, tmp_path: Path) -> None:
@@ -197,14 +197,13 @@ def test_a_bad_number_or_a_parser_error_in_file_1_leaves_file_2_imported(pt: Pap
     report = pt.import_files([odd, last])
     assert [f.error for f in report.files] == [None, None] and report.files[0].summary.new > 0
 
-
     def parser_with_a_bug() -> Iterator[Item]:
         yield Paper(id="f1", title="Fine")
         raise ValueError("invalid literal for int() with base 10: '²'")
 
     with pytest.raises(SourceError, match=r"^broken.xml: could not be parsed: ValueError: invalid literal"):
         pt.import_records(parser_with_a_bug(), source="broken.xml", batch_size=1)
-    assert pt.store.get("f1") is None  # that run was undone
+    assert pt._store.get("f1") is None  # that run was undone
     assert pt.import_files([last]).ok  # and the next import goes on
 
 
@@ -226,4 +225,4 @@ def test_an_over_long_field_is_a_rejected_record_naming_the_field(pt: Papertide,
         f"{path}:3 (record ok2): 'title' is too long: 1,600 characters, at most 1,000",
         f"{path}:4 (record many): 'authors' is too long: 10,001 names, at most 10,000",
     ]
-    assert sorted(p.id for p in pt.store.iter_papers()) == ["ok1"]
+    assert sorted(p.id for p in pt._store.iter_papers()) == ["ok1"]

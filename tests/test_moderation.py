@@ -33,7 +33,7 @@ def pt(store: SqlStore, tmp_path: Path) -> Papertide:
 
 
 def accounts(pt: Papertide) -> Accounts:
-    return Accounts(pt.store.community, Clock(NOW), pt.store.api_tokens, hasher=FAST_HASHER)
+    return Accounts(pt._store.community, Clock(NOW), pt._store.api_tokens, hasher=FAST_HASHER)
 
 
 def member(pt: Papertide, handle: str, role: str = "member") -> Member:
@@ -122,7 +122,7 @@ def test_members_role_command(tmp_path: Path) -> None:
     missing = runner.invoke(main, ["members", "role", "bob", "admin", "--data-dir", str(tmp_path)])
     assert missing.exit_code == 1 and "no member 'bob'" in missing.output
     with Papertide.open(tmp_path, encoder=None) as pt:
-        assert pt.store.community.member_by_handle("ada").role == "moderator"  # type: ignore[union-attr]
+        assert pt._store.community.member_by_handle("ada").role == "moderator"  # type: ignore[union-attr]
 
 
 def test_report_queue_and_hide_over_http(live_app: LiveApp) -> None:
@@ -174,7 +174,7 @@ def test_nobody_moderates_their_own_things(pt: Papertide) -> None:
     """A moderator cannot approve their own authorship claim, hide or restore their own comment, or
     dismiss a report about their own comment or a paper they submitted; another moderator can."""
     mod, other, ada = member(pt, "mod", "moderator"), member(pt, "other", "moderator"), member(pt, "ada")
-    name = pt.store.get("c01").authors[0].name  # type: ignore[union-attr]
+    name = pt._store.get("c01").authors[0].name  # type: ignore[union-attr]
     pt.authors.claim(mod, "c01", name)
     claim_id = pt.moderation.claims(mod)[0]["id"]
     for approve in (True, False):

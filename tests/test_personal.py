@@ -100,7 +100,7 @@ def test_exports_bibtex_and_jsonl_that_import_reads_back(pt: Papertide, tmp_path
     exported = tmp_path / "collection.jsonl"
     exported.write_bytes(lines.getvalue())
     other = Papertide(SqlStore(f"sqlite:///{tmp_path / 'other.db'}"), tmp_path / "other", encoder=None)
-    other.store.migrate()  # type: ignore[attr-defined]
+    other._store.migrate()  # type: ignore[attr-defined]
     assert other.import_files([exported]).total.new == 2
     assert other.get("c12") == pt.get("c12")
     other.close()
@@ -133,9 +133,9 @@ def test_saved_searches_keep_query_and_filters_and_refuse_nonsense(pt: Papertide
 
 def test_opened_papers_and_every_signal_are_the_members_own_data(pt: Papertide) -> None:
     ada = member(pt, "ada")
-    pk = pt.store.pks_for_ids(["c03", "c05"])
-    pt.store.community.set_vote(ada.id, pk["c05"], True, NOW)
-    pt.store.community.set_not_interested(ada.id, pk["c03"], True, NOW)
+    pk = pt._store.pks_for_ids(["c03", "c05"])
+    pt._store.community.set_vote(ada.id, pk["c05"], True, NOW)
+    pt._store.community.set_not_interested(ada.id, pk["c03"], True, NOW)
     pt.personal.save(ada.id, "c07")
     for paper_id in ("c02", "c09", "c02"):
         paper = pt.get(paper_id)
@@ -173,7 +173,7 @@ def test_more_like_this_is_a_private_like(pt: Papertide) -> None:
     assert pt.personal.more_like_this(ada.id, "c04") is True
     assert pt.personal.more_like_this(ada.id, "c04") is False  # marked once
     assert pt.personal.liked_ids(ada.id) == ["c04"]
-    assert pt.store.community.voted_ids(ada.id) == []  # not an upvote: nobody else sees it
+    assert pt._store.community.voted_ids(ada.id) == []  # not an upvote: nobody else sees it
     assert [s.paper.id for s in pt.recommend_for(ada.id) or []][:1] == ["c08"]  # by the title's words (no vectors)
     assert pt.personal.signals(ada.id).more_like_this == ["c04"]
     assert pt.personal.more_like_this(ada.id, "c04", marked=False) is True

@@ -116,7 +116,7 @@ def test_the_digest_recommends_only_papers_new_in_its_window(pt: Papertide, stor
 def test_the_index_answers_batched_searches_and_lookups_like_single_ones(pt: Papertide) -> None:
     semantic = pt.semantic
     assert semantic is not None
-    pks = pt.store.pks_for_ids(["c01", "c04", "c12"])
+    pks = pt._store.pks_for_ids(["c01", "c04", "c12"])
     rows = np.stack([semantic.index.vector_of(pks[i]) for i in ("c01", "c04")])  # type: ignore[misc]
     batched = semantic.index.search_many(rows, 3)
     assert batched == [semantic.index.search(row, 3)[0] for row in rows]

@@ -65,7 +65,11 @@ def test_stemming_from_many_threads_gives_the_single_threaded_stems() -> None:
     def work() -> None:
         try:
             for w in words:
-                if english_stem(w) != expected[w] or highlight.stem(w) != expected[w] or keywords._norm(w) != expected[w]:  # noqa: E501
+                if (
+                    english_stem(w) != expected[w]
+                    or highlight.stem(w) != expected[w]
+                    or keywords._norm(w) != expected[w]
+                ):
                     wrong.append(w)
         except BaseException as exc:  # an IndexError inside the stemmer, as before
             errors.append(exc)

@@ -288,7 +288,9 @@ def test_a_submission_stands_when_encoding_it_fails(
     # Search has vectors (one stored), but the encoder breaks.
     pk = live_app.store.pks_for_ids(["c01"])["c01"]
     live_app.store.save_embeddings(BrokenEncoder.name, [pk], np.zeros((1, 384), dtype=np.float32))
-    live_app.app.state.services.pt = Papertide(live_app.store, tmp_path, encoder=BrokenEncoder())
+    live_app.app.state.services.pt = Papertide(
+        live_app.store, tmp_path, encoder=BrokenEncoder(), clock=live_app.clock, accounts=live_app.pt.accounts
+    )
     client = signed_up(live_app, "ada")
     token = csrf_of(client, "/submit")
     assert client.post("/submit", data={"arxiv_id": "2510.25021", "csrf": token}).status_code == 303

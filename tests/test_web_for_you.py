@@ -34,7 +34,7 @@ def test_upvotes_turn_trending_into_recommendations(live_app: LiveApp) -> None:
     shown = titles(page)
     assert shown[:3] == ["2511.00003", "c12", "c11"] and "c01" not in shown  # both diffusion papers first
     assert BECAUSE.findall(page)[:3] == ["c01", "c01", "c01"]
-    assert "Because you upvoted <a href=\"/papers/c01\">Denoising Score Matching for Diffusion Models</a>" in page
+    assert 'Because you upvoted <a href="/papers/c01">Denoising Score Matching for Diffusion Models</a>' in page
     upvote(member, "c12")
     shown = titles(member.get("/for-you").text)
     assert shown[:3] == ["2511.00003", "c05", "c08"] and not {"c01", "c12"} & set(shown)

@@ -46,7 +46,7 @@ def test_the_layout_json_holds_every_paper_on_the_grid(live_app: LiveApp) -> Non
     assert len(gzip.compress(r.content)) >= int(zipped.headers["content-length"]) - 64
     assert '<canvas id="map"' in page and "17 papers laid out by meaning" in page
     assert page.count('data-cluster="') == 2  # the legend: one button per region
-    assert 'data-mine=' not in page  # nobody signed in
+    assert "data-mine=" not in page  # nobody signed in
 
 
 @vectors

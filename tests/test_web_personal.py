@@ -35,7 +35,7 @@ def test_save_from_a_card_fills_the_reading_list_and_marks_the_card(live_app: Li
     page = ada.get("/search?q=diffusion").text
     assert re.search(r'<a class="saved-link" href="/library"', page)
     library = ada.get("/library").text
-    assert "Reading list</a> <span class=\"muted\">· 1 paper · private" in library
+    assert 'Reading list</a> <span class="muted">· 1 paper · private' in library
     reading = int(re.findall(r'href="/collections/(\d+)"', library)[0])
     assert titles(ada.get(f"/collections/{reading}").text) == ["c01"]
     with live_app.client() as anonymous:  # private: nobody else can read it, by page, export or API

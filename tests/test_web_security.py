@@ -219,17 +219,33 @@ def _raw(url: str, head: str, body: bytes = b"") -> tuple[int, bytes]:
     ("head", "status", "said"),
     [
         # 150 MB announced, none of it sent: refused from the header alone.
-        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 157286400\n", 413,
-         b"too large"),
-        ("POST /signin HTTP/1.1\nHost: t\nContent-Type: application/x-www-form-urlencoded\nContent-Length: 300000\n",
-         413, b"too large"),
+        (
+            "POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 157286400\n",
+            413,
+            b"too large",
+        ),
+        (
+            "POST /signin HTTP/1.1\nHost: t\nContent-Type: application/x-www-form-urlencoded\nContent-Length: 300000\n",
+            413,
+            b"too large",
+        ),
         # A body within the limit, anonymous: 401 before a byte of it is read.
-        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 200000\n", 401,
-         b"sign in"),
-        ("POST /api/saved-searches HTTP/1.1\nHost: t\nContent-Type: application/json\nAuthorization: Bearer pt_x\n"
-         "Content-Length: 90000\n", 401, b"sign in"),
-        ("POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nTransfer-Encoding: chunked\n", 411,
-         b"Content-Length"),
+        (
+            "POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nContent-Length: 200000\n",
+            401,
+            b"sign in",
+        ),
+        (
+            "POST /api/saved-searches HTTP/1.1\nHost: t\nContent-Type: application/json\nAuthorization: Bearer pt_x\n"
+            "Content-Length: 90000\n",
+            401,
+            b"sign in",
+        ),
+        (
+            "POST /api/collections HTTP/1.1\nHost: t\nContent-Type: application/json\nTransfer-Encoding: chunked\n",
+            411,
+            b"Content-Length",
+        ),
     ],
 )
 def test_bodies_are_bounded_and_api_writes_authenticated_before_they_are_read(

@@ -15,6 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
+from .errors import Forbidden, Invalid, NotFound
+from .errors import RateLimited as _Limited
 from .links import member_sig, member_sig_ok
 from .model import ApiToken, Member
 from .numbers import is_whole
@@ -54,12 +56,22 @@ RATE_LIMITS: dict[str, tuple[int, timedelta]] = {
 LINK_TTL = {"verify": timedelta(hours=48), "reset": timedelta(hours=1)}
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """Something a person typed cannot be accepted; `field` names the form field to point at."""
 
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+    def form_field(self) -> str:
+        return self.field
+
+
+class AccountSuspended(AccountError, Forbidden):
+    """A session for a member a moderator suspended (an old verification link, say): refused."""
+
+    def __init__(self) -> None:
+        super().__init__("this account is suspended by a moderator", "email")
 
 
 class AccountGuarded(AccountError):
@@ -75,11 +87,15 @@ class AccountGuarded(AccountError):
         )
 
 
-class RateLimited(Exception):
+class NoSuchMember(NotFound):
+    """A user name nobody has."""
+
+
+class RateLimited(_Limited):
     def __init__(self, action: str, retry_after: timedelta) -> None:
-        super().__init__(f"too many {action} attempts; try again in {int(retry_after.total_seconds()) // 60 + 1} min")
+        minutes = int(retry_after.total_seconds()) // 60 + 1
+        super().__init__(f"too many {action} attempts; try again in {minutes} min", retry_after)
         self.action = action
-        self.retry_after = retry_after
 
 
 def normalise_email(email: str) -> str:
@@ -282,7 +298,7 @@ class Accounts:
     def start_session(self, member: Member) -> str:
         """A new session for `member`; the returned token goes into the cookie, its hash to the store."""
         if member.suspended_at is not None:
-            raise AccountError("this account is suspended by a moderator", "email")
+            raise AccountSuspended
         token = secrets.token_urlsafe(32)
         now = self.clock()
         self.community.create_session(hash_token(token), member.id, now, now + self.session_ttl)
@@ -296,7 +312,34 @@ class Accounts:
         if token:
             self.community.end_session(hash_token(token))
 
+    # --- looking members up ---------------------------------------------------------------------------
+    def member_by_id(self, member_id: int | None) -> Member | None:
+        return self.community.member_by_id(member_id) if member_id is not None else None
+
+    def member_by_handle(self, handle: str) -> Member | None:
+        """The member with this user name (any case)."""
+        return self.community.member_by_handle(handle)
+
+    def member_named(self, handle: str) -> Member:
+        """The member with this user name (any case); NoSuchMember when nobody has it."""
+        member = self.community.member_by_handle(handle)
+        if member is None:
+            raise NoSuchMember(f"no member {handle}")
+        return member
+
+    def member_by_email(self, email: str) -> Member | None:
+        """The member with this address, as typed (normalised as at sign-up)."""
+        return self.community.member_by_email(normalise_email(email))
+
     # --- personal API tokens ------------------------------------------------------------------------
+    def api_tokens(self, member_id: int) -> list[ApiToken]:
+        """The member's tokens, live and revoked (never the secret: only its hash is kept)."""
+        return self.tokens.list(member_id)
+
+    def revoke_api_token(self, member_id: int, token_id: int) -> bool:
+        """Revoke one of the member's own tokens; False when they have no such live token."""
+        return self.tokens.revoke(member_id, token_id, self.clock())
+
     def issue_api_token(self, member: Member, name: str, write: bool) -> tuple[str, ApiToken]:
         """A new token for scripts (returned once; only its hash is kept) and its record."""
         name = clean_line(name)  # shown on the tokens page: one line, no control or bidi characters

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from .errors import Invalid
 from .model import Member, Paper
 from .query import Query
 from .store import Store
@@ -34,7 +35,7 @@ def _fold(text: str) -> str:
 
 
 def name_key(name: str) -> str | None:
-    """"last f" for a person's name (see the module's rule), or None when there is no name."""
+    """ "last f" for a person's name (see the module's rule), or None when there is no name."""
     text = _fold(name).strip()
     if "," in text:
         last, _, first = text.partition(",")
@@ -63,7 +64,7 @@ class AuthorPage:
     claimed_by: str | None  # the member whose claim was approved
 
 
-class ClaimError(ValueError):
+class ClaimError(Invalid):
     """A claim that cannot be made or decided; the message says why."""
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from .errors import Invalid
+
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
-class DateError(ValueError):
+class DateError(Invalid):
     """A date a reader typed that cannot be used; the message says why and what is expected."""
 
 

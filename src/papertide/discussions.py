@@ -18,6 +18,7 @@ from datetime import datetime
 import nh3
 from markdown_it import MarkdownIt
 
+from .errors import Invalid, NotFound
 from .model import Comment, Member
 from .store import Store
 from .text import math_readable, math_spans
@@ -39,11 +40,11 @@ _MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_][A-Za-z0-9_-]{1,31})\b")
 _TICKS = re.compile(r"`+")
 
 
-class DiscussionError(ValueError):
+class DiscussionError(Invalid):
     """A comment that cannot be posted or changed; the message says why."""
 
 
-class NoSuchComment(LookupError):
+class NoSuchComment(NotFound):
     """A comment that does not exist, or is not the member's to change."""
 
 

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from .errors import Invalid
+
 # 2310.01234, 0704.0001 (4-digit numbers before 2015), optionally versioned: 2310.01234v3
 _NEW_STYLE = re.compile(r"(?P<id>[0-9]{4}\.[0-9]{4,5})(?:v(?P<v>[1-9][0-9]{0,3}))?")
 # hep-th/9901001, math.GT/0309136, optionally versioned
@@ -29,7 +31,7 @@ _PAPER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 MAX_ID = 64
 
 
-class InvalidId(ValueError):
+class InvalidId(Invalid):
     pass
 
 

@@ -13,10 +13,11 @@ and vector indexes in step before it returns; reads (search, related, listings) 
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -25,9 +26,12 @@ from typing import IO
 import orjson
 
 from . import listings, recommend, thumbnails
+from .accounts import Accounts
 from .authors import Authors
+from .digest.service import Digests
 from .discussions import Discussions
 from .embed import Encoder, EncoderSpec, encoder_identity, make_encoder
+from .errors import NotFound as _NotFound
 from .ids import is_arxiv_id
 from .imports import Summary, bulk_load, merge_records, undo_run
 from .index import INLINE_REBUILD_LIMIT, Indexes, Layout
@@ -37,7 +41,7 @@ from .model import Member, Paper
 from .moderation import Moderation
 from .personal import Personal
 from .query import Filters, Query
-from .recommend import Suggestion
+from .recommend import ForYou, Pick, Suggestion, for_you_picks
 from .reports import FileResult, ImportReport, RemoveReport, UndoReport, rejected_lines
 from .retrieval import MODES, Hit, Results, RetrievalError, Semantic
 from .retrieval import related as related_papers
@@ -51,6 +55,9 @@ from .sources.parallel import read_paths_in_process
 from .stars import RepoSource, StarsReport, github_trending, refresh_stars
 from .store import ImportRun, Store
 from .store.backends import open_store
+from .submissions import Fetch, Rules, arxiv_fetcher
+from .submissions import submit as submit_paper
+from .votes import Votes
 
 __all__ = [
     "FileResult",
@@ -62,6 +69,7 @@ __all__ = [
     "rejected_lines",
 ]
 
+log = logging.getLogger(__name__)
 DEMO_CORPUS = "demo_papers.jsonl"
 # Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
 # that process, ~0.3 s, costs more than it saves) and, into an empty catalogue, bulk-loaded.
@@ -70,8 +78,8 @@ LARGE_IMPORT_BYTES = 16 << 20
 _SEMANTIC_RECHECK_SECONDS = 30.0
 
 
-class NotFound(Exception):
-    """A data directory, paper or import run that does not exist."""
+class NotFound(_NotFound):
+    """A data directory, paper, member or import run that does not exist."""
 
 
 def utc_now() -> datetime:
@@ -82,7 +90,9 @@ class Papertide:
     """A papertide catalogue. Dependencies are passed in (`open` builds them from a data directory):
     the store, the directory the derived indexes live in, the encoder for semantic search (a name
     from the `papertide.encoders` entry points, an `Encoder`, or None for keyword search only),
-    a clock, and optionally the indexes or a ready `Semantic` themselves."""
+    a clock, and optionally the indexes or a ready `Semantic` themselves, and the members'
+    `Accounts` (a test's cheap password hashing). The store is the core's own: the shells (web, CLI,
+    worker, benches) reach it only through these methods and the domain objects below."""
 
     def __init__(
         self,
@@ -93,8 +103,9 @@ class Papertide:
         clock: Callable[[], datetime] = utc_now,
         indexes: Indexes | None = None,
         semantic: Semantic | None = None,
+        accounts: Accounts | None = None,
     ) -> None:
-        self.store, self.data_dir, self.clock = store, data_dir, clock
+        self._store, self.data_dir, self.clock = store, data_dir, clock
         self._encoder_spec = encoder
         self.indexes = indexes or Indexes.beside(store, data_dir, encoder_identity(encoder))
         if semantic is not None:  # a ready encoder and vector index (a bench's synthetic one)
@@ -105,6 +116,9 @@ class Papertide:
         self.discussions = Discussions(store, clock)  # comments under papers
         self.moderation = Moderation(store, clock)  # roles, reports, hiding, suspensions, the log
         self.authors = Authors(store, self._newest_by_author, clock)  # author and organisation pages
+        self.votes = Votes(store, clock)  # upvotes and "not interested"
+        self.accounts = accounts or Accounts(store.community, clock, store.api_tokens)  # members, sessions, tokens
+        self.digests = Digests(store, clock, self.new_for_member)  # the digest mail and saved-search alerts
 
     # --- opening and closing ----------------------------------------------------------------------
     @classmethod
@@ -140,7 +154,7 @@ class Papertide:
     def close(self) -> None:
         if self._semantic is not None:
             self._semantic.close()
-        self.store.close()
+        self._store.close()
 
     def __enter__(self) -> Papertide:
         return self
@@ -160,7 +174,7 @@ class Papertide:
         vectors = self.indexes.vectors
         if vectors is None or time.monotonic() < self._no_vectors_until:
             return None
-        if self.store.count_embeddings(vectors.model) == 0:
+        if self._store.count_embeddings(vectors.model) == 0:
             self._no_vectors_until = time.monotonic() + _SEMANTIC_RECHECK_SECONDS
             return None
         self._semantic = Semantic(self.encoder(), vectors)
@@ -184,7 +198,35 @@ class Papertide:
 
     # --- reading ----------------------------------------------------------------------------------
     def get(self, paper_id: str) -> Paper | None:
-        return self.store.get(paper_id)
+        return self._store.get(paper_id)
+
+    def papers(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        """The papers among `paper_ids` that the catalogue holds, by id (one query)."""
+        return self._store.get_many(paper_ids)
+
+    def papers_after(self, after: int, limit: int) -> list[tuple[int, Paper]]:
+        """The catalogue in the order papers arrived, `limit` at a time after row `after` (the
+        API's cursor): (row, paper) pairs; nothing is skipped or repeated while papers are added."""
+        return self._store.papers_after(after, limit)
+
+    def iter_papers(self) -> Iterator[Paper]:
+        """Every paper, in the order they arrived (read in batches: memory stays flat)."""
+        yield from self._store.iter_papers()
+
+    def count(self) -> int:
+        """How many papers the catalogue holds."""
+        return self._store.count()
+
+    def version(self) -> int:
+        """A number that moves whenever papers, votes or vectors change (what cached pages key on)."""
+        return self._store.catalogue_version()
+
+    @property
+    def database_url(self) -> str:
+        return self._store.url
+
+    def schema_revision(self) -> str | None:
+        return self._store.schema_revision()
 
     def search(
         self,
@@ -204,18 +246,18 @@ class Papertide:
         semantic = self.semantic if chosen != "keyword" else None
         if chosen != "keyword" and semantic is None:
             raise RetrievalError(f"{chosen} search needs vectors: run `papertide index` first")
-        return search_papers(self.store, self.indexes.keywords, text, limit, offset, chosen, semantic, filters, sort)
+        return search_papers(self._store, self.indexes.keywords, text, limit, offset, chosen, semantic, filters, sort)
 
     def related(self, paper_id: str, limit: int = 10) -> list[Hit]:
         """The papers nearest in meaning to `paper_id` (raises RetrievalError without vectors)."""
         semantic = self.semantic
         if semantic is None:
             raise RetrievalError("related papers need vectors: run `papertide index` first")
-        return related_papers(self.store, paper_id, semantic, limit)
+        return related_papers(self._store, paper_id, semantic, limit)
 
     def similar(self, paper: Paper, limit: int = 8) -> list[Hit]:
         """Related papers for a paper page: by meaning when it can, else by its title's words."""
-        return similar_papers(self.store, self.indexes.keywords, paper, self.semantic, limit)
+        return similar_papers(self._store, self.indexes.keywords, paper, self.semantic, limit)
 
     def _newest_by_author(self, query: Query, limit: int) -> list[int]:
         self.indexes.keywords.refresh()
@@ -224,7 +266,7 @@ class Papertide:
     def recommend(self, likes: Sequence[str], dislikes: Sequence[str] = (), limit: int = 20) -> list[Suggestion]:
         """Papers for a reader who likes `likes` and not `dislikes`, best first, never a given id
         (by meaning when the catalogue has vectors, else by the liked titles' words)."""
-        return recommend.recommend(self.store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
+        return recommend.recommend(self._store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
 
     def recommend_for(self, member_id: int, limit: int = 20, signals: int = 50) -> list[Suggestion] | None:
         """Recommendations from a member's latest `signals` upvotes, saves and "not interested"
@@ -233,7 +275,7 @@ class Papertide:
         liked = self.personal.liked_ids(member_id, signals)
         if not liked:
             return None
-        disliked = [i for i in self.store.community.not_interested_ids(member_id, signals) if i not in liked]
+        disliked = [i for i in self.votes.not_interested_ids(member_id, signals) if i not in liked]
         found = self.recommend(liked, disliked, 2 * limit)
         opened = self.personal.seen_among(member_id, [s.paper.id for s in found])
         return [s for s in found if s.paper.id not in opened][:limit]
@@ -252,35 +294,56 @@ class Papertide:
 
         return [s for s in found if new(s.paper)][:limit]
 
+    def for_you(self, member_id: int, limit: int = 30, week_ending: date | None = None, signals: int = 50) -> ForYou:
+        """The member's For-you (the page and the API alike): recommendations from their newest
+        `signals` upvotes, saves and marks (with `week_ending`, only papers new in the 7 days up to
+        it), each naming the liked paper behind it; in cold start, trending less what they dismissed."""
+        dismissed_ids = self.votes.not_interested_ids(member_id, signals)
+        found = self.papers(dismissed_ids)
+        dismissed = [found[i] for i in dismissed_ids if i in found]
+        if week_ending is not None:
+            start, end = week_ending - timedelta(days=6), week_ending + timedelta(days=1)
+            suggestions = self.recommend_between(member_id, start, end, limit)
+        else:
+            suggestions = self.recommend_for(member_id, limit, signals)
+        if suggestions is None:
+            ranked = [(p, s) for p, s in self.trending(limit + len(dismissed_ids)) if p.id not in found][:limit]
+            return ForYou([Pick(p, s) for p, s in ranked], False, 0, dismissed)
+        upvoted = set(self._store.community.voted_ids(member_id, signals))
+        asked = set(self._store.personal.more_like_this_ids(member_id, signals))
+        liked = self.papers({s.because for s in suggestions if s.because})
+        learnt_from = len(self.personal.liked_ids(member_id, signals)) + len(dismissed)
+        return ForYou(for_you_picks(suggestions, liked, asked, upvoted), True, learnt_from, dismissed)
+
     def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
         """The digest's `Recommender`: `recommend_between` as papers."""
         return [s.paper for s in self.recommend_between(member.id, start, end, limit) or []]
 
     def member_likes(self, handle: str, limit: int = 200) -> list[str]:
         """The papers a member's signals say they like: their upvotes and saves, newest first."""
-        member = self.store.community.member_by_handle(handle)
+        member = self.accounts.member_by_handle(handle)
         if member is None:
             raise NotFound(f"no member {handle!r}")
         return self.personal.liked_ids(member.id, limit)
 
     def daily(self, period: listings.Period | None, today: date | None = None) -> listings.Listing:
-        return listings.daily(self.store, period, today or self.clock().date())
+        return listings.daily(self._store, period, today or self.clock().date())
 
     def home(self, today: date | None = None) -> listings.Listing:
         """The listing the home page opens on (`listings.opening`: a day, widened when it is thin)."""
         day = today or self.clock().date()
-        return listings.daily(self.store, listings.opening(self.store, day), day)
+        return listings.daily(self._store, listings.opening(self._store, day), day)
 
     def trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, float]]:
-        return listings.trending(self.store, now or self.clock(), limit)
+        return listings.trending(self._store, now or self.clock(), limit)
 
     def refresh_github(self, source: RepoSource, limit: int | None = None) -> StarsReport:
         """Refresh the star counts of the papers' GitHub repositories (see stars.py)."""
-        return refresh_stars(self.store, source, self.clock(), limit)
+        return refresh_stars(self._store, source, self.clock(), limit)
 
     def github_trending(self, limit: int = 50, now: datetime | None = None) -> list[tuple[Paper, int]]:
         """Papers whose repositories gained the most stars in the last week."""
-        return github_trending(self.store, now or self.clock(), limit)
+        return github_trending(self._store, now or self.clock(), limit)
 
     @property
     def thumbnails_dir(self) -> Path:
@@ -296,27 +359,27 @@ class Papertide:
     ) -> thumbnails.ThumbnailReport:
         """Thumbnails for the papers with an arXiv id that have none, newest first (`fetch(id)`
         returns a paper's PDF)."""
-        ids = [p.id for p in self.store.iter_papers() if is_arxiv_id(p.id)]
+        ids = [p.id for p in self._store.iter_papers() if is_arxiv_id(p.id)]
         ids.sort(reverse=True)  # arXiv ids sort by date: the newest first
         return thumbnails.make_thumbnails(self.thumbnails_dir, ids, fetch, limit, on_progress)
 
     def stats(self) -> dict[str, object]:
-        facts = self.store.stats()
+        facts = self._store.stats()
         vectors = self.indexes.vectors
-        facts["vectors"] = self.store.count_embeddings(vectors.model) if vectors else 0
+        facts["vectors"] = self._store.count_embeddings(vectors.model) if vectors else 0
         return facts
 
     def export(self, stream: IO[bytes]) -> int:
         """Write the catalogue as JSON lines that `import_files` reads back unchanged."""
         written = 0
-        for paper in self.store.iter_papers():
+        for paper in self._store.iter_papers():
             stream.write(orjson.dumps(paper.to_json()) + b"\n")
             written += 1
         return written
 
     def imports(self, limit: int = 50) -> list[ImportRun]:
         """The latest import runs first."""
-        return self.store.import_log.runs(limit)
+        return self._store.import_log.runs(limit)
 
     # --- writing: each keeps the indexes in step before it returns --------------------------------
     def import_records(
@@ -361,7 +424,7 @@ class Papertide:
         if parallel is None:
             parallel = total_bytes > LARGE_IMPORT_BYTES and (os.cpu_count() or 1) > 1
         if bulk is None:
-            bulk = total_bytes > LARGE_IMPORT_BYTES and self.store.count() == 0
+            bulk = total_bytes > LARGE_IMPORT_BYTES and self._store.count() == 0
         report = ImportReport()
 
         def records(path: Path) -> Iterator[Item]:
@@ -374,7 +437,7 @@ class Papertide:
                 report.files[-1].summary.indexing = True
                 on_batch(report.files[-1].summary)
 
-        with bulk_load(self.store, bulk, indexing):
+        with bulk_load(self._store, bulk, indexing):
             for path in files:
                 report.files.append(self._import_one(records(path), str(path), format, batch_size, on_batch))
         report.keywords_indexed = self.catch_up(on_progress=on_keywords)
@@ -391,15 +454,15 @@ class Papertide:
         on_batch: Callable[[Summary], None] | None,
         record_run: bool = True,
     ) -> FileResult:
-        log = self.store.import_log
+        log = self._store.import_log
         run = log.start(source, fmt, self.clock()) if record_run else None
         summary = Summary()
         try:
-            merge_records(self.store, parsed(items, source), batch_size, on_batch, run=run, summary=summary)
+            merge_records(self._store, parsed(items, source), batch_size, on_batch, run=run, summary=summary)
         except SourceError as exc:
             if run is not None:
                 log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
-                undo_run(self.store, run, self.clock())
+                undo_run(self._store, run, self.clock())
             return FileResult(source, summary, run, str(exc))
         except BaseException as exc:  # interrupted: the run stays listed as failed, undoable
             if run is not None:
@@ -415,11 +478,11 @@ class Papertide:
         """Merge what a remote source answers (e.g. `sources.arxiv_atom.fetch(...)`) as one import
         run named `source`; a source that fails half-way keeps what it had sent (a fetch can be
         resumed by asking again) and the error is raised after the indexes catch up."""
-        log = self.store.import_log
+        log = self._store.import_log
         run = log.start(source, "fetch", self.clock())
         summary = Summary()
         try:
-            merge_records(self.store, parsed(items, source), 200, on_batch, run=run, summary=summary)
+            merge_records(self._store, parsed(items, source), 200, on_batch, run=run, summary=summary)
         except SourceError as exc:
             log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
             self.catch_up()
@@ -427,6 +490,20 @@ class Papertide:
         log.finish(run, "done", summary.as_dict(), self.clock())
         self.catch_up()
         return summary
+
+    def submit(self, member: Member, text: str, fetch: Fetch | None = None, rules: Rules | None = None) -> Paper:
+        """Feature the paper named by `text` (an arXiv id or URL) today, submitted by `member`, as
+        arXiv describes it (`fetch`: the arXiv API by default); raises SubmissionError (or
+        AlreadySubmitted) with the reason. The paper is in the indexes when this returns — keywords,
+        and a vector when search has vectors; should that fail, the submission stands and the
+        server's background catch-up or the next `papertide index` finishes it."""
+        paper = submit_paper(self._store, member, text, fetch or arxiv_fetcher(), self.clock(), rules or Rules())
+        try:
+            self.catch_up(wait=False)
+            self.encode_now([paper.id])
+        except Exception:  # the submission is committed: never fail it for this
+            log.exception("could not index submitted paper %s now; `papertide index` will encode it", paper.id)
+        return paper
 
     def load_demo(self) -> Summary:
         """Merge the bundled demo corpus into the catalogue (idempotent)."""
@@ -437,9 +514,9 @@ class Papertide:
     def remove(self, paper_ids: Sequence[str], *, force: bool = False) -> RemoveReport:
         """Delete papers by id; without `force`, papers members voted for or submitted stay."""
         report = RemoveReport()
-        pk_of = self.store.pks_for_ids(paper_ids)
+        pk_of = self._store.pks_for_ids(paper_ids)
         report.missing = [i for i in paper_ids if i not in pk_of]
-        engaged = {} if force else self.store.community.members_engaged_with(list(pk_of.values()))
+        engaged = {} if force else self._store.community.members_engaged_with(list(pk_of.values()))
         doomed = []
         for paper_id, pk in pk_of.items():
             if pk in engaged:
@@ -447,7 +524,7 @@ class Papertide:
             else:
                 doomed.append(pk)
                 report.removed.append(paper_id)
-        self.store.remove(doomed)
+        self._store.remove(doomed)
         self.catch_up()
         return report
 
@@ -455,14 +532,14 @@ class Papertide:
         """Undo an import run: delete the papers it added and restore those it changed, except
         papers changed since (by a later run or a member) and added papers members voted for or
         submitted, which are listed with the reason."""
-        run = self.store.import_log.run(run_id)
+        run = self._store.import_log.run(run_id)
         if run is None:
             raise NotFound(f"no import run {run_id} (`papertide imports` lists them)")
         if run.status == "undone":
             raise NotFound(f"import run {run_id} was undone already")
-        plan = undo_run(self.store, run_id, self.clock())
+        plan = undo_run(self._store, run_id, self.clock())
         self.catch_up()
-        undone = self.store.import_log.run(run_id)
+        undone = self._store.import_log.run(run_id)
         assert undone is not None
         return UndoReport(undone, len(plan.remove), len(plan.restore), plan.kept)
 
@@ -477,9 +554,9 @@ class Papertide:
         """Bring the keyword index (and a loaded vector index) up to the database; how many papers
         the keyword index (re)indexed. Writers call it; so does the web server, now and then."""
         vectors = self.indexes.vectors if self._semantic is not None else None
-        done = self.indexes.keywords.catch_up(self.store, wait=wait, on_progress=on_progress)
+        done = self.indexes.keywords.catch_up(self._store, wait=wait, on_progress=on_progress)
         if vectors is not None:
-            vectors.catch_up(self.store, rebuild_limit)
+            vectors.catch_up(self._store, rebuild_limit)
         return done
 
     def index(
@@ -495,21 +572,21 @@ class Papertide:
         Returns how many papers were encoded."""
         keywords = self.indexes.keywords
         if rebuild:
-            keywords.rebuild(self.store, on_progress=on_keywords)
+            keywords.rebuild(self._store, on_progress=on_keywords)
         else:
-            keywords.catch_up(self.store, on_progress=on_keywords)
-        update_keywords(self.store, keywords)  # key phrases (tf-idf needs the keyword index only)
+            keywords.catch_up(self._store, on_progress=on_keywords)
+        update_keywords(self._store, keywords)  # key phrases (tf-idf needs the keyword index only)
         vectors = self.indexes.vectors
         if vectors is None:
             return 0
         if rebuild:
-            vectors.rebuild(self.store)
+            vectors.rebuild(self._store)
         encoder = self.encoder()
-        done = encode_pending(self.store, encoder, vectors, batch_size, on_batch=on_encoded)
-        if self._semantic is None and self.store.count_embeddings(vectors.model):
+        done = encode_pending(self._store, encoder, vectors, batch_size, on_batch=on_encoded)
+        if self._semantic is None and self._store.count_embeddings(vectors.model):
             self._semantic = Semantic(encoder, vectors)
         if self.indexes.layout is not None:
-            self.indexes.layout.update(self.store, vectors, refit=rebuild)
+            self.indexes.layout.update(self._store, vectors, refit=rebuild)
         return done
 
     def map_layout(self) -> Layout | None:
@@ -519,7 +596,7 @@ class Papertide:
     def pending_vectors(self) -> int:
         """Papers without a vector from the configured encoder."""
         vectors = self.indexes.vectors
-        return 0 if vectors is None else self.store.count() - self.store.count_embeddings(vectors.model)
+        return 0 if vectors is None else self._store.count() - self._store.count_embeddings(vectors.model)
 
     def encode_now(self, paper_ids: Sequence[str]) -> int:
         """Give these papers their vectors at once (a member's submission: a fraction of a second),
@@ -529,14 +606,14 @@ class Papertide:
             return 0
         from .embed import paper_text
 
-        papers = self.store.get_many(paper_ids)
-        pk_of = self.store.pks_for_ids(papers)
+        papers = self._store.get_many(paper_ids)
+        pk_of = self._store.pks_for_ids(papers)
         wanted = [p for i, p in papers.items() if i in pk_of]
         if not wanted:
             return 0
         vectors = semantic.encoder.encode([paper_text(p.title, p.abstract) for p in wanted])
-        self.store.save_embeddings(semantic.encoder.name, [pk_of[p.id] for p in wanted], vectors)
-        semantic.index.catch_up(self.store, INLINE_REBUILD_LIMIT)
+        self._store.save_embeddings(semantic.encoder.name, [pk_of[p.id] for p in wanted], vectors)
+        semantic.index.catch_up(self._store, INLINE_REBUILD_LIMIT)
         return len(wanted)
 
     def check(self, *, repair: bool = False) -> list[str]:
@@ -544,13 +621,13 @@ class Papertide:
         first finish an interrupted bulk import, bring the keyword index up to date (rebuilding it
         if it is still wrong) and rebuild an out-of-step vector index from the stored vectors."""
         if repair:
-            self.store.finish_bulk_load()
+            self._store.finish_bulk_load()
             keywords = self.indexes.keywords
-            keywords.catch_up(self.store)
-            if keywords.problems(self.store):
-                keywords.rebuild(self.store)
+            keywords.catch_up(self._store)
+            if keywords.problems(self._store):
+                keywords.rebuild(self._store)
             vectors = self.indexes.vectors
-            if vectors is not None and self.store.count_embeddings(vectors.model) and not vectors.in_step(self.store):
-                vectors.catch_up(self.store)
+            if vectors is not None and self._store.count_embeddings(vectors.model) and not vectors.in_step(self._store):
+                vectors.catch_up(self._store)
                 vectors.save()
-        return self.store.check() + self.indexes.problems(self.store)
+        return self._store.check() + self.indexes.problems(self._store)

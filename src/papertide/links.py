@@ -33,8 +33,10 @@ def member_sig(secret: str, purpose: str, member: Member, *values: object) -> st
 
 
 def member_sig_ok(secret: str, signature: str, purpose: str, member: Member | None, *values: object) -> bool:
-    return member is not None and bool(member.link_key) and same_secret(
-        member_sig(secret, purpose, member, *values), signature
+    return (
+        member is not None
+        and bool(member.link_key)
+        and same_secret(member_sig(secret, purpose, member, *values), signature)
     )
 
 

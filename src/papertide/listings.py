@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .dates import DateError, parse_day, parse_month, parse_week
+from .errors import Invalid
 from .model import Paper
 from .rank import GRAVITY, TRENDING_WINDOW, trending_score
 from .rank import trending as rank_trending
 from .store import PaperStore
 
 
-class PeriodError(ValueError):
+class PeriodError(Invalid):
     """A period parameter that cannot be used; the message says why."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .errors import Forbidden, Invalid
 from .ids import paper_path
 from .model import Member
 from .numbers import MAX_ROW_ID, whole_or_none
@@ -24,11 +25,11 @@ KINDS = ("comment", "paper")
 MAX_REASON = 1000
 
 
-class ModerationError(ValueError):
+class ModerationError(Invalid):
     """Something a moderator (or a reporter) asked that cannot be done; the message says why."""
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(Forbidden):
     """The member may not do this."""
 
 

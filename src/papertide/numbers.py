@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import Invalid
+
 # Ids of rows that come from outside are kept below PostgreSQL's INTEGER range (SQLite's is 2**63):
 # one bound on both backends, so an id past it is a 400 everywhere, never an OverflowError.
 MAX_ROW_ID = 2**31 - 1
@@ -21,7 +23,7 @@ _WHOLE = re.compile(r"0|-?[1-9][0-9]{0,18}", re.ASCII)
 _MAX_INT64 = 2**63 - 1
 
 
-class NumberError(ValueError):
+class NumberError(Invalid):
     """Text that is not a whole number in the accepted range; the message says which."""
 
 

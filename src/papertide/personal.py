@@ -16,6 +16,8 @@ from typing import IO, Any
 import orjson
 
 from .cards import bibtex
+from .errors import Invalid, NotFound
+from .links import feed_key_ok
 from .model import Collection, Member, Paper, Saved, SavedSearch
 from .query import Filters, QueryError, parse_query
 from .store import Conflict, Store
@@ -30,11 +32,11 @@ ALERTS = ("off", "immediate", "digest")
 DEFAULT_COLLECTION = "Reading list"
 
 
-class PersonalError(ValueError):
+class PersonalError(Invalid):
     """A request about a member's own things that cannot be done; the message says why."""
 
 
-class Missing(LookupError):
+class Missing(NotFound):
     """A collection, saved search or paper that does not exist (or is another member's private one)."""
 
 
@@ -90,7 +92,7 @@ class Personal:
         """The collection, when it is public or `viewer_id` owns it."""
         found = self.store.personal.collection(collection_id)
         if found is None or not (found.public or found.member_id == viewer_id):
-            raise Missing("no such collection")
+            raise Missing("no such collection (or it is private)")
         return found
 
     def create_collection(self, member_id: int, name: str, description: str = "", public: bool = False) -> Collection:
@@ -215,6 +217,14 @@ class Personal:
             raise Missing("no such saved search")
         return found
 
+    def feed_search(self, search_id: int, secret: str, key: str) -> SavedSearch:
+        """The saved search a private feed URL names, when `key` is its current feed key (bound to
+        the owner, the search's own random key and its feed generation: see links.py)."""
+        found = self.store.personal.saved_search(search_id)
+        if found is None or not feed_key_ok(secret, key, found):
+            raise Missing("this feed link is not valid (revoked?)")
+        return found
+
     def update_search(
         self, member_id: int, search_id: int, *, name: str | None = None, alert: str | None = None
     ) -> SavedSearch:
@@ -278,6 +288,30 @@ class Personal:
         personal = self.store.personal
         liked = personal.more_like_this_ids(member_id, limit) + self.store.community.voted_ids(member_id, limit)
         return list(dict.fromkeys(liked + personal.saved_ids(member_id, limit)))[: 2 * limit]
+
+    def export(self, member: Member) -> dict[str, Any]:
+        """Everything the member told papertide, as their own data (the /signals.json download and
+        `GET /api/me/signals` alike): every signal, each collection with its papers and notes, and
+        the saved searches."""
+        collections = [
+            {
+                "name": c.name,
+                "public": c.public,
+                "papers": [
+                    {"id": s.paper.id, "note": s.note, "added": s.added_at.isoformat() + "Z"} for s in self.items(c)
+                ],
+            }
+            for c in self.collections(member.id)
+        ]
+        searches = [
+            {"name": s.name, "query": s.query, "filters": s.filters, "alert": s.alert} for s in self.searches(member.id)
+        ]
+        return {
+            "member": member.handle,
+            **self.signals(member.id).to_json(),
+            "collections": collections,
+            "saved_searches": searches,
+        }
 
     def signals(self, member_id: int, limit: int = 10_000) -> Signals:
         community = self.store.community

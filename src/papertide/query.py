@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .dates import FIRST_YEAR, LAST_YEAR, DateError, parse_day
+from .errors import Invalid
 from .model import Paper
 
 MAX_QUERY_CHARS = 1000
@@ -56,6 +57,8 @@ class Filters:
             day = getattr(self, name)
             if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
                 raise QueryError(f"{name}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+        if self.since and self.until and self.since > self.until:  # the one since/until rule
+            raise QueryError("since is after until")
 
     @property
     def active(self) -> bool:
@@ -113,7 +116,7 @@ def sort_papers(papers: list[Paper], sort: str) -> list[Paper]:
     return papers
 
 
-class QueryError(ValueError):
+class QueryError(Invalid):
     """A query that cannot be run; the message says why in words a reader understands."""
 
 

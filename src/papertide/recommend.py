@@ -20,7 +20,7 @@ labelled set of papers with interests is reachable on this machine (see issue 17
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +44,50 @@ class Suggestion:
     paper: Paper
     score: float
     because: str | None  # the id of the liked paper it is nearest to
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A For-you card: the paper, its score, and the liked paper behind it with why it was liked
+    ("upvoted", "saved", "asked for more like"); no `because` for trending in cold start."""
+
+    paper: Paper
+    score: float
+    because: str | None = None
+    because_title: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ForYou:
+    """A member's For-you: `personal` False is cold start (trending, less what they dismissed);
+    `signals` counts the upvotes, saves and "not interested" marks it learnt from."""
+
+    picks: list[Pick]
+    personal: bool
+    signals: int
+    dismissed: list[Paper]
+
+
+def why_liked(paper_id: str, asked: set[str], upvoted: set[str]) -> str:
+    """The words after "Because you …": an explicit "more like this" first, then an upvote, else a save."""
+    if paper_id in asked:
+        return "asked for more like"
+    return "upvoted" if paper_id in upvoted else "saved"
+
+
+def for_you_picks(
+    suggestions: Sequence[Suggestion], liked: Mapping[str, Paper], asked: set[str], upvoted: set[str]
+) -> list[Pick]:
+    """Suggestions as For-you cards, each naming the liked paper it is nearest to when that paper is known."""
+    picks = []
+    for s in suggestions:
+        source = liked.get(s.because) if s.because else None
+        if source is None:
+            picks.append(Pick(s.paper, s.score, s.because))
+        else:
+            picks.append(Pick(s.paper, s.score, s.because, source.title, why_liked(source.id, asked, upvoted)))
+    return picks
 
 
 def score_candidates(

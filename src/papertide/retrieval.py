@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .embed import Encoder
+from .errors import Invalid
 from .highlight import stem
 from .index.keywords import KeywordIndex
 from .index.vectors import VectorIndex
@@ -57,7 +58,7 @@ UPVOTE_DEPTH = 1000
 MEANING_FLOOR = 0.45
 
 
-class RetrievalError(Exception):
+class RetrievalError(Invalid):
     """A search that cannot be run as asked (e.g. semantic search with no vectors)."""
 
 

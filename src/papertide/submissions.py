@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from .errors import Conflict, Invalid
 from .ids import InvalidId, parse_arxiv_id
 from .imports import ingest
 from .model import Member, Paper
@@ -30,18 +31,28 @@ class Rules:
     per_member_per_day: int = 5
 
 
-class SubmissionError(ValueError):
+class SubmissionError(Invalid):
     """A submission that is refused; `existing_id` links to the paper when it is a duplicate."""
 
     def __init__(self, message: str, existing_id: str | None = None) -> None:
         super().__init__(message)
         self.existing_id = existing_id
 
+    def details(self) -> dict[str, str]:
+        return {"existing_id": self.existing_id} if self.existing_id else {}
+
+
+class AlreadySubmitted(SubmissionError, Conflict):
+    """The paper is in the feed already; `existing_id` links to it."""
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message, existing_id)
+
 
 def check_submission(paper: Paper, existing: Paper | None, submitted_today: int, rules: Rules, now: datetime) -> None:
     """Raise SubmissionError when `paper` (as the source describes it) may not be submitted now."""
     if existing is not None and existing.featured_date is not None:
-        raise SubmissionError(
+        raise AlreadySubmitted(
             f"{paper.id} is already in the feed (featured {existing.featured_date.isoformat()})", existing.id
         )
     if submitted_today >= rules.per_member_per_day:
@@ -77,7 +88,7 @@ def submit(store: Store, member: Member, text: str, fetch: Fetch, now: datetime,
     ingest(store, [fetched.replace(featured_date=today, submitted_by=member.handle)])
     pk = store.pks_for_ids([arxiv_id])[arxiv_id]
     if not store.community.add_submission(pk, member.id, now):  # someone else got there first
-        raise SubmissionError(f"{arxiv_id} is already in the feed", arxiv_id)
+        raise AlreadySubmitted(f"{arxiv_id} is already in the feed", arxiv_id)
     paper = store.get(arxiv_id)
     assert paper is not None
     return paper

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from .errors import Invalid
 from .ids import is_paper_id
 from .sources import SourceError
 
@@ -23,7 +24,7 @@ QUALITY = 70
 MAX_PDF_BYTES = 64 << 20
 
 
-class ThumbnailError(ValueError):
+class ThumbnailError(Invalid):
     """A file that cannot be made into a thumbnail; the message says why."""
 
 

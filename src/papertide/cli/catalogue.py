@@ -34,22 +34,24 @@ from .console import (
 @with_catalogue(create=True)
 def init(pt: Papertide) -> None:
     """Create the data directory and database, or upgrade an older database in place."""
-    out.print(f"database ready at {pt.store.url} ({pt.store.count()} papers)")
+    out.print(f"database ready at {pt.database_url} ({pt.count()} papers)")
 
 
 def _report(report: ImportReport, as_json: bool) -> None:
     total = report.total
     if as_json:
-        files = [
-            {"file": f.source, "run": f.run, "error": f.error, **f.summary.as_dict()} for f in report.files
-        ]
+        files = [{"file": f.source, "run": f.run, "error": f.error, **f.summary.as_dict()} for f in report.files]
         click.echo(orjson.dumps({**total.as_dict(), "rejections": [str(r) for r in total.rejections], "files": files}))
     else:
         if len(report.files) > 1:
             for f in report.files:
-                state = f"not imported: {f.error}" if f.error else (
-                    f"{f.summary.new} new, {f.summary.updated} updated, {f.summary.unchanged} unchanged, "
-                    f"{f.summary.rejected} rejected"
+                state = (
+                    f"not imported: {f.error}"
+                    if f.error
+                    else (
+                        f"{f.summary.new} new, {f.summary.updated} updated, {f.summary.unchanged} unchanged, "
+                        f"{f.summary.rejected} rejected"
+                    )
                 )
                 out.print(line((f.source, "bold"), f" (run {f.run}): {state}"))
         else:
@@ -412,7 +414,7 @@ def check(pt: Papertide, repair: bool) -> None:
         err.print(line(("problem ", "red"), problem))
     if problems:
         sys.exit(1)
-    out.print(f"ok: {pt.store.count()} papers, schema {pt.store.schema_revision()}")
+    out.print(f"ok: {pt.count()} papers, schema {pt.schema_revision()}")
 
 
 @click.command()

@@ -15,7 +15,7 @@ import click
 import orjson
 
 from .. import digest
-from ..digest.alerts import AlertReport, send_alerts
+from ..digest.alerts import AlertReport
 from ..digest.mailer import SmtpMailer
 from ..library import Papertide
 from ..web.config import ConfigError, WebConfig
@@ -94,14 +94,8 @@ def send(pt: Papertide, day: datetime | None, dry_run: bool, dev: bool, connecti
     config, mailers = mail_setup(dry_run, dev, connections)
     try:
         with one_sender(pt):
-            report = digest.send_all(
-                pt.store,
-                mailers or [_NoMailer()],
-                config,
-                utc_now(),
-                day.date() if day else None,
-                dry_run=dry_run,
-                recommend=pt.new_for_member,
+            report = pt.digests.send(
+                mailers or [_NoMailer()], config, day=day.date() if day else None, dry_run=dry_run, now=utc_now()
             )
     finally:
         for mailer in mailers:
@@ -127,7 +121,7 @@ def send_alerts_command(pt: Papertide, dev: bool, as_json: bool) -> None:
     config, mailers = mail_setup(False, dev, 1)
     try:
         with one_sender(pt):
-            report = send_alerts(pt.store, mailers[0], config, utc_now())
+            report = pt.digests.send_alerts(mailers[0], config, now=utc_now())
     finally:
         mailers[0].close()
     _print_alerts(report, as_json)
@@ -165,17 +159,7 @@ def worker(pt: Papertide, interval: float, iterations: int | None, connections: 
 
     try:
         with one_sender(pt):
-            digest.run_worker(
-                pt.store,
-                mailers,
-                config,
-                utc_now,
-                interval,
-                iterations,
-                on_report=report,
-                recommend=pt.new_for_member,
-                after_round=lambda now: send_alerts(pt.store, mailers[0], config, now),
-            )
+            pt.digests.run_worker(mailers, config, interval, iterations, on_report=report)
     finally:
         for mailer in mailers:
             mailer.close()

@@ -35,7 +35,7 @@ def demo(pt: Papertide, query: str, serve: bool, index: bool, host: str, port: i
     """Load the bundled demo corpus (538 papers from captured result pages), answer a search, and
     serve the web app on it."""
     summary = pt.load_demo()
-    out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {pt.store.count()} papers")
+    out.print(f"demo corpus: {summary.new} new, {summary.unchanged} already there; {pt.count()} papers")
     out.print(f"data directory: {pt.data_dir}", style="dim")
     if index:
         encode_pending(pt)

@@ -211,6 +211,7 @@ def _alert_chunk(run: _Run, docs: list[Doc]) -> None:
     searches = list(_immediate_searches(store))
     report.searches = max(report.searches, len(searches))
     run.names.update((c.search.id, c.search.name) for c in searches)
+
     # A search's papers beyond the best few mail-fulls are never sent by this run; their number
     # caps the work per search (what the member opened or was sent before is taken out after).
     def skip(compiled: Compiled, exc: Exception) -> None:

@@ -56,5 +56,3 @@ def match_searches(
             if pk > c.search.since_pk:
                 out.setdefault(c.search.member_id, {}).setdefault(pk, []).append(c.search.id)
     return out
-
-

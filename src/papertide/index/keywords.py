@@ -296,9 +296,7 @@ class KeywordIndex:
         """Index every paper anew into a fresh directory and swap it in."""
         return self._sync(feed, rebuild=True, wait=True, on_progress=on_progress)
 
-    def _sync(
-        self, feed: KeywordFeed, *, rebuild: bool, wait: bool, on_progress: Callable[[int], None] | None
-    ) -> int:
+    def _sync(self, feed: KeywordFeed, *, rebuild: bool, wait: bool, on_progress: Callable[[int], None] | None) -> int:
         if not rebuild and self.in_step(feed):
             return 0
         with self.writing(wait) as mine:

@@ -51,6 +51,7 @@ def parsed(items: Iterable[Item], source: str) -> Iterator[Item]:
             raise SourceError(f"{source}: could not be parsed: {type(exc).__name__}: {exc}") from exc
         yield item
 
+
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/[\w.\-]+/[\w.\-]+", re.IGNORECASE)
 
 

@@ -128,8 +128,7 @@ def clean_paper(paper: Paper) -> Paper:
             " its '/')"
         )
     authors = tuple(
-        Author(clean_line(a.name), clean_line(a.affiliation) or None if a.affiliation else None)
-        for a in paper.authors
+        Author(clean_line(a.name), clean_line(a.affiliation) or None if a.affiliation else None) for a in paper.authors
     )
     authors = tuple(a for a in authors if a.name)
     if authors != paper.authors:

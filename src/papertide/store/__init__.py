@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import Conflict as _Conflict
 from ..model import ApiToken, Collection, Comment, Member, Paper, SavedSearch, Subscription
 from ..query import Filters
 
@@ -67,7 +68,7 @@ class ImportRun:
     error: str | None = None
 
 
-class Conflict(Exception):
+class Conflict(_Conflict):
     """A row that must be unique already exists; `field` says which (e.g. "email", "handle")."""
 
     def __init__(self, field: str) -> None:

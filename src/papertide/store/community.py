@@ -283,8 +283,10 @@ class SqlCommunity:
             return True
 
     def rate_count(self, key: str, window_start: datetime) -> int:
-        stmt = sa.select(sa.func.count()).select_from(rate_events).where(
-            rate_events.c.key == key, rate_events.c.at >= window_start
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(rate_events)
+            .where(rate_events.c.key == key, rate_events.c.at >= window_start)
         )
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())

@@ -105,11 +105,7 @@ class SqlPersonal:
 
     def collections(self, member_id: int) -> list[Collection]:
         """The member's collections, most recently changed first, with their sizes."""
-        size = (
-            sa.select(sa.func.count())
-            .where(collection_papers.c.collection_id == collections.c.id)
-            .scalar_subquery()
-        )
+        size = sa.select(sa.func.count()).where(collection_papers.c.collection_id == collections.c.id).scalar_subquery()
         stmt = (
             sa.select(collections, size.label("size"))
             .where(collections.c.member_id == member_id)

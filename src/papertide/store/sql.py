@@ -343,8 +343,10 @@ class SqlStore(SqlEmbeddings):
         paper: `changed_at` and the change logs stay)."""
         if not rows:
             return
-        stmt = papers.update().where(papers.c.pk == sa.bindparam("b_pk")).values(
-            keywords=sa.bindparam("b_keywords"), keywords_at=sa.bindparam("b_at")
+        stmt = (
+            papers.update()
+            .where(papers.c.pk == sa.bindparam("b_pk"))
+            .values(keywords=sa.bindparam("b_keywords"), keywords_at=sa.bindparam("b_at"))
         )
         with self.engine.begin() as conn:
             values = [{"b_pk": pk, "b_keywords": orjson.dumps(list(k)).decode(), "b_at": at} for pk, k, at in rows]

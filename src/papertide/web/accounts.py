@@ -13,18 +13,17 @@ import logging
 import sys
 from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..accounts import AccountError, RateLimited, device_token, device_vouches, normalise_email
+from ..accounts import device_token, device_vouches, normalise_email
 from ..digest.mailer import MailError
 from ..digest.mime import Outgoing
 from ..model import Member
 from .context import (
     ANON_COOKIE,
-    FORM_EXPIRED,
     SESSION_COOKIE,
     CsrfField,
     EmailField,
@@ -32,7 +31,6 @@ from .context import (
     PasswordField,
     Services,
     client_key,
-    csrf_valid,
     error_response,
     render,
     safe_next,
@@ -41,6 +39,7 @@ from .context import (
     signin_redirect,
     visitor,
 )
+from .deps import CsrfChecked, SignedIn, Svc, acting_member, refusals_shown_on
 from .params import RowId
 
 router = APIRouter(include_in_schema=False)
@@ -104,7 +103,7 @@ def send_taken_notice(svc: Services, member: Member) -> bool:
 
 def send_reset_link(svc: Services, email: str) -> None:
     """Mail a reset link when an account uses `email` (a background task: after the answer)."""
-    member = svc.store.community.member_by_email(normalise_email(email))
+    member = svc.pt.accounts.member_by_email(email)
     if member is None:
         return
     token = svc.accounts.issue_link(member.id, "reset")
@@ -120,10 +119,7 @@ def send_reset_link(svc: Services, email: str) -> None:
 def start_session(request: Request, member: Member, target: str) -> Response:
     """Sign `member` in on this browser (and remember it as a device they sign in from)."""
     svc = services(request)
-    try:
-        token = svc.accounts.start_session(member)
-    except AccountError as exc:  # a suspended member following an old verification link
-        return error_response(request, 403, str(exc))
+    token = svc.accounts.start_session(member)  # AccountSuspended (an old verification link): a 403
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, svc, SESSION_COOKIE, token, max_age=int(svc.accounts.session_ttl.total_seconds()))
     set_cookie(response, svc, DEVICE_COOKIE, device_token(svc.config.secret, member), max_age=DEVICE_MAX_AGE)
@@ -136,36 +132,26 @@ def signup_form(request: Request, next: str = "/") -> Response:
     return render(request, "signup.html", has_form=True, next=safe_next(next), values={})
 
 
+def _typed(handle: str = "", email: str = "", next: str = "/", **_route_args: object) -> dict[str, Any]:
+    """What a refused sign-up or sign-in form shows again: the name and address as typed, never the password."""
+    values = {"handle": handle, "email": email} if handle else {"email": email}
+    return {"values": values, "next": safe_next(next)}
+
+
 @router.post("/signup")
+@refusals_shown_on("signup.html", context=_typed, has_form=True)
 def signup(
     request: Request,
     tasks: BackgroundTasks,
+    _csrf: CsrfChecked,
+    svc: Svc,
     handle: Annotated[str, Form(max_length=200)] = "",
     email: EmailField = "",
     password: PasswordField = "",
-    csrf: CsrfField = "",
     next: NextField = "/",
 ) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
-    try:
-        svc.accounts.limit("sign-up", client_key(request))
-        outcome = svc.accounts.sign_up(handle, email, password)
-    except AccountError as exc:
-        values = {"handle": handle, "email": email}
-        return render(
-            request,
-            "signup.html",
-            has_form=True,
-            status_code=400,
-            error=str(exc),
-            field=exc.field,
-            values=values,
-            next=safe_next(next),
-        )
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+    svc.accounts.limit("sign-up", client_key(request))
+    outcome = svc.accounts.sign_up(handle, email, password)
     if outcome.member is not None:
         tasks.add_task(send_verification, svc, outcome.member)
     elif outcome.taken is not None:
@@ -185,40 +171,23 @@ def signin_form(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/signin")
+@refusals_shown_on("signin.html", context=_typed, has_form=True)
 def signin(
     request: Request,
+    _csrf: CsrfChecked,
+    svc: Svc,
     email: EmailField = "",
     password: PasswordField = "",
-    csrf: CsrfField = "",
     next: NextField = "/",
 ) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
     cookie = request.cookies.get(DEVICE_COOKIE)
-    try:
-        member = svc.accounts.sign_in(
-            email, password, client_key(request), lambda m: device_vouches(svc.config.secret, cookie, m)
-        )
-    except AccountError as exc:
-        return render(
-            request,
-            "signin.html",
-            has_form=True,
-            status_code=400,
-            error=str(exc),
-            values={"email": email},
-            next=safe_next(next),
-        )
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+    vouched = lambda m: device_vouches(svc.config.secret, cookie, m)  # noqa: E731
+    member = svc.accounts.sign_in(email, password, client_key(request), vouched)
     return start_session(request, member, safe_next(next))
 
 
 @router.post("/signout")
-def signout(request: Request, csrf: CsrfField = "") -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
+def signout(request: Request, _csrf: CsrfChecked) -> Response:
     services(request).accounts.end_session(visitor(request).session_token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -240,10 +209,7 @@ def verify(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> R
 
 
 @router.get("/verified")
-def verified(request: Request) -> Response:
-    me = visitor(request).member
-    if me is None:
-        return RedirectResponse(signin_redirect("/verified"), status_code=303)
+def verified(request: Request, me: SignedIn) -> Response:
     return render(
         request,
         "message.html",
@@ -253,19 +219,13 @@ def verified(request: Request) -> Response:
 
 
 @router.post("/verify/resend")
-def resend_verification(request: Request, tasks: BackgroundTasks, csrf: CsrfField = "") -> Response:
-    v = visitor(request)
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    if v.member is None:
+def resend_verification(request: Request, tasks: BackgroundTasks, _csrf: CsrfChecked, svc: Svc) -> Response:
+    member = visitor(request).member
+    if member is None:
         return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
-    svc = services(request)
-    try:
-        svc.accounts.limit("reset", f"member:{v.member.id}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
-    tasks.add_task(send_verification, svc, v.member)
-    message = f"A new link is on its way to {v.member.email}."
+    svc.accounts.limit("reset", f"member:{member.id}")
+    tasks.add_task(send_verification, svc, member)
+    message = f"A new link is on its way to {member.email}."
     return render(request, "message.html", title="Confirmation mail", message=message)
 
 
@@ -275,14 +235,10 @@ def reset_form(request: Request) -> Response:
 
 
 @router.post("/reset")
-def reset_request(request: Request, tasks: BackgroundTasks, email: EmailField = "", csrf: CsrfField = "") -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    svc = services(request)
-    try:
-        svc.accounts.limit("reset", client_key(request), f"email:{normalise_email(email)}")
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+def reset_request(
+    request: Request, tasks: BackgroundTasks, _csrf: CsrfChecked, svc: Svc, email: EmailField = ""
+) -> Response:
+    svc.accounts.limit("reset", client_key(request), f"email:{normalise_email(email)}")
     tasks.add_task(send_reset_link, svc, email)  # looked up after the answer: same words, same time
     return render(
         request,
@@ -298,65 +254,48 @@ def reset_confirm_form(request: Request, t: Annotated[str, Query(max_length=200)
 
 
 @router.post("/reset/confirm")
+@refusals_shown_on("reset_confirm.html", "token", has_form=True)
 def reset_confirm(
     request: Request,
+    _csrf: CsrfChecked,
+    svc: Svc,
     token: Annotated[str, Form(max_length=200)] = "",
     password: PasswordField = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    try:
-        services(request).accounts.reset_password(token, password)
-    except AccountError as exc:
-        return render(request, "reset_confirm.html", has_form=True, status_code=400, token=token, error=str(exc))
+    svc.accounts.reset_password(token, password)
     return RedirectResponse("/signin?reset=1", status_code=303)
 
 
 # --- personal API tokens ------------------------------------------------------------------------------
+def _tokens(me: Member, svc: Services, **_route_args: object) -> dict[str, Any]:
+    return {"tokens": svc.pt.accounts.api_tokens(me.id), "made": None}
+
+
 @router.get("/settings/tokens")
-def tokens_page(request: Request) -> Response:
-    me = visitor(request).member
-    if me is None:
-        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
-    return render(request, "tokens.html", tokens=services(request).store.api_tokens.list(me.id), made=None)
+def tokens_page(request: Request, me: SignedIn, svc: Svc) -> Response:
+    return render(request, "tokens.html", **_tokens(me, svc))
 
 
 @router.post("/settings/tokens")
+@refusals_shown_on("tokens.html", context=_tokens)
 def make_token(
     request: Request,
+    svc: Svc,
     name: Annotated[str, Form(max_length=200)] = "",
     scope: Annotated[str, Form(max_length=20)] = "read",
     csrf: CsrfField = "",
 ) -> Response:
-    me = visitor(request).member
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    if me is None:
-        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
-    svc = services(request)
-    try:
-        svc.accounts.limit("settings", f"member:{me.id}")
-        token, _ = svc.accounts.issue_api_token(me, name, write=scope == "write")
-    except AccountError as exc:
-        tokens = svc.store.api_tokens.list(me.id)
-        return render(request, "tokens.html", status_code=400, tokens=tokens, made=None, error=str(exc))
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+    me = acting_member(request, csrf, "settings", "/settings/tokens")
+    token, _ = svc.accounts.issue_api_token(me, name, write=scope == "write")
     # Shown this once, on a page that is never cached or shared.
-    response = render(request, "tokens.html", tokens=svc.store.api_tokens.list(me.id), made=token)
+    response = render(request, "tokens.html", tokens=svc.pt.accounts.api_tokens(me.id), made=token)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: RowId, csrf: CsrfField = "") -> Response:
-    me = visitor(request).member
-    if not csrf_valid(request, csrf):
-        return error_response(request, 403, FORM_EXPIRED)
-    if me is None:
-        return RedirectResponse(signin_redirect("/settings/tokens"), status_code=303)
-    svc = services(request)
-    if not svc.store.api_tokens.revoke(me.id, token_id, svc.clock()):
+def revoke_token(request: Request, token_id: RowId, svc: Svc, csrf: CsrfField = "") -> Response:
+    me = acting_member(request, csrf, "settings", "/settings/tokens")
+    if not svc.pt.accounts.revoke_api_token(me.id, token_id):
         return error_response(request, 404, "no such live token of yours")
     return RedirectResponse("/settings/tokens", status_code=303)

@@ -7,18 +7,17 @@ import base64
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
-from .. import listings
 from ..cards import card
 from ..model import Member
 from ..numbers import whole_or_none
-from ..query import QueryError
-from ..submissions import SubmissionError, submit
+from ..votes import NoSuchPaper
 from . import views
-from .context import BearerAuth, api_member, context, error_response, services, shared_for_anonymous
+from .context import Services, context, error_response, services, shared_for_anonymous
+from .deps import ApiReader, ApiSubmitter, ApiVoter, Svc
 from .params import Search, Whole, period_params, search_params
 from .schemas import (
     DailyEntry,
@@ -78,10 +77,7 @@ def daily_papers(
     """Papers featured on a day (`date=2025-10-29`), ISO week (`week=2025-W44`) or month
     (`month=2025-10`); without one, today or the latest day with papers. `p` is the page (from 0);
     `submitter` keeps the papers that member submitted."""
-    try:
-        period = period_params(date, week, month)
-    except listings.PeriodError as exc:
-        return error_response(request, 400, str(exc))
+    period = period_params(date, week, month)  # PeriodError: a 400 (app.py)
 
     def build() -> Response:
         view = views.daily_view(context(request), period, sort)
@@ -133,10 +129,7 @@ def search(
             response.headers["X-Suggestion"] = quote(view.suggestion)
         return response
 
-    try:
-        return shared_for_anonymous(request, build)
-    except QueryError as exc:
-        return error_response(request, 400, str(exc))
+    return shared_for_anonymous(request, build)  # QueryError: a 400 (app.py)
 
 
 @router.get("/papers", response_model=PaperPage, responses=ERRORS)
@@ -151,7 +144,7 @@ def catalogue(
     after = read_cursor(cursor)
     if after is None:
         return error_response(request, 400, "cursor: not a cursor this API gave")
-    rows = services(request).store.papers_after(after, limit)
+    rows = services(request).pt.papers_after(after, limit)
     next_cursor = make_cursor(rows[-1][0]) if len(rows) == limit else None
     return as_json(_PAGE, PaperPage(papers=[paper_out(card(p)) for _, p in rows], nextCursor=next_cursor))
 
@@ -172,91 +165,49 @@ def read_cursor(cursor: str | None) -> int | None:
     return whole_or_none(number) if kind == "pk" else None
 
 
-def _member_and_paper(request: Request, paper_id: str, csrf: str | None) -> tuple[Member, int] | Response:
-    """The member a write about one paper acts for, and the paper's pk; else the response to send."""
-    member = api_member(request, csrf, "vote")
-    if isinstance(member, Response):
-        return member
-    pk = services(request).store.pks_for_ids([paper_id]).get(paper_id)
-    if pk is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    return member, pk
-
-
-def _vote(request: Request, paper_id: str, want: bool | None, csrf: str | None) -> Any:
-    found = _member_and_paper(request, paper_id, csrf)
-    if isinstance(found, Response):
-        return found
-    (member, pk), svc = found, services(request)
-    voted, _ = svc.store.community.set_vote(member.id, pk, want, svc.clock())
-    paper = svc.store.get(paper_id)
-    return VoteOut(id=paper_id, voted=voted, upvotes=paper.votes if paper else 0)
-
-
-CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)]
+def _vote(svc: Services, member: Member, paper_id: str, want: bool | None) -> VoteOut:
+    vote = svc.pt.votes.vote(member.id, paper_id, want)  # NoSuchPaper: a 404
+    return VoteOut(id=paper_id, voted=vote.voted, upvotes=vote.upvotes)
 
 
 @router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
-def upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None) -> Any:
+def upvote(paper_id: str, member: ApiVoter, svc: Svc) -> Any:
     """Vote for a paper (idempotent). Signed-in session cookie plus its X-CSRF-Token header."""
-    return _vote(request, paper_id, True, x_csrf_token)
+    return _vote(svc, member, paper_id, True)
 
 
 @router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
-def withdraw_upvote(
-    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
-) -> Any:
+def withdraw_upvote(paper_id: str, member: ApiVoter, svc: Svc) -> Any:
     """Withdraw a vote (idempotent)."""
-    return _vote(request, paper_id, False, x_csrf_token)
+    return _vote(svc, member, paper_id, False)
 
 
 @router.post("/papers/{paper_id:path}/upvote/toggle", response_model=VoteOut, responses=ERRORS)
-def toggle_upvote(request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None) -> Any:
+def toggle_upvote(paper_id: str, member: ApiVoter, svc: Svc) -> Any:
     """Vote, or withdraw the vote when there is one (what the page's button does)."""
-    return _vote(request, paper_id, None, x_csrf_token)
-
-
-def _not_interested(request: Request, paper_id: str, marked: bool, csrf: str | None) -> Any:
-    found = _member_and_paper(request, paper_id, csrf)
-    if isinstance(found, Response):
-        return found
-    (member, pk), svc = found, services(request)
-    svc.store.community.set_not_interested(member.id, pk, marked, svc.clock())
-    return NotInterestedOut(id=paper_id, notInterested=marked)
+    return _vote(svc, member, paper_id, None)
 
 
 @router.post("/papers/{paper_id:path}/not-interested", response_model=NotInterestedOut, responses=ERRORS)
-def mark_not_interested(
-    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
-) -> Any:
+def mark_not_interested(paper_id: str, member: ApiVoter, svc: Svc) -> Any:
     """Mark a paper "not interested" (idempotent): recommendations never show it and move away from it."""
-    return _not_interested(request, paper_id, True, x_csrf_token)
+    svc.pt.votes.not_interested(member.id, paper_id, True)
+    return NotInterestedOut(id=paper_id, notInterested=True)
 
 
 @router.delete("/papers/{paper_id:path}/not-interested", response_model=NotInterestedOut, responses=ERRORS)
-def unmark_not_interested(
-    request: Request, paper_id: str, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
-) -> Any:
+def unmark_not_interested(paper_id: str, member: ApiVoter, svc: Svc) -> Any:
     """Take a "not interested" mark back (idempotent)."""
-    return _not_interested(request, paper_id, False, x_csrf_token)
+    svc.pt.votes.not_interested(member.id, paper_id, False)
+    return NotInterestedOut(id=paper_id, notInterested=False)
 
 
 @router.get("/recommendations", response_model=list[RecommendationOut], responses=ERRORS)
-def recommendations(
-    request: Request, limit: Annotated[int, Whole, Query(ge=1, le=100)] = 20, _bearer: BearerAuth = None
-) -> Any:
+def recommendations(member: ApiReader, svc: Svc, limit: Annotated[int, Whole, Query(ge=1, le=100)] = 20) -> Any:
     """The signed-in member's recommendations (the For-you page), best first: from their latest 50
     upvotes and "not interested" marks; trending papers (with `because` null) until their first upvote."""
-    member = api_member(request, None, "settings", write=False)
-    if isinstance(member, Response):
-        return member
-    pt = context(request).pt
-    found = pt.recommend_for(member.id, limit)
-    if found is None:
-        dismissed = set(pt.store.community.not_interested_ids(member.id))
-        ranked = [(p, s) for p, s in pt.trending(limit + len(dismissed)) if p.id not in dismissed][:limit]
-        return [RecommendationOut(paper=paper_out(card(p)), score=s, because=None) for p, s in ranked]
-    return [RecommendationOut(paper=paper_out(card(s.paper)), score=s.score, because=s.because) for s in found]
+    found = svc.pt.for_you(member.id, limit)
+    return [RecommendationOut(paper=paper_out(card(p.paper)), score=p.score, because=p.because) for p in found.picks]
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS)
@@ -265,9 +216,9 @@ def paper(request: Request, paper_id: str) -> Any:
 
     def build() -> Response:
         svc = services(request)
-        found = svc.store.get(paper_id)
+        found = svc.pt.get(paper_id)
         if found is None:
-            return error_response(request, 404, f"no paper {paper_id}")
+            raise NoSuchPaper(paper_id)
         shown = paper_out(card(found))
         claimed = svc.pt.authors.claimed_among([a.name for a in shown.authors])
         for author in shown.authors:  # HF's PaperAuthor: the member who claimed the name, confirmed
@@ -279,22 +230,10 @@ def paper(request: Request, paper_id: str) -> Any:
 
 
 @router.post("/submit", response_model=PaperOut, status_code=201, responses=ERRORS)
-def submit_paper(
-    request: Request, body: Annotated[SubmitIn, Body()], x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None
-) -> Any:
+def submit_paper(body: Annotated[SubmitIn, Body()], member: ApiSubmitter, svc: Svc) -> Any:
     """Submit a paper to today's feed by arXiv id (signed in; rules: recent papers only, a daily
     quota, no duplicates — a duplicate answers 409 with the existing paper's id)."""
-    member = api_member(request, x_csrf_token, "submit")
-    if isinstance(member, Response):
-        return member
-    svc = services(request)
-    try:
-        paper = submit(svc.store, member, body.id, svc.fetch, svc.clock(), svc.config.rules)
-    except SubmissionError as exc:
-        if exc.existing_id:
-            return error_response(request, 409, str(exc), existing_id=exc.existing_id)
-        return error_response(request, 400, str(exc))
-    svc.after_submission(paper)
+    paper = svc.pt.submit(member, body.id, svc.fetch, svc.config.rules)  # refusals: 400, or 409 with existing_id
     return as_json(_PAPER, paper_out(card(paper)), status_code=201)
 
 

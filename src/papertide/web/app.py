@@ -1,6 +1,6 @@
 """The web application: FastAPI routes over the library, Jinja2 pages, JSON API, Atom feeds.
 
-`create_app` takes every dependency (the catalogue, clock, arXiv fetcher, accounts, mailer) so
+`create_app` takes every dependency (the catalogue with its accounts, clock, arXiv fetcher, mailer) so
 tests and the CLI decide what the app talks to; nothing here is a global.
 """
 
@@ -24,15 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import listings
-from ..accounts import Accounts
 from ..cards import moment_label
 from ..digest import Mailer
 from ..digest.mailer import SmtpMailer
+from ..errors import PapertideError, status_of
 from ..ids import paper_path
 from ..library import Papertide
 from ..numbers import NumberError
-from ..query import QueryError
 from ..submissions import Fetch, arxiv_fetcher
 from ..thumbnails import file_name, thumbnail_name_ok
 from . import (
@@ -50,7 +48,7 @@ from . import (
 from .accounts import router as account_router
 from .bodies import BoundedBodies
 from .config import WebConfig
-from .context import HERE, Services, error_response, has_credentials, utc_now, vote_attrs, with_page, with_param
+from .context import HERE, Answer, Services, error_response, has_credentials, utc_now, vote_attrs, with_page, with_param
 from .methods import HeadAsGet
 from .security import SecurityHeaders
 
@@ -67,7 +65,6 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     fetch: Fetch | None = None,
-    accounts: Accounts | None = None,
     mailer_factory: Callable[[], Mailer] | None = None,
     catch_up_every: float | None = None,
 ) -> FastAPI:
@@ -116,7 +113,6 @@ def create_app(
         config=config,
         clock=clock,
         fetch=fetch or arxiv_fetcher(config.arxiv_url, delay=config.arxiv_delay),
-        accounts=accounts or Accounts(pt.store.community, clock, pt.store.api_tokens),
         templates=templates,
         mailer_factory=mailer_factory or (partial(SmtpMailer, config.smtp_url) if config.smtp_url else None),
     )
@@ -169,10 +165,15 @@ def create_app(
         log.info("invalid request %s: %s", request.url.path, exc.errors()[:3])
         return error_response(request, 400, plain_words(first))
 
-    @app.exception_handler(QueryError)
-    @app.exception_handler(listings.PeriodError)
-    async def bad_parameter(request: Request, exc: Exception) -> Response:
-        return error_response(request, 400, str(exc))
+    @app.exception_handler(Answer)
+    async def answer(request: Request, exc: Answer) -> Response:
+        return exc.response  # a helper's redirect to sign in, refused CSRF token, 401 (context.Answer)
+
+    @app.exception_handler(PapertideError)
+    async def refused(request: Request, exc: PapertideError) -> Response:
+        # The one place a domain's refusal becomes an answer: invalid 400, not found 404,
+        # forbidden 403, conflict 409, rate limited 429 (errors.status_of).
+        return error_response(request, status_of(exc), str(exc), **exc.details())
 
     return app
 

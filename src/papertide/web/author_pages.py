@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from ..authors import ClaimError
 from ..cards import card
 from ..ids import paper_path
 from . import views
 from .context import CsrfField, context, error_response, render, services
-from .pages import acting_member
+from .deps import acting_member
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,11 +48,6 @@ def claim(
 ) -> Response:
     """A member asks to be recognised as one of a paper's authors."""
     member = acting_member(request, csrf, "report", paper_path(paper_id))
-    if isinstance(member, Response):
-        return member
-    try:
-        services(request).pt.authors.claim(member, paper_id, author_name)
-    except ClaimError as exc:
-        return error_response(request, 400, str(exc))
+    services(request).pt.authors.claim(member, paper_id, author_name)
     message = f"Your claim to be {author_name} is with the moderators; once approved, the name links to your page."
     return render(request, "message.html", title="Claim sent", message=message, back=paper_path(paper_id))

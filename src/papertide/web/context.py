@@ -22,11 +22,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ..accounts import Accounts, RateLimited, csrf_ok, csrf_token
+from ..accounts import Accounts, csrf_ok, csrf_token
 from ..digest import MailConfig, Mailer
 from ..library import Papertide
-from ..model import Member, Paper
-from ..store import Store
+from ..model import Member
 from ..submissions import Fetch
 from .config import WebConfig
 from .views import Context
@@ -113,25 +112,14 @@ class Services:
     config: WebConfig
     clock: Callable[[], datetime]
     fetch: Fetch
-    accounts: Accounts
     templates: Jinja2Templates
     page_cache: PageCache = field(default_factory=PageCache)
     # A new SMTP connection per account mail (request threads must not share one); None: no mail.
     mailer_factory: Callable[[], Mailer] | None = None
 
     @property
-    def store(self) -> Store:
-        return self.pt.store
-
-    def after_submission(self, paper: Paper) -> None:
-        """A submitted paper is in the indexes at once: keywords, and a vector when search has
-        vectors. If that fails, the submission stands: the server's background catch-up and the
-        next `papertide index` finish it."""
-        try:
-            self.pt.catch_up(wait=False)
-            self.pt.encode_now([paper.id])
-        except Exception:  # the submission is committed: never fail the request for this
-            log.exception("could not index submitted paper %s now; `papertide index` will encode it", paper.id)
+    def accounts(self) -> Accounts:
+        return self.pt.accounts
 
     @property
     def mail(self) -> MailConfig:
@@ -144,7 +132,7 @@ def shared_for_anonymous(request: Request, build: Callable[[], Response]) -> Res
     if request.cookies.get(SESSION_COOKIE):  # maybe a member: the page shows their votes
         return build()
     svc = services(request)
-    key = (request.url.path, request.url.query, str(svc.store.catalogue_version()), svc.clock().strftime("%Y%m%d%H%M"))
+    key = (request.url.path, request.url.query, str(svc.pt.version()), svc.clock().strftime("%Y%m%d%H%M"))
     hit = svc.page_cache.get(key)
     if hit is not None:
         return Response(hit[0], status_code=hit[1], media_type=hit[2])
@@ -175,33 +163,39 @@ def client_key(request: Request) -> str:
     return f"ip:{request.client.host if request.client else '?'}"
 
 
-def api_member(request: Request, csrf: str | None, action: str, write: bool = True) -> Member | Response:
-    """The member an API call acts for, after the rate limit for `action`; else the response to
-    send. A personal API token (`Authorization: Bearer pt_…`, with the write scope for a write) needs
+class Answer(Exception):
+    """What a helper answers instead of a value — a redirect to sign in, a refused CSRF token, a 401:
+    raised, and sent as it is by the app's one handler (app.py), so routes hold no such branch."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def api_member(request: Request, csrf: str | None, action: str, write: bool = True) -> Member:
+    """The member an API call acts for, after the rate limit for `action` (else `Answer` with the
+    401/403/429 to send). A personal API token (`Authorization: Bearer pt_…`, with the write scope for a write) needs
     no cookie and no CSRF token; a browser's session cookie needs its X-CSRF-Token header for writes."""
     svc = services(request)
     bearer = bearer_token(request)
     if bearer is not None:
         found = svc.accounts.api_token_member(bearer)
         if found is None:
-            return error_response(request, 401, "this API token is not valid (revoked, or never made)")
+            raise Answer(error_response(request, 401, "this API token is not valid (revoked, or never made)"))
         token, member = found
         if write and "write" not in token.scopes:
-            return error_response(request, 403, "this API token can only read; make one with the write scope")
+            raise Answer(error_response(request, 403, "this API token can only read; make one with the write scope"))
         subjects = [f"token:{token.id}", f"member:{member.id}"]
     else:
         v = visitor(request)
         if v.member is None:
-            return error_response(request, 401, f"sign in (or send a personal API token) to {action}")
+            raise Answer(error_response(request, 401, f"sign in (or send a personal API token) to {action}"))
         if write and not csrf_valid(request, csrf):
-            return error_response(request, 403, HEADER_MISSING)
+            raise Answer(error_response(request, 403, HEADER_MISSING))
         member, subjects = v.member, [client_key(request), f"member:{v.member.id}"]
-    try:
-        if bearer is not None:
-            svc.accounts.limit("api-token", subjects[0])
-        svc.accounts.limit(action, *subjects)
-    except RateLimited as exc:
-        return error_response(request, 429, str(exc))
+    if bearer is not None:
+        svc.accounts.limit("api-token", subjects[0])  # RateLimited: a 429 (app.py)
+    svc.accounts.limit(action, *subjects)
     return member
 
 
@@ -352,5 +346,3 @@ def safe_next(target: str | None) -> str:
 
 def signin_redirect(next_path: str) -> str:
     return f"/signin?next={quote(next_path, safe='/')}"
-
-

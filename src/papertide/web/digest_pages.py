@@ -62,7 +62,7 @@ def digest_settings(request: Request) -> Response:
     v = visitor(request)
     if v.member is None:
         return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
-    sub = services(request).store.digests.subscription(v.member.id)
+    sub = services(request).pt.digests.subscription(v.member.id)
     return render(
         request,
         "settings_digest.html",
@@ -100,7 +100,7 @@ async def save_digest_settings(request: Request, tasks: BackgroundTasks) -> Resp
             subscribed=False,
             verified=v.member.verified_at is not None,
         )
-    svc.store.digests.save_subscription(sub, svc.clock())
+    svc.pt.digests.save_subscription(sub)
     if sub.active and (v.member.verified_at is None or v.member.email_status == "bounced"):
         # A bounced address gets mail again once it is confirmed again (the link clears the bounce).
         tasks.add_task(send_verification, svc, v.member)  # after the answer; the mail budget applies
@@ -117,7 +117,7 @@ def _signed_member(request: Request, m: str, sig: str, purpose: str, *values: st
     or d=20251105 name nobody), so what is verified is what acts."""
     svc = services(request)
     member_id = whole_or_none(m, 1, MAX_ROW_ID)
-    member = svc.store.community.member_by_id(member_id) if member_id is not None else None
+    member = svc.pt.accounts.member_by_id(member_id)
     return member if member_sig_ok(svc.config.secret, sig, purpose, member, *values) else None
 
 
@@ -138,7 +138,7 @@ def unsubscribe(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     if member is None:
         return error_response(request, 400, "this unsubscribe link is not valid")
     svc = services(request)
-    svc.store.digests.unsubscribe(member.id, svc.clock())
+    svc.pt.digests.unsubscribe(member.id)
     return render(request, "unsubscribe.html", m=m, sig=sig, email=member.email, done=True)
 
 
@@ -151,8 +151,7 @@ def digest_web_view(request: Request, m: Signed = "", d: Signed = "", sig: Signe
     if day.isoformat() != d or (member := _signed_member(request, m, sig, "digest", d)) is None:
         return error_response(request, 400, "this digest link is not valid")
     svc = services(request)
-    sub = svc.store.digests.subscription(member.id) or Subscription(member.id)
-    composed = digest.Composer(svc.store, svc.clock(), svc.pt.new_for_member).compose(member, sub, day)
+    composed = svc.pt.digests.compose(member, day)
     return HTMLResponse(digest.render(composed, svc.mail)["html"])
 
 
@@ -170,9 +169,7 @@ class SubscriptionIO(BaseModel):
 def get_subscription(request: Request, _bearer: BearerAuth = None) -> Any:
     """The member's digest subscription (session cookie, or a personal API token)."""
     member = api_member(request, None, "settings", write=False)
-    if isinstance(member, Response):
-        return member
-    sub = services(request).store.digests.subscription(member.id) or Subscription(member.id, active=False)
+    sub = services(request).pt.digests.subscription(member.id) or Subscription(member.id, active=False)
     return {k: getattr(sub, k) for k in SubscriptionIO.model_fields} | {"sections": list(sub.sections)}
 
 
@@ -185,12 +182,7 @@ def put_subscription(
 ) -> Any:
     """Subscribe, change or stop (`active: false`) the digest."""
     member = api_member(request, x_csrf_token, "settings")
-    if isinstance(member, Response):
-        return member
-    try:
-        sub = subscription_from_form(member.id, body.model_dump())
-    except AccountError as exc:
-        return error_response(request, 400, str(exc))
+    sub = subscription_from_form(member.id, body.model_dump())
     svc = services(request)
-    svc.store.digests.save_subscription(sub, svc.clock())
+    svc.pt.digests.save_subscription(sub)
     return JSONResponse(body.model_dump() | {"sections": list(sub.sections)})

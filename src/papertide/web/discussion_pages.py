@@ -13,12 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from ..cards import card
-from ..discussions import MAX_BODY, DiscussionError, NoSuchComment, Shown
+from ..discussions import MAX_BODY, Shown
 from ..ids import paper_path
 from ..model import Comment, Member
 from ..numbers import MAX_ROW_ID
 from .accounts import send_account_mail
-from .api import ERRORS, CsrfHeader
+from .api import ERRORS
 from .context import (
     BearerAuth,
     CsrfField,
@@ -31,8 +31,8 @@ from .context import (
     signin_redirect,
     visitor,
 )
+from .deps import CsrfHeader, acting_member
 from .feeds import ATOM, MEDIA_TYPE, xml_text
-from .pages import acting_member
 from .params import BodyRowId, FormRowId, RowId
 
 router = APIRouter(include_in_schema=False)
@@ -42,10 +42,10 @@ BodyField = Annotated[str, Form(max_length=4 * MAX_BODY)]
 
 def notify_mentions(svc: Services, comment: Comment) -> None:
     """Mail each member the comment @-mentions (verified, not opted out, not its author)."""
-    paper = svc.store.get(comment.paper_id)
+    paper = svc.pt.get(comment.paper_id)
     title = card(paper).title if paper else comment.paper_id
     for member_id, _email in svc.pt.discussions.to_notify(comment):
-        member = svc.store.community.member_by_id(member_id)
+        member = svc.pt.accounts.member_by_id(member_id)
         if member is None:
             continue
         excerpt = comment.body if len(comment.body) <= 600 else comment.body[:600] + "…"
@@ -62,7 +62,7 @@ def _back(request: Request, paper_id: str, comment_id: int | None = None) -> Res
     return finish(request, RedirectResponse(paper_path(paper_id) + anchor, status_code=303))
 
 
-def _member(request: Request, csrf: str, back: str) -> Member | Response:
+def _member(request: Request, csrf: str, back: str) -> Member:
     return acting_member(request, csrf, "comment", back)
 
 
@@ -76,15 +76,9 @@ def post_comment(
     csrf: CsrfField = "",
 ) -> Response:
     member = _member(request, csrf, paper_path(paper_id))
-    if isinstance(member, Response):
-        return member
     svc = services(request)
-    try:
-        made = svc.pt.discussions.post(member, paper_id, body, parent_id)
-    except DiscussionError as exc:
-        return error_response(request, 400, str(exc))
-    except NoSuchComment as exc:
-        return error_response(request, 404, str(exc))
+    made = svc.pt.discussions.post(member, paper_id, body, parent_id)
+
     tasks.add_task(notify_mentions, svc, made)
     return _back(request, paper_id, made.id)
 
@@ -113,29 +107,21 @@ def change_comment(
     svc = services(request)
     found = svc.pt.discussions.get(comment_id)
     member = _member(request, csrf, paper_path(found.paper_id) if found else "/")
-    if isinstance(member, Response):
-        return member
     if found is None:
         return error_response(request, 404, "no such comment")
-    try:
-        if action == "edit":
-            svc.pt.discussions.edit(member, comment_id, body)
-        elif action == "delete":
-            svc.pt.discussions.delete(member, comment_id)
-        else:
-            return error_response(request, 400, "action must be edit or delete")
-    except DiscussionError as exc:
-        return error_response(request, 400, str(exc))
-    except NoSuchComment as exc:
-        return error_response(request, 404, str(exc))
+    if action == "edit":
+        svc.pt.discussions.edit(member, comment_id, body)
+    elif action == "delete":
+        svc.pt.discussions.delete(member, comment_id)
+    else:
+        return error_response(request, 400, "action must be edit or delete")
+
     return _back(request, found.paper_id, comment_id)
 
 
 @router.post("/settings/mentions")
 def mention_mail_setting(request: Request, wanted: Annotated[bool, Form()] = False, csrf: CsrfField = "") -> Response:
     member = _member(request, csrf, "/settings/digest")
-    if isinstance(member, Response):
-        return member
     services(request).pt.discussions.set_mention_mail(member, wanted)
     return finish(request, RedirectResponse("/settings/digest?saved=1#mentions", status_code=303))
 
@@ -146,7 +132,7 @@ def discussion_feed(request: Request, paper_id: str) -> Response:
     from lxml import etree
 
     svc = services(request)
-    paper = svc.store.get(paper_id)
+    paper = svc.pt.get(paper_id)
     if paper is None:
         return Response(f"no paper {paper_id}", status_code=404, media_type="text/plain; charset=utf-8")
     base = svc.config.base_url
@@ -228,7 +214,7 @@ def _out(s: Shown, moderator: bool = False) -> CommentOut:
 def list_comments(request: Request, paper_id: str) -> Any:
     """The paper's discussion in reading order (each comment followed by its replies)."""
     svc = services(request)
-    if svc.store.get(paper_id) is None:
+    if svc.pt.get(paper_id) is None:
         return error_response(request, 404, f"no paper {paper_id}")
     viewer = visitor(request).member
     return [_out(s, viewer is not None and viewer.moderates) for s in svc.pt.discussions.thread(paper_id)]
@@ -245,15 +231,9 @@ def add_comment(
 ) -> Any:
     """Comment on a paper, or reply (`parent_id`); Markdown, $LaTeX$ shown readably, @handle mentions."""
     member = api_member(request, x_csrf_token, "comment")
-    if isinstance(member, Response):
-        return member
     svc = services(request)
-    try:
-        made = svc.pt.discussions.post(member, paper_id, body.body, body.parent_id)
-    except DiscussionError as exc:
-        return error_response(request, 400, str(exc))
-    except NoSuchComment as exc:
-        return error_response(request, 404, str(exc))
+    made = svc.pt.discussions.post(member, paper_id, body.body, body.parent_id)
+
     tasks.add_task(notify_mentions, svc, made)
     shown = next(s for s in svc.pt.discussions.thread(paper_id) if s.comment.id == made.id)
     return _out(shown)

@@ -11,9 +11,8 @@ from fastapi.responses import Response
 from lxml import etree
 
 from ..ids import paper_path
-from ..query import QueryError
 from . import views
-from .context import context, error_response, services
+from .context import context, services
 from .params import Search, search_params
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -92,10 +91,7 @@ def trending(request: Request) -> Response:
 def search(request: Request, asked: Annotated[Search, Depends(search_params)]) -> Response:
     """Any search as a feed, with the same parameters as the search page (newest first unless a
     sort is given)."""
-    try:
-        view = views.search_view(
-            context(request), asked.q, asked.mode, asked.sorted_by("newest"), asked.filters, asked.page
-        )
-    except QueryError as exc:
-        return error_response(request, 400, str(exc))
+    view = views.search_view(
+        context(request), asked.q, asked.mode, asked.sorted_by("newest"), asked.filters, asked.page
+    )
     return _feed(request, f"{services(request).config.site_name}: search {asked.q!r}", view.papers)

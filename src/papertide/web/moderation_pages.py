@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..moderation import ModerationError, NotAllowed
 from .context import CsrfField, NextField, error_response, finish, render, safe_next, services, signin_redirect, visitor
-from .pages import acting_member
+from .deps import acting_member
 from .params import FormRowId
 
 router = APIRouter(include_in_schema=False)
@@ -46,12 +45,7 @@ def report(
 ) -> Response:
     """Report a comment or a paper to the moderators."""
     member = acting_member(request, csrf, "report", next)
-    if isinstance(member, Response):
-        return member
-    try:
-        services(request).pt.moderation.report(member, kind, target, reason)
-    except ModerationError as exc:
-        return error_response(request, 400, str(exc))
+    services(request).pt.moderation.report(member, kind, target, reason)
     return render(
         request,
         "message.html",
@@ -66,10 +60,7 @@ def queue(request: Request) -> Response:
     member = visitor(request).member
     if member is None:
         return finish(request, RedirectResponse(signin_redirect("/moderation"), status_code=303))
-    try:
-        reports = services(request).pt.moderation.queue(member)
-    except NotAllowed as exc:
-        return error_response(request, 403, str(exc))
+    reports = services(request).pt.moderation.queue(member)
     return render(request, "moderation.html", reports=reports, claims=services(request).pt.moderation.claims(member))
 
 
@@ -87,29 +78,23 @@ def act(
 ) -> Response:
     """hide / restore (comment_id), suspend / unsuspend (handle), dismiss (report_id)."""
     member = acting_member(request, csrf, "moderate", "/moderation")
-    if isinstance(member, Response):
-        return member
     moderation = services(request).pt.moderation
-    try:
-        if action in ("hide", "restore") and comment_id is not None:
-            moderation.hide_comment(member, comment_id, reason, hidden=action == "hide")
-        elif action in ("suspend", "unsuspend") and handle:
-            moderation.suspend(member, handle, reason, suspended=action == "suspend")
-        elif action == "dismiss" and report_id is not None:
-            moderation.dismiss(member, report_id)
-        elif action in ("approve", "reject") and claim_id is not None:
-            moderation.decide_claim(member, claim_id, approve=action == "approve")
-        else:
-            return error_response(
-                request,
-                400,
-                "action must be hide or restore (comment_id), suspend or unsuspend (handle), dismiss (report_id), "
-                "or approve or reject (claim_id)",
-            )
-    except NotAllowed as exc:
-        return error_response(request, 403, str(exc))
-    except ModerationError as exc:
-        return error_response(request, 400, str(exc))
+    if action in ("hide", "restore") and comment_id is not None:
+        moderation.hide_comment(member, comment_id, reason, hidden=action == "hide")
+    elif action in ("suspend", "unsuspend") and handle:
+        moderation.suspend(member, handle, reason, suspended=action == "suspend")
+    elif action == "dismiss" and report_id is not None:
+        moderation.dismiss(member, report_id)
+    elif action in ("approve", "reject") and claim_id is not None:
+        moderation.decide_claim(member, claim_id, approve=action == "approve")
+    else:
+        return error_response(
+            request,
+            400,
+            "action must be hide or restore (comment_id), suspend or unsuspend (handle), dismiss (report_id), "
+            "or approve or reject (claim_id)",
+        )
+
     return finish(request, RedirectResponse(safe_next(next), status_code=303))
 
 
@@ -118,8 +103,5 @@ def log(request: Request) -> Response:
     member = visitor(request).member
     if member is None:
         return finish(request, RedirectResponse(signin_redirect("/moderation/log"), status_code=303))
-    try:
-        entries = services(request).pt.moderation.log(member)
-    except NotAllowed as exc:
-        return error_response(request, 403, str(exc))
+    entries = services(request).pt.moderation.log(member)
     return render(request, "moderation_log.html", entries=entries)

@@ -85,8 +85,6 @@ def search_params(
         last = parse_day(until, "until") if until else None
     except DateError as exc:
         raise QueryError(str(exc)) from None
-    if first and last and first > last:
-        raise QueryError("since is after until")
     filters = Filters(first, last, _flag(has_code), _int(min_upvotes, "min_upvotes", 0, 1_000_000, None))
     page = _int(p, "the page", 1, MAX_PAGE, 1)
     assert page is not None

@@ -14,29 +14,27 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from ..cards import card
-from ..links import feed_key, feed_key_ok, member_sig_ok
+from ..links import feed_key, member_sig_ok
 from ..model import Collection, Member, SavedSearch
 from ..numbers import MAX_ROW_ID, whole_or_none
-from ..personal import Missing, PersonalError
-from ..query import Filters, QueryError
+from ..query import Filters
 from . import views
 from .context import (
     CsrfField,
     NextField,
+    Services,
     context,
     error_response,
-    finish,
     render,
     safe_next,
     services,
-    signin_redirect,
     visitor,
 )
+from .deps import Saver, SignedIn, Svc, acting_member, redirect, refusals_shown_on
 from .feeds import MEDIA_TYPE, atom
-from .pages import acting_member
 from .params import FormRowId, RowId, Short, search_params
 
 router = APIRouter(include_in_schema=False)
@@ -45,16 +43,7 @@ LongText = Annotated[str, Form(max_length=20_000)]
 Key = Annotated[str, Query(max_length=100)]
 
 
-def _redirect(request: Request, target: str) -> Response:
-    return finish(request, RedirectResponse(target, status_code=303))
-
-
-def _signed_in(request: Request, here: str) -> Member | Response:
-    member = visitor(request).member
-    return member if member is not None else _redirect(request, signin_redirect(here))
-
-
-def _acting(request: Request, csrf: str, back: str) -> Member | Response:
+def _acting(request: Request, csrf: str, back: str) -> Member:
     """The member behind a form post (CSRF and the "save" rate limit checked)."""
     return acting_member(request, csrf, "save", back)
 
@@ -76,17 +65,12 @@ def save_paper(
 ) -> Response:
     """Save a paper to a collection (the Reading list when none is named), or take it out."""
     member = _acting(request, csrf, next)
-    if isinstance(member, Response):
-        return member
     personal = services(request).pt.personal
-    try:
-        if undo and collection_id is not None:
-            personal.unsave(member.id, paper_id, collection_id)
-        else:
-            personal.save(member.id, paper_id, collection_id)
-    except Missing as exc:
-        return error_response(request, 404, str(exc))
-    return _redirect(request, safe_next(next))
+    if undo and collection_id is not None:
+        personal.unsave(member.id, paper_id, collection_id)
+    else:
+        personal.save(member.id, paper_id, collection_id)
+    return redirect(request, safe_next(next))
 
 
 @router.post("/more-like-this")
@@ -100,73 +84,46 @@ def more_like_this(
     """A private "more like this" mark (a like only recommendations see), or its removal; then
     For you (or `next`), where its effect shows at once."""
     member = _acting(request, csrf, next)
-    if isinstance(member, Response):
-        return member
-    try:
-        services(request).pt.personal.more_like_this(member.id, paper_id, not undo)
-    except Missing as exc:
-        return error_response(request, 404, str(exc))
-    return _redirect(request, safe_next(next))
+    services(request).pt.personal.more_like_this(member.id, paper_id, not undo)
+    return redirect(request, safe_next(next))
 
 
 # --- the library and collections -------------------------------------------------------------------------
+def _library(member: Member, svc: Services, **_route_args: object) -> dict[str, Any]:
+    return {"collections": svc.pt.personal.collections(member.id), "searches": svc.pt.personal.searches(member.id)}
+
+
 @router.get("/library")
-def library_page(request: Request) -> Response:
-    member = _signed_in(request, "/library")
-    if isinstance(member, Response):
-        return member
-    pt = services(request).pt
-    return render(
-        request,
-        "library.html",
-        collections=pt.personal.collections(member.id),
-        searches=pt.personal.searches(member.id),
-    )
+def library_page(request: Request, member: SignedIn, svc: Svc) -> Response:
+    return render(request, "library.html", **_library(member, svc))
 
 
 @router.post("/library")
+@refusals_shown_on("library.html", context=_library)
 def create_collection(
     request: Request,
     name: NameField,
+    member: Saver,
+    svc: Svc,
     description: LongText = "",
     public: Annotated[bool, Form()] = False,
-    csrf: CsrfField = "",
 ) -> Response:
-    member = _acting(request, csrf, "/library")
-    if isinstance(member, Response):
-        return member
-    pt = services(request).pt
-    try:
-        made = pt.personal.create_collection(member.id, name, description, public)
-    except PersonalError as exc:
-        return render(
-            request,
-            "library.html",
-            status_code=400,
-            error=str(exc),
-            collections=pt.personal.collections(member.id),
-            searches=pt.personal.searches(member.id),
-        )
-    return _redirect(request, f"/collections/{made.id}")
+    made = svc.pt.personal.create_collection(member.id, name, description, public)
+    return redirect(request, f"/collections/{made.id}")
 
 
-def _collection(request: Request, collection_id: RowId) -> Collection | Response:
+def _collection(request: Request, collection_id: RowId) -> Collection:
+    """The collection when it is public or the visitor's own; else Missing (a 404)."""
     member = visitor(request).member
-    try:
-        return services(request).pt.personal.collection(collection_id, member.id if member else None)
-    except Missing:
-        return error_response(request, 404, "no such collection (or it is private)")
+    return services(request).pt.personal.collection(collection_id, member.id if member else None)
 
 
 @router.get("/collections/{collection_id}")
-def collection_page(request: Request, collection_id: RowId) -> Response:
-    found = _collection(request, collection_id)
-    if isinstance(found, Response):
-        return found
-    svc, member = services(request), visitor(request).member
+def collection_page(request: Request, collection_id: RowId, svc: Svc) -> Response:
+    found, member = _collection(request, collection_id), visitor(request).member
     saved = svc.pt.personal.items(found)
     cards = views.with_votes(context(request), views.TrendingView([views.Item(card(s.paper)) for s in saved])).papers
-    owner = svc.store.community.member_by_id(found.member_id)
+    owner = svc.pt.accounts.member_by_id(found.member_id)
     return render(
         request,
         "collection.html",
@@ -193,33 +150,24 @@ def change_collection(
     """One form per change: update (name, description, public), delete, note, remove."""
     here = f"/collections/{collection_id}"
     member = _acting(request, csrf, here)
-    if isinstance(member, Response):
-        return member
     personal = services(request).pt.personal
-    try:
-        if action == "update":
-            personal.update_collection(member.id, collection_id, name=name, description=description, public=public)
-        elif action == "delete":
-            personal.delete_collection(member.id, collection_id)
-            return _redirect(request, "/library")
-        elif action == "note":
-            personal.set_note(member.id, collection_id, paper_id, note)
-        elif action == "remove":
-            personal.unsave(member.id, paper_id, collection_id)
-        else:
-            return error_response(request, 400, "action must be update, delete, note or remove")
-    except Missing as exc:
-        return error_response(request, 404, str(exc))
-    except PersonalError as exc:
-        return error_response(request, 400, str(exc))
-    return _redirect(request, here)
+    if action == "update":
+        personal.update_collection(member.id, collection_id, name=name, description=description, public=public)
+    elif action == "delete":
+        personal.delete_collection(member.id, collection_id)
+        return redirect(request, "/library")
+    elif action == "note":
+        personal.set_note(member.id, collection_id, paper_id, note)
+    elif action == "remove":
+        personal.unsave(member.id, paper_id, collection_id)
+    else:
+        return error_response(request, 400, "action must be update, delete, note or remove")
+    return redirect(request, here)
 
 
 @router.get("/collections/{collection_id}/export.bib")
 def collection_bibtex(request: Request, collection_id: RowId) -> Response:
     found = _collection(request, collection_id)
-    if isinstance(found, Response):
-        return found
     text = io.StringIO()
     services(request).pt.personal.write_bibtex(found, text)
     disposition = f'attachment; filename="collection-{found.id}.bib"'
@@ -231,8 +179,6 @@ def collection_bibtex(request: Request, collection_id: RowId) -> Response:
 @router.get("/collections/{collection_id}/export.jsonl")
 def collection_jsonl(request: Request, collection_id: RowId) -> Response:
     found = _collection(request, collection_id)
-    if isinstance(found, Response):
-        return found
     lines = io.BytesIO()
     services(request).pt.personal.write_jsonl(found, lines)
     disposition = f'attachment; filename="collection-{found.id}.jsonl"'
@@ -243,9 +189,7 @@ def collection_jsonl(request: Request, collection_id: RowId) -> Response:
 def collection_feed(request: Request, collection_id: RowId) -> Response:
     """A public collection as Atom (newest saved first); a private one is not served by URL."""
     svc = services(request)
-    found = svc.store.personal.collection(collection_id)
-    if found is None or not found.public:
-        return Response("no such public collection", status_code=404, media_type="text/plain; charset=utf-8")
+    found = svc.pt.personal.collection(collection_id, viewer_id=None)  # the one rule: no private one by URL
     saved = svc.pt.personal.items(found, 100)
     self_url = f"{svc.config.base_url}/feeds/collections/{found.id}"
     body = atom(
@@ -273,37 +217,19 @@ def save_search(
 ) -> Response:
     """Keep the search on the page (its words and filters) under a name, with an optional alert."""
     member = _acting(request, csrf, "/search?q=" + q[:200])
-    if isinstance(member, Response):
-        return member
-    try:
-        asked = search_params(q, None, None, since or None, until or None, has_code or None, min_upvotes or None)
-        made = services(request).pt.personal.save_search(member.id, asked.q, asked.filters, name, alert)
-    except (PersonalError, QueryError) as exc:
-        return error_response(request, 400, str(exc))
-    return _redirect(request, f"/saved/{made.id}")
-
-
-def _my_search(request: Request, search_id: RowId) -> tuple[Member, SavedSearch] | Response:
-    member = _signed_in(request, f"/saved/{search_id}")
-    if isinstance(member, Response):
-        return member
-    try:
-        return member, services(request).pt.personal.saved_search(member.id, search_id)
-    except Missing:
-        return error_response(request, 404, "no such saved search")
+    asked = search_params(q, None, None, since or None, until or None, has_code or None, min_upvotes or None)
+    made = services(request).pt.personal.save_search(member.id, asked.q, asked.filters, name, alert)
+    return redirect(request, f"/saved/{made.id}")
 
 
 @router.get("/saved")
 def saved_searches_page(request: Request) -> Response:
-    return _redirect(request, "/library#saved-searches")
+    return redirect(request, "/library#saved-searches")
 
 
 @router.get("/saved/{search_id}")
-def saved_search_page(request: Request, search_id: RowId, p: Short = None) -> Response:
-    found = _my_search(request, search_id)
-    if isinstance(found, Response):
-        return found
-    _, saved = found
+def saved_search_page(request: Request, search_id: RowId, member: SignedIn, svc: Svc, p: Short = None) -> Response:
+    saved = svc.pt.personal.saved_search(member.id, search_id)  # another member's: a 404
     page = whole_or_none(p, 1, views.MAX_PAGE) or 1
     results = views.search_view(context(request), saved.query, None, "newest", Filters.from_dict(saved.filters), page)
     return render(request, "saved_search.html", saved=saved, results=results, feed=feed_url(request, saved))
@@ -321,35 +247,24 @@ def change_saved_search(
     """update (name, alert), revoke-feed, delete."""
     here = f"/saved/{search_id}"
     member = _acting(request, csrf, here)
-    if isinstance(member, Response):
-        return member
     personal = services(request).pt.personal
-    try:
-        if action == "update":
-            personal.update_search(member.id, search_id, name=name, alert=alert)
-        elif action == "revoke-feed":
-            personal.revoke_feed(member.id, search_id)
-        elif action == "delete":
-            personal.delete_search(member.id, search_id)
-            return _redirect(request, "/library#saved-searches")
-        else:
-            return error_response(request, 400, "action must be update, revoke-feed or delete")
-    except Missing as exc:
-        return error_response(request, 404, str(exc))
-    except PersonalError as exc:
-        return error_response(request, 400, str(exc))
-    return _redirect(request, here)
+    if action == "update":
+        personal.update_search(member.id, search_id, name=name, alert=alert)
+    elif action == "revoke-feed":
+        personal.revoke_feed(member.id, search_id)
+    elif action == "delete":
+        personal.delete_search(member.id, search_id)
+        return redirect(request, "/library#saved-searches")
+    else:
+        return error_response(request, 400, "action must be update, revoke-feed or delete")
+    return redirect(request, here)
 
 
 @router.get("/feeds/saved/{search_id}")
 def saved_search_feed(request: Request, search_id: RowId, key: Key = "") -> Response:
     """The saved search's newest matches as Atom, for feed readers: the key is the authority."""
     svc = services(request)
-    saved = svc.store.personal.saved_search(search_id)
-    if saved is None or not feed_key_ok(svc.config.secret, key, saved):
-        return Response(
-            "this feed link is not valid (revoked?)", status_code=404, media_type="text/plain; charset=utf-8"
-        )
+    saved = svc.pt.personal.feed_search(search_id, svc.config.secret, key)  # a wrong key: a 404
     results = views.search_view(
         views.Context(svc.pt, svc.clock()), saved.query, None, "newest", Filters.from_dict(saved.filters)
     )
@@ -367,7 +282,7 @@ def saved_search_feed(request: Request, search_id: RowId, key: Key = "") -> Resp
 def _alerts_member(request: Request, m: str, sig: str) -> Member | None:
     svc = services(request)
     member_id = whole_or_none(m, 1, MAX_ROW_ID)
-    member = svc.store.community.member_by_id(member_id) if member_id is not None else None
+    member = svc.pt.accounts.member_by_id(member_id)
     return member if member_sig_ok(svc.config.secret, sig, "alerts-off", member) else None
 
 
@@ -390,13 +305,10 @@ def alerts_off(request: Request, m: Key = "", sig: Key = "") -> Response:
 
 # --- signals: the member's own data -------------------------------------------------------------------------
 @router.get("/signals")
-def signals_page(request: Request) -> Response:
-    member = _signed_in(request, "/signals")
-    if isinstance(member, Response):
-        return member
-    pt = services(request).pt
+def signals_page(request: Request, member: SignedIn, svc: Svc) -> Response:
+    pt = svc.pt
     signals = pt.personal.signals(member.id, 500)
-    papers = pt.store.get_many(
+    papers = pt.papers(
         [*signals.upvoted, *signals.saved, *signals.more_like_this, *signals.not_interested]
         + [i for i, _ in signals.opened]
     )
@@ -426,8 +338,6 @@ def change_signals(
 ) -> Response:
     """hide-seen, show-seen, forget-opened (one paper, or all without paper_id)."""
     member = _acting(request, csrf, "/signals")
-    if isinstance(member, Response):
-        return member
     personal = services(request).pt.personal
     if action in ("hide-seen", "show-seen"):
         personal.set_hide_seen(member, action == "hide-seen")
@@ -435,30 +345,12 @@ def change_signals(
         personal.forget_opened(member.id, [paper_id] if paper_id else None)
     else:
         return error_response(request, 400, "action must be hide-seen, show-seen or forget-opened")
-    return _redirect(request, safe_next(next))
+    return redirect(request, safe_next(next))
 
 
 @router.get("/signals.json")
-def signals_export(request: Request) -> Response:
-    member = _signed_in(request, "/signals")
-    if isinstance(member, Response):
-        return member
-    pt = services(request).pt
-    body: dict[str, Any] = {"member": member.handle, **pt.personal.signals(member.id).to_json()}
-    body["collections"] = [
-        {
-            "name": c.name,
-            "public": c.public,
-            "papers": [
-                {"id": s.paper.id, "note": s.note, "added": s.added_at.isoformat() + "Z"} for s in pt.personal.items(c)
-            ],
-        }
-        for c in pt.personal.collections(member.id)
-    ]
-    body["saved_searches"] = [
-        {"name": s.name, "query": s.query, "filters": s.filters, "alert": s.alert}
-        for s in pt.personal.searches(member.id)
-    ]
+def signals_export(member: SignedIn, svc: Svc) -> Response:
+    body = svc.pt.personal.export(member)
     headers = {"Content-Disposition": f'attachment; filename="papertide-{member.handle}-signals.json"'}
     return Response(orjson.dumps(body, option=orjson.OPT_INDENT_2), media_type="application/json", headers=headers)
 

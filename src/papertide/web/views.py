@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from .. import listings
@@ -40,7 +40,6 @@ class Marked:
 
     title: list[tuple[int, int]]
     snippet: Snippet
-
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ class Context:
         then the reader's own votes are marked on every card."""
         if self.cache is None:
             return with_votes(self, build())
-        full_key = ("view", *key, self.pt.store.catalogue_version(), self.now.strftime("%Y%m%d%H%M"))
+        full_key = ("view", *key, self.pt.version(), self.now.strftime("%Y%m%d%H%M"))
         data: V | None = self.cache.get(full_key)
         if data is None:
             data = build()
@@ -185,7 +184,7 @@ def with_votes(ctx: Context, view: V) -> V:
         ids.append(view.item.id)
     if not ids:
         return view
-    voted = ctx.pt.store.community.voted_among(ctx.member.id, ids)
+    voted = ctx.pt.votes.voted_among(ctx.member.id, ids)
     saved = set(ctx.pt.personal.holding(ctx.member.id, ids))
     seen = ctx.pt.personal.seen_among(ctx.member.id, ids)
 
@@ -304,49 +303,18 @@ FOR_YOU_SIGNALS = 50
 
 
 def for_you_view(ctx: Context, member: Member, limit: int = 30, window: str = "all") -> ForYouView:
-    """Recommendations from the member's upvotes and saves (newest 50), never one they upvoted,
-    saved, dismissed or opened; trending until they have upvoted or saved something. `window`
-    "week" keeps papers featured or published in the last 7 days."""
-    community = ctx.pt.store.community
-    dismissed_ids = community.not_interested_ids(member.id, FOR_YOU_SIGNALS)
-    dismissed_papers = ctx.pt.store.get_many(dismissed_ids)
-    dismissed = items([dismissed_papers[i] for i in dismissed_ids if i in dismissed_papers])
-    if window == "week":
-        today = ctx.now.date()
-        suggestions = ctx.pt.recommend_between(member.id, today - timedelta(days=6), today + timedelta(days=1), limit)
-    else:
-        suggestions = ctx.pt.recommend_for(member.id, limit, FOR_YOU_SIGNALS)
-    if suggestions is None:
-        trending = [i for i in trending_view(ctx).papers if i.id not in dismissed_papers][:limit]
-        return with_votes(ctx, ForYouView(trending, False, 0, dismissed, window))
-    upvoted = set(community.voted_ids(member.id, FOR_YOU_SIGNALS))
-    asked = set(ctx.pt.store.personal.more_like_this_ids(member.id, FOR_YOU_SIGNALS))
-    liked_ids = ctx.pt.personal.liked_ids(member.id, FOR_YOU_SIGNALS)
-    liked = ctx.pt.store.get_many({s.because for s in suggestions if s.because})
+    """`Papertide.for_you` as a page: "week" keeps papers featured or published in the last 7 days."""
+    found = ctx.pt.for_you(member.id, limit, ctx.now.date() if window == "week" else None, FOR_YOU_SIGNALS)
     cards = [
-        Item(
-            card(s.paper),
-            s.score,
-            because=(s.because, liked[s.because].title, _why(s.because, asked, upvoted))
-            if s.because in liked
-            else None,
-        )
-        for s in suggestions
+        Item(card(p.paper), p.score, because=(p.because, p.because_title, p.why) if p.because and p.why else None)
+        for p in found.picks
     ]
-    return with_votes(ctx, ForYouView(cards, True, len(liked_ids) + len(dismissed), dismissed, window))
-
-
-def _why(paper_id: str, asked: set[str], upvoted: set[str]) -> str:
-    """The words after "Because you …" on a recommended card."""
-    if paper_id in asked:
-        return "asked for more like"
-    return "upvoted" if paper_id in upvoted else "saved"
+    return with_votes(ctx, ForYouView(cards, found.personal, found.signals, items(found.dismissed), window))
 
 
 def member_view(ctx: Context, member: Member) -> MemberView:
-    community = ctx.pt.store.community
-    submitted_ids, upvoted_ids = community.submitted_ids(member.id), community.voted_ids(member.id)
-    papers = ctx.pt.store.get_many([*submitted_ids, *upvoted_ids])
+    submitted_ids, upvoted_ids = ctx.pt.votes.submitted_and_upvoted(member.id)
+    papers = ctx.pt.papers([*submitted_ids, *upvoted_ids])
     view = MemberView(
         member.handle,
         member.created_at.date().isoformat(),

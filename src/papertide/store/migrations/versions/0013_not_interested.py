@@ -1,4 +1,4 @@
-""""Not interested" marks: a member's negative signal on a paper (recommendations move away from
+""" "Not interested" marks: a member's negative signal on a paper (recommendations move away from
 it and its neighbours; For-you never shows it again). One row per member and paper, like votes.
 
 Revision ID: 0013

@@ -17,7 +17,6 @@ revision = "0014"
 down_revision = "0013"
 
 
-
 def _member_fk() -> sa.ForeignKey:
     return sa.ForeignKey("members.id", ondelete="CASCADE")
 
