@@ -13,6 +13,7 @@ app.py maps to its status once — so a route is only what it does.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -119,7 +120,7 @@ def paper_or_404(paper_id: str, svc: Svc) -> Paper:
 
 PaperOr404 = Annotated[Paper, Depends(paper_or_404)]
 
-Route = TypeVar("Route", bound=Callable[..., Response])
+Route = TypeVar("Route", bound=Callable[..., Any])
 
 
 def refusals_shown_on(
@@ -133,18 +134,36 @@ def refusals_shown_on(
     (CSRF, sign-in), which are answered before the route runs. `has_form`: the form is shown to
     visitors who are not signed in (sign-in, sign-up), so the page needs their CSRF cookie."""
 
+    def shown_again(exc: PapertideError, kwargs: dict[str, Any]) -> Response:
+        values: dict[str, Any] = {name: kwargs.get(name) for name in echo}
+        values |= (context(**kwargs) if context else {}) | exc.details()
+        values |= {"error": str(exc), "field": exc.form_field()}
+        return render(kwargs["request"], template, status_code=status_of(exc), has_form=has_form, **values)
+
     def decorate(route: Route) -> Route:
+        if inspect.iscoroutinefunction(route):
+
+            @functools.wraps(route)
+            async def shown_async(*args: Any, **kwargs: Any) -> Response:
+                try:
+                    answer: Response = await route(*args, **kwargs)
+                    return answer
+                except RateLimited:
+                    raise
+                except PapertideError as exc:
+                    return shown_again(exc, kwargs)
+
+            return shown_async  # type: ignore[return-value]
+
         @functools.wraps(route)
         def shown(*args: Any, **kwargs: Any) -> Response:
             try:
-                return route(*args, **kwargs)
+                answer: Response = route(*args, **kwargs)
+                return answer
             except RateLimited:
                 raise
             except PapertideError as exc:
-                values: dict[str, Any] = {name: kwargs.get(name) for name in echo}
-                values |= (context(**kwargs) if context else {}) | exc.details()
-                values |= {"error": str(exc), "field": exc.form_field()}
-                return render(kwargs["request"], template, status_code=status_of(exc), has_form=has_form, **values)
+                return shown_again(exc, kwargs)
 
         return shown  # type: ignore[return-value]
 

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, BackgroundTasks, Body, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -19,16 +20,12 @@ from ..model import Member, Subscription
 from ..numbers import MAX_ROW_ID, whole_or_none
 from .accounts import send_verification
 from .context import (
-    FORM_EXPIRED,
-    BearerAuth,
-    api_member,
-    csrf_valid,
     error_response,
     render,
     services,
-    signin_redirect,
     visitor,
 )
+from .deps import ApiReader, ApiSettings, SignedIn, Svc, acting_member, refusals_shown_on
 from .params import WholeInt
 
 router = APIRouter(include_in_schema=False)
@@ -58,52 +55,41 @@ def subscription_from_form(member_id: int, form: dict[str, Any]) -> Subscription
 
 
 @router.get("/settings/digest")
-def digest_settings(request: Request) -> Response:
-    v = visitor(request)
-    if v.member is None:
-        return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
-    sub = services(request).pt.digests.subscription(v.member.id)
+def digest_settings(request: Request, member: SignedIn, svc: Svc) -> Response:
+    sub = svc.pt.digests.subscription(member.id)
     return render(
         request,
         "settings_digest.html",
-        sub=sub or Subscription(v.member.id, active=False),
+        sub=sub or Subscription(member.id, active=False),
         subscribed=bool(sub and sub.active),
         timezones=TIMEZONES,
-        verified=v.member.verified_at is not None,
-        bounced=v.member.email_status == "bounced",
-        email=v.member.email,
+        verified=member.verified_at is not None,
+        bounced=member.email_status == "bounced",
+        email=member.email,
     )
 
 
+def _refused_settings(request: Request, **_route_args: object) -> dict[str, Any]:
+    """The settings form shown again after a refused choice: fresh defaults, the error above them."""
+    member = visitor(request).member
+    assert member is not None  # the route checked before anything could be refused
+    verified = member.verified_at is not None
+    return {"timezones": TIMEZONES, "sub": Subscription(member.id), "subscribed": False, "verified": verified}
+
+
 @router.post("/settings/digest")
-async def save_digest_settings(request: Request, tasks: BackgroundTasks) -> Response:
+@refusals_shown_on("settings_digest.html", context=_refused_settings)
+async def save_digest_settings(request: Request, tasks: BackgroundTasks, svc: Svc) -> Response:
     form = await request.form()
-    v = visitor(request)
-    if not csrf_valid(request, str(form.get("csrf", ""))):
-        return error_response(request, 403, FORM_EXPIRED)
-    if v.member is None:
-        return RedirectResponse(signin_redirect("/settings/digest"), status_code=303)
-    svc = services(request)
+    member = acting_member(request, str(form.get("csrf", "")), "settings", "/settings/digest")
     choices: dict[str, Any] = {k: form.get(k) for k in ("frequency", "send_hour", "timezone", "weekdays_only")}
     choices["sections"] = form.getlist("sections")
     choices["active"] = form.get("action") != "unsubscribe"
-    try:
-        sub = subscription_from_form(v.member.id, choices)
-    except AccountError as exc:
-        return render(
-            request,
-            "settings_digest.html",
-            status_code=400,
-            error=str(exc),
-            timezones=TIMEZONES,
-            sub=Subscription(v.member.id),
-            subscribed=False,
-            verified=v.member.verified_at is not None,
-        )
+    sub = subscription_from_form(member.id, choices)  # AccountError: the form again, with the reason
     svc.pt.digests.save_subscription(sub)
-    if sub.active and (v.member.verified_at is None or v.member.email_status == "bounced"):
+    if sub.active and (member.verified_at is None or member.email_status == "bounced"):
         # A bounced address gets mail again once it is confirmed again (the link clears the bounce).
-        tasks.add_task(send_verification, svc, v.member)  # after the answer; the mail budget applies
+        tasks.add_task(send_verification, svc, member)  # after the answer; the mail budget applies
     return RedirectResponse("/settings/digest?saved=1", status_code=303)
 
 
@@ -142,15 +128,20 @@ def unsubscribe(request: Request, m: Signed = "", sig: Signed = "") -> Response:
     return render(request, "unsubscribe.html", m=m, sig=sig, email=member.email, done=True)
 
 
-@router.get("/digest")
-def digest_web_view(request: Request, m: Signed = "", d: Signed = "", sig: Signed = "") -> Response:
+def _digest_day(d: str) -> date | None:
+    """The day a digest link names, in its one canonical spelling (2025-11-05); else None."""
     try:
         day = parse_day(d, "d")
     except DateError:
+        return None
+    return day if day.isoformat() == d else None
+
+
+@router.get("/digest")
+def digest_web_view(request: Request, svc: Svc, m: Signed = "", d: Signed = "", sig: Signed = "") -> Response:
+    day = _digest_day(d)
+    if day is None or (member := _signed_member(request, m, sig, "digest", d)) is None:
         return error_response(request, 400, "this digest link is not valid")
-    if day.isoformat() != d or (member := _signed_member(request, m, sig, "digest", d)) is None:
-        return error_response(request, 400, "this digest link is not valid")
-    svc = services(request)
     composed = svc.pt.digests.compose(member, day)
     return HTMLResponse(digest.render(composed, svc.mail)["html"])
 
@@ -166,23 +157,15 @@ class SubscriptionIO(BaseModel):
 
 
 @api_router.get("/digest/subscription", response_model=SubscriptionIO, responses={401: {}, 429: {}})
-def get_subscription(request: Request, _bearer: BearerAuth = None) -> Any:
+def get_subscription(member: ApiReader, svc: Svc) -> Any:
     """The member's digest subscription (session cookie, or a personal API token)."""
-    member = api_member(request, None, "settings", write=False)
-    sub = services(request).pt.digests.subscription(member.id) or Subscription(member.id, active=False)
+    sub = svc.pt.digests.subscription(member.id) or Subscription(member.id, active=False)
     return {k: getattr(sub, k) for k in SubscriptionIO.model_fields} | {"sections": list(sub.sections)}
 
 
 @api_router.put("/digest/subscription", response_model=SubscriptionIO, responses={400: {}, 401: {}, 403: {}, 429: {}})
-def put_subscription(
-    request: Request,
-    body: Annotated[SubscriptionIO, Body()],
-    x_csrf_token: Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)] = None,
-    _bearer: BearerAuth = None,
-) -> Any:
+def put_subscription(body: Annotated[SubscriptionIO, Body()], member: ApiSettings, svc: Svc) -> Any:
     """Subscribe, change or stop (`active: false`) the digest."""
-    member = api_member(request, x_csrf_token, "settings")
-    sub = subscription_from_form(member.id, body.model_dump())
-    svc = services(request)
+    sub = subscription_from_form(member.id, body.model_dump())  # AccountError: a 400
     svc.pt.digests.save_subscription(sub)
     return JSONResponse(body.model_dump() | {"sections": list(sub.sections)})

@@ -99,24 +99,25 @@ def encoded(ready: Prepared) -> bytes:
     )
 
 
+def _hits(ctx: views.Context, query: str) -> tuple[list[views.Item], int, str | None]:
+    """The papers a map search rings, how many hold the words, and why the query is unusable (or None)."""
+    try:
+        result = views.search_view(ctx, query, None, "relevance", Filters(), 1, HITS)
+    except QueryError as exc:
+        return [], 0, str(exc)
+    # Papers that hold the words, when some do (the search page lists those close in meaning after
+    # them; on the map they would ring half the catalogue).
+    hits = result.papers[: result.matched] if result.matched else result.papers
+    return hits, max(result.matched or 0, len(hits)), None
+
+
 @router.get("/map")
 def map_page(request: Request, q: Text = None) -> Response:
     ctx = context(request)
     ready = prepared(request)
     layout = ready.layout if ready is not None else None
     query = (q or "").strip()[:500]
-    hits: list[views.Item] = []
-    matched = 0
-    error = None
-    if layout is not None and query:
-        try:
-            result = views.search_view(ctx, query, None, "relevance", Filters(), 1, HITS)
-            # Papers that hold the words, when some do (the search page lists those close in meaning
-            # after them; on the map they would ring half the catalogue).
-            hits = result.papers[: result.matched] if result.matched else result.papers
-            matched = max(result.matched or 0, len(hits))
-        except QueryError as exc:
-            error = str(exc)
+    hits, matched, error = _hits(ctx, query) if layout is not None and query else ([], 0, None)
     found = ready.regions if ready is not None else []
     return render(
         request,
