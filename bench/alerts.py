@@ -32,9 +32,9 @@ from digest import free_port, start_sink
 from opening import open_catalogue
 from papertide.digest import MailConfig
 from papertide.digest.alerts import send_alerts
-from papertide.digest.mailer import SmtpMailer
 from papertide.digest.matching import compile_search, match_searches
 from papertide.index.keywords import Matcher
+from papertide.mail.mailer import SmtpMailer
 from papertide.query import parse_query
 from papertide.sources.snapshot import parse_snapshot
 from papertide.store.schema import members, saved_searches

@@ -66,7 +66,7 @@ def child(n: int, port: int, connections: int = 4) -> dict[str, float]:
 
     from opening import open_catalogue
     from papertide.digest import MailConfig, send_all
-    from papertide.digest.mailer import SmtpMailer
+    from papertide.mail.mailer import SmtpMailer
     from papertide.store.schema import members, papers, subscriptions
 
     with tempfile.TemporaryDirectory() as tmp:

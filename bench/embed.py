@@ -10,7 +10,7 @@ install them into the environment that runs this benchmark only:
 (`torch==2.13.0` takes the CPU build on this machine's disk.) The texts are the bundled demo corpus's
 abstracts (title + abstract, as `papertide index` embeds them). Three encoders, each timed once per
 round, rounds interleaved (this machine's speed drifts within minutes): papertide's as it runs (graph
-fused, `papertide.embed_graph`), the same model as shipped (unfused), and sentence-transformers.
+fused, `papertide.index.embed_graph`), the same model as shipped (unfused), and sentence-transformers.
 Reported: each one's median abstracts/s, ratios to the baseline, and the cosine between vectors of
 the same text.
 """
@@ -30,7 +30,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide.embed import MiniLM, paper_text
+from papertide.index.embed import MiniLM, paper_text
 
 
 def demo_texts(count: int) -> list[str]:

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from opening import open_catalogue
 from papertide import Papertide
 from papertide.index.vectors import IndexState, VectorIndex
-from papertide.retrieval import Semantic
+from papertide.search.retrieval import Semantic
 from papertide.store import Store
 
 from gen_snapshot import WORDS
@@ -78,7 +78,7 @@ def concurrent(run: Callable[[str], object], queries: list[str], clients: int) -
 def synthetic_semantic(store: Store, data_dir: Path, limit: int | None) -> Semantic:
     """The real encoder over an ANN index of clustered vectors, one per paper (or for the first
     `limit` papers), built once."""
-    from papertide.embed import MiniLM
+    from papertide.index.embed import MiniLM
 
     from latency import clustered
 

@@ -28,8 +28,9 @@ from rich.console import Console
 from rich.table import Table
 
 from opening import open_catalogue
-from papertide import Papertide, keywords
-from papertide.embed import MiniLM
+from papertide import Papertide
+from papertide.index import key_phrases as keywords
+from papertide.index.embed import MiniLM
 from papertide.query import STOP_WORDS, Query, split_words
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "scifact"

@@ -37,7 +37,8 @@ from rich.console import Console
 from rich.table import Table
 from usearch.index import Index
 
-from papertide import keywords, maps
+from papertide.index import key_phrases as keywords
+from papertide.index import maps
 from papertide.index.layout import FIT_SAMPLE, GraphNeighbours, Layout, MapFile, _place, _regions, project
 
 CHROMIUM = "/usr/bin/chromium"

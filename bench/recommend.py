@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from opening import open_catalogue
-from papertide.embed import MiniLM
-from papertide.recommend import score_candidates
+from papertide.index.embed import MiniLM
+from papertide.members.recommend import score_candidates
 
 
 def percentile(values: list[float], q: float) -> float:

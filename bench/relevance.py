@@ -39,8 +39,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide import Papertide, rank
-from papertide.embed import MiniLM
+from baselines import convex_fusion, reciprocal_rank_fusion
+from papertide import Papertide
+from papertide.index.embed import MiniLM
 from papertide.query import parse_query
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "scifact"
@@ -91,10 +92,10 @@ def evaluate(pt: Papertide, texts: dict[str, str], qrels: dict) -> list[dict]:
         scored[mode] = {qid: ([h.paper.id for h in hits], [h.score for h in hits]) for qid, hits in found.items()}
         rows.append(score(mode, ranked[mode], qrels, 1000 * (time.perf_counter() - start) / len(texts)))
     lists = {qid: [ranked["keyword"][qid], ranked["semantic"][qid]] for qid in texts}
-    rrf = {qid: rank.reciprocal_rank_fusion(both, k=20)[0] for qid, both in lists.items()}
+    rrf = {qid: reciprocal_rank_fusion(both, k=20)[0] for qid, both in lists.items()}
     rows.append(score("hybrid, reciprocal rank k=20 (baseline)", rrf, qrels, None))
     convex = {
-        qid: rank.convex_fusion([scored["keyword"][qid], scored["semantic"][qid]], [0.65, 0.35], depth=100)[0]
+        qid: convex_fusion([scored["keyword"][qid], scored["semantic"][qid]], [0.65, 0.35], depth=100)[0]
         for qid in texts
     }
     rows.append(score("hybrid, min-max 0.65/0.35 (baseline)", convex, qrels, None))

@@ -20,7 +20,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from papertide.highlight import snippet, stems
+from papertide.search.highlight import snippet, stems
 
 WANTED = stems(["surface", "codes"])
 CASES = {

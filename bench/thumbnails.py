@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 from rich.console import Console
 from rich.table import Table
 
-from papertide.thumbnails import WIDTH, render_first_page
+from papertide.catalogue.thumbnails import WIDTH, render_first_page
 
 DEFAULT_PDF = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "pdf" / "2011.13456.pdf"
 

@@ -63,7 +63,7 @@ def add_comments(data_dir: Path) -> None:
     """200 comments (some replies, some Markdown) on one paper and 3 on each paper of the month view,
     written to the database the server reads (its pages move on with the catalogue version)."""
     from papertide import Papertide
-    from papertide.listings import Period
+    from papertide.feeds.listings import Period
 
     with Papertide.open(data_dir, encoder=None) as pt:
         member = pt.accounts.member_by_handle("bench")
@@ -81,7 +81,7 @@ def add_thumbnails(data_dir: Path) -> int:
     """A first-page thumbnail for every paper (the test PDF's, rendered once): cards lead with
     them, as on a site that runs `papertide ingest pdf`."""
     from papertide import Papertide
-    from papertide.thumbnails import file_name, render_first_page
+    from papertide.catalogue.thumbnails import file_name, render_first_page
 
     image = render_first_page((Path(__file__).resolve().parents[1] / "tests/fixtures/pdf/2011.13456.pdf").read_bytes())
     with Papertide.open(data_dir, encoder=None) as pt:

@@ -25,7 +25,7 @@ import uvicorn
 from argon2 import PasswordHasher
 
 import pgserver
-from papertide.accounts import RATE_LIMITS
+from papertide.members.accounts import RATE_LIMITS
 from papertide.model import Paper
 from papertide.sources import Item
 from papertide.store.sql import SqlStore
@@ -275,17 +275,17 @@ def live_app(
     arXiv stand-in; served over real HTTP on 127.0.0.1. Parametrized with "vectors" (indirect), the
     papers are encoded first and search is hybrid."""
     from papertide import Papertide
-    from papertide.accounts import Accounts
+    from papertide.members.accounts import Accounts
+    from papertide.members.submissions import arxiv_fetcher
     from papertide.sources.hf_daily import parse_hf_daily
     from papertide.sources.jsonl import parse_jsonl
-    from papertide.submissions import arxiv_fetcher
     from papertide.web.app import create_app
     from papertide.web.config import WebConfig
 
     clock = Clock(datetime(2025, 11, 5, 9, 0))
     vectors = getattr(request, "param", None) == "vectors"
     if vectors:
-        from papertide.embed import MiniLM
+        from papertide.index.embed import MiniLM
 
         encoder: object = MiniLM(threads=1)
     else:
@@ -412,7 +412,7 @@ def gone(pid: int, within: float = 10.0) -> bool:
 @pytest.fixture(scope="session")
 def minilm() -> Any:
     """The bundled MiniLM encoder, loaded once for the session (one thread: tests run beside others)."""
-    from papertide.embed import MiniLM
+    from papertide.index.embed import MiniLM
 
     return MiniLM(threads=1)
 
@@ -432,7 +432,7 @@ def encoded_corpus(store: SqlStore, tmp_path: Path, minilm: Any) -> Any:
 def new_member(pt: Any, handle: str, verified: bool = True, at: datetime = datetime(2025, 11, 5, 9, 0)) -> Any:
     """A member of `pt`'s catalogue signed up through `Accounts` (cheap hashing), confirmed unless
     `verified` is off."""
-    from papertide.accounts import Accounts
+    from papertide.members.accounts import Accounts
 
     made = Accounts(pt._store.community, Clock(at), pt._store.api_tokens, hasher=FAST_HASHER).sign_up(
         handle, f"{handle}@example.org", "pw-long-enough"

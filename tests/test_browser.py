@@ -120,7 +120,7 @@ def test_script_in_a_title_does_not_run(page: object) -> None:
 
 def test_subscribe_from_the_page_and_the_digest_renders(page: object, live_app: LiveApp) -> None:
     from papertide.digest import MailConfig, send_all
-    from papertide.digest.mailer import SmtpMailer
+    from papertide.mail.mailer import SmtpMailer
 
     sign_up(page, "lin")
     page.click("footer a:has-text('Subscribe')")  # type: ignore[attr-defined]
@@ -225,7 +225,7 @@ def test_an_upvote_changes_the_for_you_page(page: object, live_app: LiveApp) -> 
 def test_save_to_a_collection_and_get_a_saved_search_alert_by_mail(page: object, live_app: LiveApp) -> None:
     from papertide.digest import MailConfig
     from papertide.digest.alerts import send_alerts
-    from papertide.digest.mailer import SmtpMailer
+    from papertide.mail.mailer import SmtpMailer
     from papertide.sources.jsonl import parse_jsonl
 
     sign_up(page, "noa")
@@ -388,7 +388,7 @@ def test_no_serious_or_critical_accessibility_violation(browser: object, live_ap
 
 
 def test_cards_lead_with_the_first_page(page: object, live_app: LiveApp) -> None:
-    from papertide.thumbnails import render_first_page
+    from papertide.catalogue.thumbnails import render_first_page
 
     from conftest import FIXTURES
 

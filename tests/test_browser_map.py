@@ -103,7 +103,7 @@ def test_the_drawn_map_has_no_serious_accessibility_violation(map_page: object, 
 
 @pytest.mark.parametrize("live_app", ["vectors"], indirect=True)
 def test_a_sampled_map_still_rings_every_paper_of_a_search(map_page: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from papertide import maps
+    from papertide.index import maps
 
     monkeypatch.setattr(maps, "SHOWN", 5)  # the server runs in this process: 5 of the 17 are sent
     page = map_page

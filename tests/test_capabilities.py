@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import pgserver
-from papertide.links import feed_key, feed_key_ok, member_sig, member_sig_ok
+from papertide.mail.links import feed_key, feed_key_ok, member_sig, member_sig_ok
 from papertide.model import Member, SavedSearch
 from papertide.store.schema import api_tokens, collections, members, saved_searches, sessions
 from papertide.store.sql import SqlStore

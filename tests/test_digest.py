@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from papertide.accounts import Accounts
+from papertide.catalogue.imports import ingest
 from papertide.digest import MailConfig, due, run_worker, send_all
-from papertide.digest.mailer import SmtpMailer
-from papertide.imports import ingest
-from papertide.links import member_sig_ok
+from papertide.mail.links import member_sig_ok
+from papertide.mail.mailer import SmtpMailer
+from papertide.members.accounts import Accounts
 from papertide.model import Member, Subscription
 from papertide.sources.hf_daily import parse_hf_daily
 from papertide.store.sql import SqlStore

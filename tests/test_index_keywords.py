@@ -20,7 +20,7 @@ from papertide.index import keywords as keywords_module
 from papertide.index.keywords import MARKS_FILE, KeywordIndex, category_terms, query_string
 from papertide.model import Paper
 from papertide.query import Filters, parse_query
-from papertide.retrieval import keyword_pks
+from papertide.search.retrieval import keyword_pks
 from papertide.store import Change, Marks
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import counters, keyword_changes, papers

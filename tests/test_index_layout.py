@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
-from papertide import Papertide, maps
-from papertide.index import MapFile
+from papertide import Papertide
+from papertide.index import MapFile, maps
 from papertide.index.layout import fit, project
 from papertide.sources.jsonl import parse_jsonl
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papertide.embed import MiniLM
-from papertide.imports import ingest
+from papertide.catalogue.imports import ingest
+from papertide.index.embed import MiniLM
 from papertide.index.keywords import KeywordIndex
 from papertide.index.vectors import SharedLock, VectorIndex, encode_pending
 from papertide.query import Filters, QueryError
-from papertide.retrieval import MODES, Semantic, related
-from papertide.retrieval import search as retrieval_search
+from papertide.search.retrieval import MODES, Semantic, related
+from papertide.search.retrieval import search as retrieval_search
 from papertide.sources.files import read_path
 from papertide.store.sql import SqlStore
 

@@ -189,3 +189,78 @@ def test_no_shell_reaches_the_store(shell: str) -> None:
         for line, what in store_reaches(path.read_text(encoding="utf-8"))
     }
     assert sorted(reaches) == []
+
+
+# --- docs/ARCHITECTURE.md names only what exists (issue 25) ------------------------------------------------
+ARCHITECTURE = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+PACKAGE = ROOT / "src" / "papertide"
+# A dotted name is read from the package root when its first part is one of the package's module or
+# package names (`web.views.paper_view`, `index.Indexes.beside`); `Papertide.x` / `pt.x` are the facade's.
+MODULE_NAMES = {p.stem for p in PACKAGE.rglob("*.py")} | {p.name for p in PACKAGE.rglob("*") if p.is_dir()}
+CORE_SOURCE = (PACKAGE / "core.py").read_text(encoding="utf-8")
+
+
+def resolves(dotted: str) -> bool:
+    """Whether `dotted` names a module, or an attribute of one, under papertide (or of Papertide)."""
+    import importlib
+
+    from papertide.core import Papertide
+
+    first, *rest = dotted.split(".")
+    if first in ("Papertide", "pt"):
+        name = rest[0]
+        return hasattr(Papertide, name) or re.search(rf"self\.{name}\b[^=\n]*=", CORE_SOURCE) is not None
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module("papertide." + ".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(found, attr):
+                return False
+            found = getattr(found, attr)
+        return True
+    return False
+
+
+def stale_names(text: str) -> list[str]:
+    stale = []
+    tree = text.split("```\nsrc/papertide/\n", 1)[1].split("```", 1)[0]
+    for name in re.findall(r"\b(\w+\.py)\b", tree):
+        if not any(PACKAGE.rglob(name)):
+            stale.append(f"tree: {name}")
+    for name in re.findall(r"(?m)^\s+(\w+)/", tree):
+        if not (PACKAGE / name).is_dir() and not any(p.is_dir() for p in PACKAGE.rglob(name)):
+            stale.append(f"tree: {name}/")
+    for span in re.findall(r"`([^`\n]+)`", text):
+        if re.fullmatch(r"[\w/]+\.(py|js|html|css|toml|md)", span):  # a file: from the package or the repository
+            if not (PACKAGE / span).exists() and not (ROOT / span).exists():
+                stale.append(span)
+        elif re.fullmatch(r"[\w.]+\.(usearch|npz|json|sqlite3)", span):  # a data file's name
+            continue
+        elif re.fullmatch(r"[A-Za-z_][\w/]*(\.[A-Za-z_]\w*)+", span):
+            dotted = span.replace("/", ".")
+            first = dotted.split(".")[0]
+            if (first in MODULE_NAMES or first in ("Papertide", "pt")) and not resolves(dotted):
+                stale.append(span)
+    return stale
+
+
+def test_the_architecture_page_names_only_modules_and_symbols_that_exist() -> None:
+    assert stale_names(ARCHITECTURE) == []
+
+
+def test_the_architecture_check_sees_a_stale_name() -> None:
+    sample = (
+        "```\nsrc/papertide/\n  gone.py   x\n  members/\n```\n`library.py` `web/pages.py` `pages.py` `views.paper_view`"
+        " `web.views.paper_view` `Papertide.votes` `Papertide.nothing` `web/static/gone.js` `map.npz`"
+    )
+    assert stale_names(sample) == [
+        "tree: gone.py",
+        "library.py",
+        "pages.py",
+        "views.paper_view",
+        "Papertide.nothing",
+        "web/static/gone.js",
+    ]

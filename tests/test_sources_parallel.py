@@ -8,7 +8,7 @@ import pytest
 from papertide.sources import Rejected, SourceError
 from papertide.sources.files import read_path
 from papertide.sources.parallel import pack, read_paths_in_process, unpack
-from test_imports import ALL_FIXTURES
+from test_catalogue_imports import ALL_FIXTURES
 
 from conftest import FIXTURES, children_of, gone
 

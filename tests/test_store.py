@@ -15,7 +15,7 @@ from papertide.ids import title_key
 from papertide.index.keywords import KeywordIndex
 from papertide.model import Author, Paper
 from papertide.query import parse_query
-from papertide.retrieval import keyword_pks
+from papertide.search.retrieval import keyword_pks
 from papertide.store.rows import paper_to_row
 from papertide.store.schema import metadata, papers
 from papertide.store.sql import SqlStore

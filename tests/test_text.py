@@ -46,7 +46,8 @@ def test_stemming_from_many_threads_gives_the_single_threaded_stems() -> None:
 
     import orjson
 
-    from papertide import highlight, keywords
+    from papertide.index import key_phrases as keywords
+    from papertide.search import highlight
     from papertide.text import english_stem
 
     from conftest import FIXTURES

@@ -301,7 +301,7 @@ def test_a_password_reset_ends_every_other_reset_link(live_app: LiveApp) -> None
 @pytest.mark.parametrize("spelling", ["{id}.0", "0{id}", "+{id}", " {id}", "{id}e0", "0x{id}", "{id}\x00"])
 def test_signed_links_act_only_in_their_canonical_spelling(live_app: LiveApp, spelling: str) -> None:
     from papertide.digest import MailConfig, unsubscribe_url, web_view_url
-    from papertide.links import member_sig
+    from papertide.mail.links import member_sig
     from papertide.model import Subscription
 
     signed_up(live_app, "ada")
@@ -365,7 +365,7 @@ def test_no_form_floods_an_address_with_mail(live_app: LiveApp) -> None:
     """Someone signs up with another person's address (never confirmed), signs in, and saves the
     digest settings twelve times: the address gets at most its hourly budget of account mail, and
     the answers come before any mail (sent from a background task)."""
-    from papertide.accounts import RATE_LIMITS
+    from papertide.members.accounts import RATE_LIMITS
 
     budget = RATE_LIMITS["mail-account"][0]
     client = live_app.client()
@@ -404,6 +404,6 @@ def test_a_password_reset_spends_every_mailed_link_and_every_device(live_app: Li
         assert stale.status_code == 400 and "pt_session" not in holder.cookies
     member = live_app.store.community.member_by_handle("ada")
     assert member is not None and member.verified_at is not None  # the reset link came through the mailbox
-    from papertide.accounts import device_vouches
+    from papertide.members.accounts import device_vouches
 
     assert not device_vouches("papertide-dev-secret-do-not-use-in-production", old_device, member)

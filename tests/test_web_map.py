@@ -82,7 +82,7 @@ def test_a_member_sees_their_library_and_upvotes(live_app: LiveApp) -> None:
 def test_a_large_map_is_sent_as_a_sample_and_ringed_papers_come_on_their_own(
     live_app: LiveApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from papertide import maps
+    from papertide.index import maps
 
     monkeypatch.setattr(maps, "SHOWN", 10)  # as 200,000 is for a catalogue over it
     with live_app.client() as c:

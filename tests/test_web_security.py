@@ -322,8 +322,8 @@ def test_an_address_needing_smtputf8_is_refused_in_words_and_an_idn_domain_kept_
 def test_an_address_stored_before_is_a_permanent_failure_not_a_crash(live_app: LiveApp) -> None:
     from email.message import EmailMessage
 
-    from papertide.digest.mailer import PermanentFailure, SmtpMailer
-    from papertide.digest.mime import Outgoing
+    from papertide.mail.mailer import PermanentFailure, SmtpMailer
+    from papertide.mail.mime import Outgoing
 
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "papertide <noreply@papertide.test>", "x@example.org", "hi"

@@ -13,11 +13,11 @@ are thin shells over `Papertide`.
 
 from __future__ import annotations
 
-from .library import FileResult, ImportReport, NotFound, Papertide, RemoveReport, UndoReport
-from .model import Author, Paper
-from .query import Filters, QueryError
-from .retrieval import Hit, Results, RetrievalError
-from .sources import Rejected, SourceError
+from papertide.core import FileResult, ImportReport, NotFound, Papertide, RemoveReport, UndoReport
+from papertide.model import Author, Paper
+from papertide.query import Filters, QueryError
+from papertide.search.retrieval import Hit, Results, RetrievalError
+from papertide.sources import Rejected, SourceError
 
 __all__ = [
     "Author",

@@ -6,9 +6,9 @@ next month) can step out of the calendar; every mistake is a DateError with a pl
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
-from .errors import Invalid
+from papertide.errors import Invalid
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
@@ -58,8 +58,3 @@ def parse_month(text: str, name: str = "month") -> date:
     if not 1 <= month <= 12:
         raise DateError(f"{name}: the month must be between 01 and 12")
     return date(_year(int(m[1]), name), month, 1)
-
-
-def day_after(day: date) -> date:
-    """The next day (the calendar's last representable day stays itself: never an overflow)."""
-    return day if day == date.max else day + timedelta(days=1)

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from .errors import Invalid
+from papertide.errors import Invalid
 
 # 2310.01234, 0704.0001 (4-digit numbers before 2015), optionally versioned: 2310.01234v3
 _NEW_STYLE = re.compile(r"(?P<id>[0-9]{4}\.[0-9]{4,5})(?:v(?P<v>[1-9][0-9]{0,3}))?")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import Invalid
+from papertide.errors import Invalid
 
 # Ids of rows that come from outside are kept below PostgreSQL's INTEGER range (SQLite's is 2**63):
 # one bound on both backends, so an id past it is a 400 everywhere, never an OverflowError.

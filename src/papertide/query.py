@@ -12,9 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .dates import FIRST_YEAR, LAST_YEAR, DateError, parse_day
-from .errors import Invalid
-from .model import Paper
+from papertide.dates import FIRST_YEAR, LAST_YEAR, DateError, parse_day
+from papertide.errors import Invalid
+from papertide.model import Paper
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64

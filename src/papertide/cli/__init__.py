@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import catalogue, digests, members, searching, serving
+from papertide.cli import catalogue, digests, members, searching, serving
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,3 +1,3 @@
-from . import main
+from papertide.cli import main
 
 main()

@@ -14,11 +14,7 @@ import click
 import orjson
 from rich.table import Table
 
-from ..library import ImportReport, Papertide
-from ..sources import Item, arxiv_atom, hf_daily, oai
-from ..sources.files import FORMATS
-from ..sources.http import PoliteClient
-from .console import (
+from papertide.cli.console import (
     byte_progress,
     count_progress,
     err,
@@ -28,6 +24,10 @@ from .console import (
     show_batches,
     with_catalogue,
 )
+from papertide.core import ImportReport, Papertide
+from papertide.sources import Item, arxiv_atom, hf_daily, oai
+from papertide.sources.files import FORMATS
+from papertide.sources.http import PoliteClient
 
 
 @click.command()
@@ -300,7 +300,7 @@ def ingest_github(pt: Papertide, base_url: str | None, delay: float, limit: int 
     """Refresh the star counts of the papers' GitHub repositories (token: $GITHUB_TOKEN, optional;
     unchanged repositories answer 304 and cost nothing against GitHub's rate limit). Run it daily:
     "trending on GitHub" ranks by the stars gained over the last week."""
-    from ..sources.github import API, GithubClient
+    from papertide.sources.github import API, GithubClient
 
     client = GithubClient(base_url or API, os.environ.get("GITHUB_TOKEN") or None, delay=delay)
     try:

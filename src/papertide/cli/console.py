@@ -19,11 +19,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 from rich.text import Text
 
-from ..imports import Summary
-from ..library import NotFound, Papertide
-from ..query import QueryError
-from ..retrieval import Hit, RetrievalError
-from ..sources import SourceError
+from papertide.catalogue.imports import Summary
+from papertide.core import NotFound, Papertide
+from papertide.query import QueryError
+from papertide.search.retrieval import Hit, RetrievalError
+from papertide.sources import SourceError
 
 # soft_wrap: a long line (a path, a reason) stays one line that the terminal folds, so it can be
 # copied and searched whole.
@@ -111,7 +111,7 @@ def hits_json(hits: Iterable[Hit]) -> list[dict[str, object]]:
 
 
 def print_hits(hits: list[Hit], query: str) -> None:
-    from ..cards import byline
+    from papertide.feeds.cards import byline
 
     if not hits:
         out.print(f"no papers match {query!r}")

@@ -14,12 +14,12 @@ from typing import Any
 import click
 import orjson
 
-from .. import digest
-from ..digest.alerts import AlertReport
-from ..digest.mailer import SmtpMailer
-from ..library import Papertide
-from ..web.config import ConfigError, WebConfig
-from .console import err, out, with_catalogue
+from papertide import digest
+from papertide.cli.console import err, out, with_catalogue
+from papertide.core import Papertide
+from papertide.digest.alerts import AlertReport
+from papertide.mail.mailer import SmtpMailer
+from papertide.web.config import ConfigError, WebConfig
 
 
 def utc_now() -> datetime:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from ..library import Papertide
-from ..moderation import ROLES, ModerationError
-from .console import out, with_catalogue
+from papertide.cli.console import out, with_catalogue
+from papertide.core import Papertide
+from papertide.members.moderation import ROLES, ModerationError
 
 
 @click.group("members")

@@ -8,11 +8,11 @@ from typing import Any
 import click
 import orjson
 
-from ..library import Papertide
-from ..query import SORTS, Filters
-from ..retrieval import MODES, Hit
-from .catalogue import encode_pending
-from .console import err, hits_json, print_hits, with_catalogue
+from papertide.cli.catalogue import encode_pending
+from papertide.cli.console import err, hits_json, print_hits, with_catalogue
+from papertide.core import Papertide
+from papertide.query import SORTS, Filters
+from papertide.search.retrieval import MODES, Hit
 
 
 @click.command()

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from ..library import Papertide
-from .catalogue import encode_pending
-from .console import out, print_hits, with_catalogue
+from papertide.cli.catalogue import encode_pending
+from papertide.cli.console import out, print_hits, with_catalogue
+from papertide.core import Papertide
 
 
 def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,8 +58,8 @@ def serve(pt: Papertide, host: str, port: int, workers: int, dev: bool) -> None:
 
 
 def _serve(pt: Papertide, host: str, port: int, workers: int, dev: bool) -> None:
-    from ..web.config import ConfigError, WebConfig
-    from ..web.serve import run
+    from papertide.web.config import ConfigError, WebConfig
+    from papertide.web.serve import run
 
     try:
         WebConfig.from_env(dev=dev)  # a missing secret is said before anything else

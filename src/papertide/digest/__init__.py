@@ -24,16 +24,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .. import listings
-from ..cards import Card, card
-from ..ids import paper_path
-from ..index.keywords import Matcher
-from ..links import member_sig
-from ..model import Member, Paper, Subscription
-from ..store import FINAL_DELIVERIES, Store
-from .mailer import PermanentFailure, TemporaryFailure
-from .matching import compile_search, match_searches
-from .mime import Outgoing, alternative, header_value
+from papertide.digest.matching import compile_search, match_searches
+from papertide.feeds import listings
+from papertide.feeds.cards import Card, card
+from papertide.ids import paper_path
+from papertide.index.keywords import Matcher
+from papertide.mail.links import member_sig
+from papertide.mail.mailer import PermanentFailure, TemporaryFailure
+from papertide.mail.mime import Outgoing, alternative, header_value
+from papertide.model import Member, Paper, Subscription
+from papertide.store import FINAL_DELIVERIES, Store
 
 FREQUENCIES = ("daily", "weekly")
 SECTIONS = ("trending", "picks", "foryou", "saved")

@@ -26,15 +26,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from ..cards import card
-from ..index.keywords import Matcher
-from ..links import member_sig
-from ..model import Member, Paper
-from ..store import Doc, Store
-from . import _ENV, MailConfig, Mailer
-from .mailer import PermanentFailure, TemporaryFailure
-from .matching import Compiled, compile_search, match_searches
-from .mime import Outgoing, alternative, header_value
+from papertide.digest import _ENV, MailConfig, Mailer
+from papertide.digest.matching import Compiled, compile_search, match_searches
+from papertide.feeds.cards import card
+from papertide.index.keywords import Matcher
+from papertide.mail.links import member_sig
+from papertide.mail.mailer import PermanentFailure, TemporaryFailure
+from papertide.mail.mime import Outgoing, alternative, header_value
+from papertide.model import Member, Paper
+from papertide.store import Doc, Store
 
 # New papers are matched this many at a time (memory stays flat after a bulk import).
 CHUNK = 5000

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..index.keywords import Matcher
-from ..model import SavedSearch
-from ..query import Filters, Query, QueryError, parse_query
+from papertide.index.keywords import Matcher
+from papertide.model import SavedSearch
+from papertide.query import Filters, Query, QueryError, parse_query
 
 
 @dataclass(frozen=True)

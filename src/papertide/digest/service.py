@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from ..model import Member, Subscription
-from ..store import Store
-from . import Composer, Digest, MailConfig, Mailer, Recommender, Report, run_worker, send_all
-from .alerts import AlertReport, send_alerts
+from papertide.digest import Composer, Digest, MailConfig, Mailer, Recommender, Report, run_worker, send_all
+from papertide.digest.alerts import AlertReport, send_alerts
+from papertide.model import Member, Subscription
+from papertide.store import Store
 
 
 class Digests:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..store import Store
-from .keywords import KeywordIndex
-from .layout import Layout, MapFile
-from .vectors import VectorIndex
+from papertide.index.keywords import KeywordIndex
+from papertide.index.layout import Layout, MapFile
+from papertide.index.vectors import VectorIndex
+from papertide.store import Store
 
 # A catch-up outside `papertide index` (a submission, the web server's background task) rebuilds
 # the HNSW graph itself only when that is quick (seconds); a large one is left to `papertide index`

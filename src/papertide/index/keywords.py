@@ -32,8 +32,8 @@ from pathlib import Path
 import tantivy
 from rapidfuzz.distance import Levenshtein
 
-from ..query import Filters, Query
-from ..store import Doc, KeywordFeed, Marks
+from papertide.query import Filters, Query
+from papertide.store import Doc, KeywordFeed, Marks
 
 # Bump when the fields or the text analysis change: an index of another format is rebuilt.
 FORMAT = 2

@@ -28,9 +28,10 @@ import numpy.typing as npt
 import onnxruntime  # noqa: F401  (before usearch: the other order crashes; see vectors.py)
 from usearch.index import Index
 
-from .. import keywords, maps
-from ..store import Store
-from .vectors import VectorIndex, nearest_keys
+from papertide.index import key_phrases as keywords
+from papertide.index import maps
+from papertide.index.vectors import VectorIndex, nearest_keys
+from papertide.store import Store
 
 FIT_SAMPLE = 20_000  # papers t-SNE is fitted on (2 cores: about a minute); the rest are placed
 REFIT_SHARE = 0.2  # refit when the papers changed since the fit exceed this share of those at the fit

@@ -29,8 +29,8 @@ import numpy.typing as npt
 import onnxruntime  # noqa: F401
 from usearch.index import Index
 
-from ..embed import Encoder, paper_text
-from ..store import VectorStore
+from papertide.index.embed import Encoder, paper_text
+from papertide.store import VectorStore
 
 log = logging.getLogger("papertide.index")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..model import Paper
+from papertide.model import Paper
 
 __all__ = ["Item", "Rejected", "SourceError", "clean_text", "find_code_url", "parse_iso_datetime", "parsed"]
 

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from lxml import etree
 
-from ..ids import InvalidId, parse_arxiv_id
-from ..model import Author, Paper
-from . import Item, Rejected, SourceError, clean_text, find_code_url, parse_iso_datetime
-from .http import PoliteClient
+from papertide.ids import InvalidId, parse_arxiv_id
+from papertide.model import Author, Paper
+from papertide.sources import Item, Rejected, SourceError, clean_text, find_code_url, parse_iso_datetime
+from papertide.sources.http import PoliteClient
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",

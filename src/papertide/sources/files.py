@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
-from . import Item, SourceError
-from .formats import HEAD_BYTES, NAMES, by_name, detect
+from papertide.sources import Item, SourceError
+from papertide.sources.formats import HEAD_BYTES, NAMES, by_name, detect
 
 FORMATS = NAMES  # "auto" and every registered format's name
 # Bounds on what one file may make this process hold, decompressed (a 1 MB gzip can hold 1 GiB):

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import orjson
 
-from . import Item, SourceError
-from .arxiv_atom import parse_atom
-from .hf_daily import looks_like_hf_daily, parse_hf_daily
-from .jsonl import parse_jsonl
-from .oai import parse_oai
-from .pages import looks_like_page, parse_page
-from .snapshot import SNAPSHOT_KEYS, parse_snapshot
+from papertide.sources import Item, SourceError
+from papertide.sources.arxiv_atom import parse_atom
+from papertide.sources.hf_daily import looks_like_hf_daily, parse_hf_daily
+from papertide.sources.jsonl import parse_jsonl
+from papertide.sources.oai import parse_oai
+from papertide.sources.pages import looks_like_page, parse_page
+from papertide.sources.snapshot import SNAPSHOT_KEYS, parse_snapshot
 
 # How much of a file detection looks at.
 HEAD_BYTES = 65536

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 
-from ..numbers import whole_or_none
-from . import SourceError
-from .http import USER_AGENT
+from papertide.numbers import whole_or_none
+from papertide.sources import SourceError
+from papertide.sources.http import USER_AGENT
 
 API = "https://api.github.com"
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 
-from ..ids import InvalidId, parse_arxiv_id
-from ..model import Author, Paper
-from . import Item, Rejected, SourceError, clean_text, find_code_url, parse_iso_datetime
-from .http import PoliteClient
-from .records import clean_paper
+from papertide.ids import InvalidId, parse_arxiv_id
+from papertide.model import Author, Paper
+from papertide.sources import Item, Rejected, SourceError, clean_text, find_code_url, parse_iso_datetime
+from papertide.sources.http import PoliteClient
+from papertide.sources.records import clean_paper
 
 DEFAULT_URL = "https://huggingface.co/api/daily_papers"
 

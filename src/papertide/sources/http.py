@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from ..numbers import whole_or_none
-from . import SourceError
+from papertide.numbers import whole_or_none
+from papertide.sources import SourceError
 
 USER_AGENT = "papertide/0.1 (+self-hosted paper discovery)"
 

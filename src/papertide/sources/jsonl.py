@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from ..ids import InvalidId, parse_arxiv_id
-from ..model import Author, Paper
-from ..numbers import NumberError, parse_whole
-from . import Item, Rejected, clean_text, find_code_url, parse_iso_datetime
-from .oai import split_author_string
-from .records import MAX_COUNT, clean_paper
-from .snapshot import parse_json_lines
+from papertide.ids import InvalidId, parse_arxiv_id
+from papertide.model import Author, Paper
+from papertide.numbers import NumberError, parse_whole
+from papertide.sources import Item, Rejected, clean_text, find_code_url, parse_iso_datetime
+from papertide.sources.oai import split_author_string
+from papertide.sources.records import MAX_COUNT, clean_paper
+from papertide.sources.snapshot import parse_json_lines
 
 _ID = re.compile(r"^[\w.\-/:]{1,64}$")
 _TEXT_FIELDS = (

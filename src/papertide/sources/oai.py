@@ -16,12 +16,12 @@ from typing import Any
 
 from lxml import etree
 
-from ..ids import InvalidId, parse_arxiv_id
-from ..model import Author, Paper
-from ..numbers import whole_or_none
-from . import Item, Rejected, SourceError, clean_text, find_code_url
-from .arxiv_atom import parse_xml
-from .http import PoliteClient
+from papertide.ids import InvalidId, parse_arxiv_id
+from papertide.model import Author, Paper
+from papertide.numbers import whole_or_none
+from papertide.sources import Item, Rejected, SourceError, clean_text, find_code_url
+from papertide.sources.arxiv_atom import parse_xml
+from papertide.sources.http import PoliteClient
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 ARXIV = "http://arxiv.org/OAI/arXiv/"

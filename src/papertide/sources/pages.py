@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from ..ids import InvalidId, local_id
-from ..model import Paper
-from . import Item, Rejected, SourceError, clean_text, find_code_url
+from papertide.ids import InvalidId, local_id
+from papertide.model import Paper
+from papertide.sources import Item, Rejected, SourceError, clean_text, find_code_url
 
 _HEADER = (
     "new",

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..model import Author, Paper
-from . import Item, Rejected, SourceError
+from papertide.model import Author, Paper
+from papertide.sources import Item, Rejected, SourceError
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
 _AUTHORS = _FIELDS.index("authors")
@@ -122,7 +122,7 @@ def _drain(stream: IO[bytes], messages: queue.Queue[bytes]) -> None:
 
 def main() -> None:
     """The reading process: parse every file named on stdin and write the records to stdout."""
-    from .files import read_path  # the reader imports only what it needs
+    from papertide.sources.files import read_path  # the reader imports only what it needs
 
     paths, fmt, capture_year = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer

@@ -14,9 +14,9 @@ import dataclasses
 from datetime import date, datetime
 from typing import Any
 
-from ..ids import MAX_ID, is_arxiv_category, is_paper_id
-from ..model import Author, Paper
-from ..text import clean_line, safe_link
+from papertide.ids import MAX_ID, is_arxiv_category, is_paper_id
+from papertide.model import Author, Paper
+from papertide.text import clean_line, safe_link
 
 _TEXT = ("id", "title", "abstract", "organization", "primary_category", "submitted_by", "comments",
          "journal_ref", "doi", "code_url", "project_url", "source")  # fmt: skip

@@ -14,11 +14,11 @@ from typing import Any
 
 import orjson
 
-from ..ids import InvalidId, parse_arxiv_id
-from ..model import Author, Paper
-from . import Item, Rejected, clean_text, find_code_url
-from .oai import rfc2822, split_author_string
-from .records import clean_paper
+from papertide.ids import InvalidId, parse_arxiv_id
+from papertide.model import Author, Paper
+from papertide.sources import Item, Rejected, clean_text, find_code_url
+from papertide.sources.oai import rfc2822, split_author_string
+from papertide.sources.records import clean_paper
 
 # Keys only the snapshot's records have (format detection).
 SNAPSHOT_KEYS = frozenset({"versions", "authors_parsed", "update_date", "journal-ref"})

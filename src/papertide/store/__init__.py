@@ -21,9 +21,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import Conflict as _Conflict
-from ..model import ApiToken, Collection, Comment, Member, Paper, SavedSearch, Subscription
-from ..query import Filters
+from papertide.errors import Conflict as _Conflict
+from papertide.model import ApiToken, Collection, Comment, Member, Paper, SavedSearch, Subscription
+from papertide.query import Filters
 
 __all__ = [
     "FINAL_DELIVERIES",

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..model import ApiToken, Member
-from .community import _member
-from .schema import api_tokens, members
+from papertide.model import ApiToken, Member
+from papertide.store.community import _member
+from papertide.store.schema import api_tokens, members
 
 # A token's last use is written at most this often (every API call reading it would otherwise
 # write a row).

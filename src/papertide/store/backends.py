@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import Store
-from .sql import SqlStore
+from papertide.store import Store
+from papertide.store.sql import SqlStore
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .schema import counters
+from papertide.store.schema import counters
 
 # PostgreSQL: the advisory lock that keeps new pks and both logs' seqs in commit order. The triggers
 # take it too; a writer takes it first, before any row lock, and holds it to its commit.

@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..model import Member
-from . import Conflict
-from .schema import (
+from papertide.model import Member
+from papertide.store import Conflict
+from papertide.store.schema import (
     counters,
     member_tokens,
     members,

@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..model import Member, Subscription
-from . import FINAL_DELIVERIES
-from .community import _member
-from .schema import deliveries, members, subscriptions
+from papertide.model import Member, Subscription
+from papertide.store import FINAL_DELIVERIES
+from papertide.store.community import _member
+from papertide.store.schema import deliveries, members, subscriptions
 
 
 def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:

@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..model import Comment
-from .community import bump_catalogue_version
-from .schema import comments, members, papers
+from papertide.model import Comment
+from papertide.store.community import bump_catalogue_version
+from papertide.store.schema import comments, members, papers
 
 _COLUMNS = (
     comments.c.id,

@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
 
-from .changelog import prune, pruned_through, take_order_lock
-from .schema import counters, paper_vectors, papers, vector_changes
+from papertide.store.changelog import prune, pruned_through, take_order_lock
+from papertide.store.schema import counters, paper_vectors, papers, vector_changes
 
 # Entries kept in `vector_changes` when it is pruned: an index further behind than this rebuilds.
 VECTOR_LOG_KEEP = 100_000

@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..ids import github_repo
-from .community import _upsert_any, bump_catalogue_version
-from .schema import github_repos, github_stars, papers
+from papertide.ids import github_repo
+from papertide.store.community import _upsert_any, bump_catalogue_version
+from papertide.store.schema import github_repos, github_stars, papers
 
 _CHUNK = 500
 

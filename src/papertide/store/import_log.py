@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from ..model import Paper
-from . import ImportRun
-from .schema import import_changes, import_runs
+from papertide.model import Paper
+from papertide.store import ImportRun
+from papertide.store.schema import import_changes, import_runs
 
 
 def record_changes(conn: sa.Connection, run: int, papers: Mapping[int, Paper | None], previous: bool) -> None:

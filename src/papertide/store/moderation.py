@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .community import _BUMP
-from .schema import api_tokens, author_claims, members, moderation_log, reports, sessions
+from papertide.store.community import _BUMP
+from papertide.store.schema import api_tokens, author_claims, members, moderation_log, reports, sessions
 
 
 class SqlModeration:

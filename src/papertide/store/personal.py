@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from ..model import Collection, SavedSearch
-from . import Conflict
-from .community import _insert_ignoring_duplicates, set_mark
-from .schema import (
+from papertide.model import Collection, SavedSearch
+from papertide.store import Conflict
+from papertide.store.community import _insert_ignoring_duplicates, set_mark
+from papertide.store.schema import (
     alert_batches,
     alert_papers,
     collection_papers,

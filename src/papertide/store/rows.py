@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from ..ids import title_hash, title_key
-from ..model import Author, Paper
+from papertide.ids import title_hash, title_key
+from papertide.model import Author, Paper
 
 # Columns written for a paper, in this order (the surrogate `pk` and `ingested_at` are the store's).
 ROW_COLUMNS = (

@@ -15,22 +15,30 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ..ids import LOCAL_PREFIX, title_hash
-from ..model import Paper
-from ..query import Filters
-from . import Change, Doc, Marks
-from .api_tokens import SqlApiTokens
-from .changelog import prune, pruned_through, take_order_lock
-from .community import SqlCommunity, bump_catalogue_version
-from .digests import SqlDigests
-from .discussions import SqlDiscussions
-from .embeddings import SqlEmbeddings
-from .github import SqlGithub
-from .import_log import SqlImportLog, record_changes
-from .moderation import SqlModeration
-from .personal import SqlPersonal
-from .rows import PAPER_COLUMNS, ROW_COLUMNS, categories_of, paper_to_row, paper_values, row_to_paper, utc_now
-from .schema import counters, keyword_changes, papers
+from papertide.ids import LOCAL_PREFIX, title_hash
+from papertide.model import Paper
+from papertide.query import Filters
+from papertide.store import Change, Doc, Marks
+from papertide.store.api_tokens import SqlApiTokens
+from papertide.store.changelog import prune, pruned_through, take_order_lock
+from papertide.store.community import SqlCommunity, bump_catalogue_version
+from papertide.store.digests import SqlDigests
+from papertide.store.discussions import SqlDiscussions
+from papertide.store.embeddings import SqlEmbeddings
+from papertide.store.github import SqlGithub
+from papertide.store.import_log import SqlImportLog, record_changes
+from papertide.store.moderation import SqlModeration
+from papertide.store.personal import SqlPersonal
+from papertide.store.rows import (
+    PAPER_COLUMNS,
+    ROW_COLUMNS,
+    categories_of,
+    paper_to_row,
+    paper_values,
+    row_to_paper,
+    utc_now,
+)
+from papertide.store.schema import counters, keyword_changes, papers
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 500  # ids per IN (...) lookup: under SQLite's bound-parameter limit with room to spare

@@ -18,11 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..accounts import device_token, device_vouches, normalise_email
-from ..digest.mailer import MailError
-from ..digest.mime import Outgoing
-from ..model import Member
-from .context import (
+from papertide.mail.mailer import MailError
+from papertide.mail.mime import Outgoing
+from papertide.members.accounts import device_token, device_vouches, normalise_email
+from papertide.model import Member
+from papertide.web.context import (
     ANON_COOKIE,
     SESSION_COOKIE,
     CsrfField,
@@ -39,8 +39,8 @@ from .context import (
     signin_redirect,
     visitor,
 )
-from .deps import CsrfChecked, SignedIn, Svc, acting_member, refusals_shown_on
-from .params import RowId
+from papertide.web.deps import CsrfChecked, SignedIn, Svc, acting_member, refusals_shown_on
+from papertide.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("papertide.web")

@@ -11,15 +11,15 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
-from ..cards import card
-from ..model import Member
-from ..numbers import whole_or_none
-from ..votes import NoSuchPaper
-from . import views
-from .context import Services, context, error_response, services, shared_for_anonymous
-from .deps import ApiReader, ApiSubmitter, ApiVoter, Svc
-from .params import Search, Whole, period_params, search_params
-from .schemas import (
+from papertide.feeds.cards import card
+from papertide.members.votes import NoSuchPaper
+from papertide.model import Member
+from papertide.numbers import whole_or_none
+from papertide.web import views
+from papertide.web.context import Services, context, error_response, services, shared_for_anonymous
+from papertide.web.deps import ApiReader, ApiSubmitter, ApiVoter, Svc
+from papertide.web.params import Search, Whole, period_params, search_params
+from papertide.web.schemas import (
     DailyEntry,
     ErrorOut,
     NotInterestedOut,

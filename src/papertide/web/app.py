@@ -24,16 +24,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..cards import moment_label
-from ..digest import Mailer
-from ..digest.mailer import SmtpMailer
-from ..errors import PapertideError, status_of
-from ..ids import paper_path
-from ..library import Papertide
-from ..numbers import NumberError
-from ..submissions import Fetch, arxiv_fetcher
-from ..thumbnails import file_name, thumbnail_name_ok
-from . import (
+from papertide.catalogue.thumbnails import file_name, thumbnail_name_ok
+from papertide.core import Papertide
+from papertide.digest import Mailer
+from papertide.errors import PapertideError, status_of
+from papertide.feeds.cards import moment_label
+from papertide.ids import paper_path
+from papertide.mail.mailer import SmtpMailer
+from papertide.members.submissions import Fetch, arxiv_fetcher
+from papertide.numbers import NumberError
+from papertide.web import (
     api,
     author_pages,
     digest_pages,
@@ -45,12 +45,22 @@ from . import (
     personal_api,
     personal_pages,
 )
-from .accounts import router as account_router
-from .bodies import BoundedBodies
-from .config import WebConfig
-from .context import HERE, Answer, Services, error_response, has_credentials, utc_now, vote_attrs, with_page, with_param
-from .methods import HeadAsGet
-from .security import SecurityHeaders
+from papertide.web.accounts import router as account_router
+from papertide.web.bodies import BoundedBodies
+from papertide.web.config import WebConfig
+from papertide.web.context import (
+    HERE,
+    Answer,
+    Services,
+    error_response,
+    has_credentials,
+    utc_now,
+    vote_attrs,
+    with_page,
+    with_param,
+)
+from papertide.web.methods import HeadAsGet
+from papertide.web.security import SecurityHeaders
 
 # Swagger UI's files, from the package that ships them (fastapi-offline): the docs page works
 # without the internet and its scripts come from this site.

@@ -1,5 +1,5 @@
 """Author and organisation pages, and members claiming an author entry (a moderator decides in
-the queue at /moderation). The name rule is `papertide.authors.name_key`."""
+the queue at /moderation). The name rule is `papertide.members.authors.name_key`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from ..cards import card
-from ..ids import paper_path
-from . import views
-from .context import CsrfField, context, error_response, render, services
-from .deps import acting_member
+from papertide.feeds.cards import card
+from papertide.ids import paper_path
+from papertide.web import views
+from papertide.web.context import CsrfField, context, error_response, render, services
+from papertide.web.deps import acting_member
 
 router = APIRouter(include_in_schema=False)
 

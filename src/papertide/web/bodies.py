@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..numbers import whole_or_none
+from papertide.numbers import whole_or_none
 
 # The largest body a form or the API takes: a comment is at most 10,000 characters (≤ 40 kB of
 # UTF-8, ~120 kB when a form percent-encodes every byte); everything else is far smaller.

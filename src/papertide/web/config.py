@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ..digest.mailer import SmtpMailer
-from ..numbers import NumberError, parse_whole
-from ..sources import arxiv_atom
-from ..submissions import Rules
+from papertide.mail.mailer import SmtpMailer
+from papertide.members.submissions import Rules
+from papertide.numbers import NumberError, parse_whole
+from papertide.sources import arxiv_atom
 
 DEV_SECRET = "papertide-dev-secret-do-not-use-in-production"
 

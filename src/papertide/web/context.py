@@ -22,13 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ..accounts import Accounts, csrf_ok, csrf_token
-from ..digest import MailConfig, Mailer
-from ..library import Papertide
-from ..model import Member
-from ..submissions import Fetch
-from .config import WebConfig
-from .views import Context
+from papertide.core import Papertide
+from papertide.digest import MailConfig, Mailer
+from papertide.members.accounts import Accounts, csrf_ok, csrf_token
+from papertide.members.submissions import Fetch
+from papertide.model import Member
+from papertide.web.config import WebConfig
+from papertide.web.views import Context
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..errors import PapertideError, RateLimited, status_of
-from ..model import Member, Paper
-from ..votes import NoSuchPaper
-from .context import (
+from papertide.errors import PapertideError, RateLimited, status_of
+from papertide.members.votes import NoSuchPaper
+from papertide.model import Member, Paper
+from papertide.web.context import (
     FORM_EXPIRED,
     Answer,
     BearerAuth,

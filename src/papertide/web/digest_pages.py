@@ -12,21 +12,16 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from .. import digest
-from ..accounts import AccountError
-from ..dates import DateError, parse_day
-from ..links import member_sig_ok
-from ..model import Member, Subscription
-from ..numbers import MAX_ROW_ID, whole_or_none
-from .accounts import send_verification
-from .context import (
-    error_response,
-    render,
-    services,
-    visitor,
-)
-from .deps import ApiReader, ApiSettings, SignedIn, Svc, acting_member, refusals_shown_on
-from .params import WholeInt
+from papertide import digest
+from papertide.dates import DateError, parse_day
+from papertide.mail.links import member_sig_ok
+from papertide.members.accounts import AccountError
+from papertide.model import Member, Subscription
+from papertide.numbers import MAX_ROW_ID, whole_or_none
+from papertide.web.accounts import send_verification
+from papertide.web.context import error_response, render, services, visitor
+from papertide.web.deps import ApiReader, ApiSettings, SignedIn, Svc, acting_member, refusals_shown_on
+from papertide.web.params import WholeInt
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["digest"])

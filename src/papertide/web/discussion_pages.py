@@ -1,6 +1,6 @@
 """A paper's discussion on the web: post, reply, edit and delete (forms and the JSON API), its Atom
 feed, @-mention mail (after the answer, through the account mailer), and the mention-mail opt-out.
-The comments themselves are rendered by `papertide.discussions` (Markdown, then an allow-list)."""
+The comments themselves are rendered by `papertide.members.discussions` (Markdown, then an allow-list)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from fastapi import APIRouter, BackgroundTasks, Body, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from ..cards import card
-from ..discussions import MAX_BODY, Shown
-from ..ids import paper_path
-from ..model import Comment, Member
-from ..numbers import MAX_ROW_ID
-from .accounts import send_account_mail
-from .api import ERRORS
-from .context import (
+from papertide.feeds.cards import card
+from papertide.ids import paper_path
+from papertide.members.discussions import MAX_BODY, Shown
+from papertide.model import Comment, Member
+from papertide.numbers import MAX_ROW_ID
+from papertide.web.accounts import send_account_mail
+from papertide.web.api import ERRORS
+from papertide.web.context import (
     BearerAuth,
     CsrfField,
     Services,
@@ -31,9 +31,9 @@ from .context import (
     signin_redirect,
     visitor,
 )
-from .deps import CsrfHeader, acting_member
-from .feeds import ATOM, MEDIA_TYPE, xml_text
-from .params import BodyRowId, FormRowId, RowId
+from papertide.web.deps import CsrfHeader, acting_member
+from papertide.web.feeds import ATOM, MEDIA_TYPE, xml_text
+from papertide.web.params import BodyRowId, FormRowId, RowId
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["discussions"])

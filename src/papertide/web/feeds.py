@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from lxml import etree
 
-from ..ids import paper_path
-from . import views
-from .context import context, services
-from .params import Search, search_params
+from papertide.ids import paper_path
+from papertide.web import views
+from papertide.web.context import context, services
+from papertide.web.params import Search, search_params
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"

@@ -12,12 +12,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .. import maps
-from ..index import Layout
-from ..query import Filters, QueryError
-from . import views
-from .context import context, render, services, visitor
-from .params import Text
+from papertide.index import Layout, maps
+from papertide.query import Filters, QueryError
+from papertide.web import views
+from papertide.web.context import context, render, services, visitor
+from papertide.web.params import Text
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,9 +10,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from .context import CsrfField, NextField, error_response, finish, render, safe_next, services, signin_redirect, visitor
-from .deps import acting_member
-from .params import FormRowId
+from papertide.web.context import (
+    CsrfField,
+    NextField,
+    error_response,
+    finish,
+    render,
+    safe_next,
+    services,
+    signin_redirect,
+    visitor,
+)
+from papertide.web.deps import acting_member
+from papertide.web.params import FormRowId
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=4000)]

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from ..cards import bibtex, card
-from ..ids import paper_path
-from ..markdown import paper_markdown
-from ..query import MAX_QUERY_CHARS, Filters, QueryError
-from ..votes import NoSuchPaper
-from . import views
-from .context import (
+from papertide.feeds.cards import bibtex, card
+from papertide.feeds.markdown import paper_markdown
+from papertide.ids import paper_path
+from papertide.members.votes import NoSuchPaper
+from papertide.query import MAX_QUERY_CHARS, Filters, QueryError
+from papertide.web import views
+from papertide.web.context import (
     NextField,
     context,
     error_response,
@@ -24,8 +24,8 @@ from .context import (
     shared_page,
     visitor,
 )
-from .deps import PaperIdField, SignedIn, Submitter, Svc, Voter, redirect, refusals_shown_on
-from .params import Search, Short, period_params, search_params
+from papertide.web.deps import PaperIdField, SignedIn, Submitter, Svc, Voter, redirect, refusals_shown_on
+from papertide.web.params import Search, Short, period_params, search_params
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import Form, Path, Query
 from pydantic import BeforeValidator
 
-from .. import listings
-from ..dates import DateError, parse_day
-from ..numbers import MAX_ROW_ID, NumberError, parse_whole
-from ..query import SORTS, Filters, QueryError
-from ..retrieval import MODES
-from .views import MAX_PAGE
+from papertide.dates import DateError, parse_day
+from papertide.feeds import listings
+from papertide.numbers import MAX_ROW_ID, NumberError, parse_whole
+from papertide.query import SORTS, Filters, QueryError
+from papertide.search.retrieval import MODES
+from papertide.web.views import MAX_PAGE
 
 Text = Annotated[str | None, Query(max_length=10_000)]
 Short = Annotated[str | None, Query(max_length=40)]

@@ -11,15 +11,15 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from ..cards import card
-from ..model import Collection, Member, SavedSearch
-from ..numbers import MAX_ROW_ID
-from ..query import Filters
-from .api import ERRORS
-from .context import SESSION_COOKIE, api_member, services
-from .deps import ApiSaver, ApiSaverReading, Svc
-from .params import BodyRowId, QueryRowId, RowId, WholeInt
-from .schemas import PaperOut, paper_out
+from papertide.feeds.cards import card
+from papertide.model import Collection, Member, SavedSearch
+from papertide.numbers import MAX_ROW_ID
+from papertide.query import Filters
+from papertide.web.api import ERRORS
+from papertide.web.context import SESSION_COOKIE, api_member, services
+from papertide.web.deps import ApiSaver, ApiSaverReading, Svc
+from papertide.web.params import BodyRowId, QueryRowId, RowId, WholeInt
+from papertide.web.schemas import PaperOut, paper_out
 
 router = APIRouter(prefix="/api", tags=["library"])
 T = TypeVar("T")

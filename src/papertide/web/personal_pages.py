@@ -16,13 +16,13 @@ import orjson
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from ..cards import card
-from ..links import feed_key, member_sig_ok
-from ..model import Collection, Member, SavedSearch
-from ..numbers import MAX_ROW_ID, whole_or_none
-from ..query import Filters
-from . import views
-from .context import (
+from papertide.feeds.cards import card
+from papertide.mail.links import feed_key, member_sig_ok
+from papertide.model import Collection, Member, SavedSearch
+from papertide.numbers import MAX_ROW_ID, whole_or_none
+from papertide.query import Filters
+from papertide.web import views
+from papertide.web.context import (
     CsrfField,
     NextField,
     Services,
@@ -33,9 +33,9 @@ from .context import (
     services,
     visitor,
 )
-from .deps import Saver, SignedIn, Svc, acting_member, redirect, refusals_shown_on
-from .feeds import MEDIA_TYPE, atom
-from .params import FormRowId, RowId, Short, search_params
+from papertide.web.deps import Saver, SignedIn, Svc, acting_member, redirect, refusals_shown_on
+from papertide.web.feeds import MEDIA_TYPE, atom
+from papertide.web.params import FormRowId, RowId, Short, search_params
 
 router = APIRouter(include_in_schema=False)
 NameField = Annotated[str, Form(max_length=400)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..cards import Card
-from .views import Item
+from papertide.feeds.cards import Card
+from papertide.web.views import Item
 
 
 def hf_datetime(value: str | None) -> str | None:

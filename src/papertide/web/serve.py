@@ -15,10 +15,10 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from ..library import Papertide
-from ..numbers import whole_or_none
-from .app import create_app
-from .config import WebConfig
+from papertide.core import Papertide
+from papertide.numbers import whole_or_none
+from papertide.web.app import create_app
+from papertide.web.config import WebConfig
 
 # How often a server process catches its indexes up with what other processes wrote.
 CATCH_UP_SECONDS = 5.0

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from .. import listings
-from ..cards import Card, bibtex, card
-from ..discussions import Shown
-from ..highlight import Snippet, marks, segments, snippet, stems
-from ..library import Papertide
-from ..model import Member, Paper
-from ..query import SORTS, Filters, QueryError, parse_query
-from ..rank import trending as rank_trending
+from papertide.core import Papertide
+from papertide.feeds import listings
+from papertide.feeds.cards import Card, bibtex, card
+from papertide.members.discussions import Shown
+from papertide.model import Member, Paper
+from papertide.query import SORTS, Filters, QueryError, parse_query
+from papertide.search.highlight import Snippet, marks, segments, snippet, stems
+from papertide.search.rank import trending as rank_trending
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper pages are not worth a query: refine the search instead

@@ -1,0 +1,190 @@
+"""Recommendations from papers a reader likes and dislikes (issue 17, first step).
+
+The model is a query, not a per-paper scorer: the liked papers' vectors ask the ANN index for
+their neighbours (one search for their centroid and one per liked paper, so a reader with two
+interests is not served only the papers between them), and only those candidates are scored. This
+keeps a request's cost independent of the catalogue's size (1M papers: a handful of ANN searches).
+
+A candidate's score (`score_candidates`, pure) is
+
+    0.5 · cos(candidate, centroid of likes) + 0.5 · max cos(candidate, a liked paper)
+        − 0.5 · max(0, max cos(candidate, a disliked paper))
+
+so a paper close to any one interest ranks high, and a paper close to something the reader marked
+"not interested" moves down with its neighbours. Without vectors (no encoder configured) the
+liked papers' title words query the keyword index instead.
+
+Its quality against arxiv-sanity's tf-idf SVM and the centroid of likes is not measured yet: no
+labelled set of papers with interests is reachable on this machine (see issue 17's note).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from papertide.index.keywords import KeywordIndex
+from papertide.model import Paper
+from papertide.query import STOP_WORDS, Query, split_words
+from papertide.search.highlight import stem
+from papertide.search.retrieval import RetrievalError, Semantic, keyword_pks
+from papertide.store import PaperStore
+
+# How many neighbours each ANN search brings per wanted result: the scoring reorders them, and
+# dislikes push some away, so the pool is wider than the page.
+POOL_FACTOR = 4
+DISLIKE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    paper: Paper
+    score: float
+    because: str | None  # the id of the liked paper it is nearest to
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A For-you card: the paper, its score, and the liked paper behind it with why it was liked
+    ("upvoted", "saved", "asked for more like"); no `because` for trending in cold start."""
+
+    paper: Paper
+    score: float
+    because: str | None = None
+    because_title: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ForYou:
+    """A member's For-you: `personal` False is cold start (trending, less what they dismissed);
+    `signals` counts the upvotes, saves and "not interested" marks it learnt from."""
+
+    picks: list[Pick]
+    personal: bool
+    signals: int
+    dismissed: list[Paper]
+
+
+def why_liked(paper_id: str, asked: set[str], upvoted: set[str]) -> str:
+    """The words after "Because you …": an explicit "more like this" first, then an upvote, else a save."""
+    if paper_id in asked:
+        return "asked for more like"
+    return "upvoted" if paper_id in upvoted else "saved"
+
+
+def for_you_picks(
+    suggestions: Sequence[Suggestion], liked: Mapping[str, Paper], asked: set[str], upvoted: set[str]
+) -> list[Pick]:
+    """Suggestions as For-you cards, each naming the liked paper it is nearest to when that paper is known."""
+    picks = []
+    for s in suggestions:
+        source = liked.get(s.because) if s.because else None
+        if source is None:
+            picks.append(Pick(s.paper, s.score, s.because))
+        else:
+            picks.append(Pick(s.paper, s.score, s.because, source.title, why_liked(source.id, asked, upvoted)))
+    return picks
+
+
+def score_candidates(
+    candidates: npt.NDArray[np.float32],
+    likes: npt.NDArray[np.float32],
+    dislikes: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp]]:
+    """Scores of unit-length candidate vectors (rows) and, for each, the index of its nearest like."""
+    to_likes = candidates @ likes.T
+    centroid = likes.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+    scores = 0.5 * (candidates @ centroid) + 0.5 * to_likes.max(axis=1)
+    if len(dislikes):
+        # Only closeness to a dislike counts: a paper unlike it is not thereby liked more.
+        scores -= DISLIKE_WEIGHT * np.maximum((candidates @ dislikes.T).max(axis=1), 0.0)
+    return scores.astype(np.float32), to_likes.argmax(axis=1)
+
+
+def recommend(
+    store: PaperStore,
+    keywords: KeywordIndex,
+    semantic: Semantic | None,
+    likes: Sequence[str],
+    dislikes: Sequence[str] = (),
+    limit: int = 20,
+) -> list[Suggestion]:
+    """Papers for a reader who likes `likes` and not `dislikes`, best first, none of the given ids."""
+    if not likes:
+        raise RetrievalError("recommendations need at least one liked paper")
+    given = list(dict.fromkeys([*likes, *dislikes]))
+    pks = store.pks_for_ids(given)
+    unknown = [i for i in given if i not in pks]
+    if unknown:
+        raise RetrievalError(f"no paper {unknown[0]!r}")
+    if semantic is None:
+        return _by_words(store, keywords, likes, set(pks.values()), limit)
+    semantic.index.refresh()
+    # A paper not encoded yet (just submitted) cannot steer by meaning; the others still do.
+    liked = _vectors(semantic, [(i, pks[i]) for i in dict.fromkeys(likes)])
+    if not liked:
+        return _by_words(store, keywords, likes, set(pks.values()), limit)
+    disliked = _vectors(semantic, [(i, pks[i]) for i in dict.fromkeys(dislikes) if i not in likes])
+    liked_ids = list(liked)
+    like_vecs = np.stack(list(liked.values()))
+    dislike_vecs = np.stack(list(disliked.values())) if disliked else np.zeros((0, like_vecs.shape[1]), np.float32)
+    wanted = limit * POOL_FACTOR + len(given)
+    centroid = like_vecs.mean(axis=0)
+    queries = np.vstack([centroid / max(float(np.linalg.norm(centroid)), 1e-9), like_vecs]).astype(np.float32)
+    pool: dict[int, None] = {}
+    for found in semantic.index.search_many(queries, wanted):
+        pool.update(dict.fromkeys(found))
+    exclude = set(pks.values())
+    kept, matrix = semantic.index.vectors_of([pk for pk in pool if pk not in exclude])
+    if not kept:
+        return []
+    scores, nearest = score_candidates(matrix, like_vecs, dislike_vecs)
+    order = np.argsort(-scores, kind="stable")[:limit]
+    papers = store.papers_by_pk(kept[i] for i in order)
+    return [
+        Suggestion(papers[kept[i]], float(scores[i]), liked_ids[int(nearest[i])]) for i in order if kept[i] in papers
+    ]
+
+
+def _vectors(semantic: Semantic, papers: list[tuple[str, int]]) -> dict[str, npt.NDArray[np.float32]]:
+    """The stored vector of each paper that has one, by id."""
+    found = {}
+    for paper_id, pk in papers:
+        vector = semantic.index.vector_of(pk)
+        if vector is not None:
+            found[paper_id] = vector.astype(np.float32)
+    return found
+
+
+def _by_words(
+    store: PaperStore, keywords: KeywordIndex, likes: Sequence[str], exclude: set[int], limit: int
+) -> list[Suggestion]:
+    liked = store.papers_by_pk(store.pks_for_ids(list(likes)).values())
+    title_words = {p.id: _words(p.title) for p in liked.values()}
+    words: dict[str, None] = {}
+    for found in title_words.values():
+        words.update(dict.fromkeys(found))
+    title_stems = {i: {stem(w) for w in found} for i, found in title_words.items()}
+    if not words:
+        return []
+    pks, scores = keyword_pks(store, keywords, Query(terms=tuple(words)[:24]), limit=limit + len(exclude))
+    papers = store.papers_by_pk(pks)
+    hits = [(pk, s) for pk, s in zip(pks, scores, strict=True) if pk not in exclude and pk in papers]
+    return [Suggestion(papers[pk], s, _nearest_by_words(papers[pk], title_stems)) for pk, s in hits[:limit]]
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(w for w in split_words(text) if w not in STOP_WORDS and len(w) > 2))
+
+
+def _nearest_by_words(paper: Paper, title_stems: dict[str, set[str]]) -> str | None:
+    """The liked paper whose title words (stemmed, as the index matched them) the suggestion holds
+    most of (the first liked on a tie)."""
+    held = {stem(w) for w in split_words(f"{paper.title} {paper.abstract or ''}")}
+    best = max(title_stems, key=lambda i: len(held & title_stems[i]), default=None)
+    return best if best is not None and held & title_stems[best] else None
