@@ -284,12 +284,7 @@ def live_app(
 
     clock = Clock(datetime(2025, 11, 5, 9, 0))
     vectors = getattr(request, "param", None) == "vectors"
-    if vectors:
-        from papertide.index.embed import MiniLM
-
-        encoder: object = MiniLM(threads=1)
-    else:
-        encoder = None
+    encoder: object = request.getfixturevalue("minilm") if vectors else None
     # A copy of the limits: a test that tightens a limit on its app must not change the next test's.
     limits = dict(TEST_RATE_LIMITS)
     accounts = Accounts(store.community, clock, store.api_tokens, hasher=FAST_HASHER, rate_limits=limits)
@@ -409,12 +404,31 @@ def gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
+class RememberingEncoder:
+    """The real MiniLM, each text's vector remembered for the run: the model is deterministic, and
+    the same dozen fixture papers are encoded for ~60 tests (loading and encoding them each time
+    cost ~30 s of setup). Tests of the encoder itself use their own MiniLM."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder, self.name, self.dim = encoder, encoder.name, encoder.dim
+        self._known: dict[str, Any] = {}
+
+    def encode(self, texts: Any) -> Any:
+        import numpy as np
+
+        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        if missing:
+            self._known.update(zip(missing, self.encoder.encode(missing), strict=True))
+        return np.stack([self._known[t] for t in texts]) if texts else self.encoder.encode([])
+
+
 @pytest.fixture(scope="session")
 def minilm() -> Any:
-    """The bundled MiniLM encoder, loaded once for the session (one thread: tests run beside others)."""
+    """The bundled MiniLM encoder, loaded once for the session (one thread: tests run beside
+    others), its answers remembered (`RememberingEncoder`)."""
     from papertide.index.embed import MiniLM
 
-    return MiniLM(threads=1)
+    return RememberingEncoder(MiniLM(threads=1))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ HTTP: whatever it sends, the API answers without a server error (5xx)."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from conftest import LiveApp
 
 
+@pytest.mark.slow
 def test_api_never_answers_5xx(live_app: LiveApp) -> None:
     schema = schemathesis.openapi.from_url(live_app.url + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]

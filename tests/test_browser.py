@@ -27,9 +27,10 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
+    pytest.mark.slow,  # real Chromium
+]
 
 
 @pytest.fixture(scope="module")

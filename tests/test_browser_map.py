@@ -13,7 +13,10 @@ from test_browser import ARGS, CHROMIUM, browser, shot  # noqa: F401  (browser: 
 
 from conftest import LiveApp
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+    pytest.mark.slow,  # real Chromium
+]
 
 
 @pytest.fixture

@@ -137,6 +137,7 @@ def test_seed_pages_import(store: SqlStore) -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("parallel", "bulk"), [("--parallel", "--no-bulk"), ("--no-parallel", "--no-bulk"), ("--parallel", "--bulk")]
 )

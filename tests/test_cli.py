@@ -245,6 +245,7 @@ def test_check_repair_finishes_an_interrupted_bulk_import(run, tmp_path: Path) -
     store.close()
 
 
+@pytest.mark.slow
 def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:
     env = {"PAPERTIDE_DATA": str(tmp_path / "envdata"), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "papertide.cli", "init"], env=env, capture_output=True, text=True)
@@ -254,6 +255,7 @@ def test_data_dir_from_environment_and_real_entry_point(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", BACKENDS, indirect=True)
 def test_index_then_search_in_every_mode_and_related(run, tmp_path: Path) -> None:
     run("import", str(FIXTURES / "jsonl/small_corpus.jsonl"))

@@ -191,6 +191,7 @@ def test_worker_sends_at_each_members_hour(catalogue: SqlStore, smtp_sink: SmtpS
     assert [m["To"] for m in smtp_sink.messages] == ["early@example.org", "late@example.org"]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_sends_everyone_exactly_once(
     catalogue: SqlStore, smtp_sink: SmtpSink, tmp_path: object
 ) -> None:

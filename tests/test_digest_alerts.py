@@ -200,6 +200,7 @@ def test_the_digest_section_carries_saved_search_matches_once(
     )
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_sends_each_paper_exactly_once(
     pt: Papertide, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:

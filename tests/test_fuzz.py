@@ -24,6 +24,8 @@ from papertide.store.sql import SqlStore
 
 from conftest import LiveApp
 
+pytestmark = pytest.mark.slow  # real Chromium / many generated requests / real server processes
+
 # CI runs a bounded number of examples; PAPERTIDE_FUZZ_EXAMPLES=2000 digs deeper by hand.
 EXAMPLES = int(os.environ.get("PAPERTIDE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -264,3 +264,73 @@ def test_the_architecture_check_sees_a_stale_name() -> None:
         "Papertide.nothing",
         "web/static/gone.js",
     ]
+
+
+# --- routes are only what they do (issue 25) -----------------------------------------------------------------
+def domain_error_names() -> set[str]:
+    """The names of every refusal class the core has (each derives from errors.PapertideError)."""
+    import importlib
+    import pkgutil
+
+    import papertide
+    from papertide.errors import PapertideError
+
+    for info in pkgutil.walk_packages(papertide.__path__, "papertide."):
+        if ".migrations" not in info.name and not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    found, todo = set(), [PapertideError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found
+
+
+ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "head"}
+
+
+def route_glue(source: str, refusals: set[str]) -> list[str]:
+    """`route:line what` for each route (a function under @router.get(...) and the like) that catches
+    a domain refusal itself or checks `isinstance(..., Response)`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        decorators = [d.func for d in node.decorator_list if isinstance(d, ast.Call)]
+        if not any(isinstance(d, ast.Attribute) and d.attr in ROUTE_METHODS for d in decorators):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ExceptHandler) and inner.type is not None:
+                caught = inner.type.elts if isinstance(inner.type, ast.Tuple) else [inner.type]
+                names = {c.attr if isinstance(c, ast.Attribute) else getattr(c, "id", "") for c in caught}
+                if names & refusals:
+                    found.append(f"{node.name}:{inner.lineno} except {', '.join(sorted(names))}")
+            if (
+                isinstance(inner, ast.Call)
+                and getattr(inner.func, "id", "") == "isinstance"
+                and len(inner.args) == 2
+                and getattr(inner.args[1], "id", "") == "Response"
+            ):
+                found.append(f"{node.name}:{inner.lineno} isinstance(..., Response)")
+    return found
+
+
+def test_the_route_check_sees_glue() -> None:
+    sample = (
+        "@router.post('/x')\ndef x(request):\n    try:\n        pt.go()\n"
+        "    except (Missing, KeyError):\n        pass\n"
+        "    m = api_member(request)\n    if isinstance(m, Response):\n        return m\n"
+        "def helper():\n    try:\n        pass\n    except Missing:\n        pass\n"
+    )
+    assert route_glue(sample, {"Missing"}) == ["x:5 except KeyError, Missing", "x:8 isinstance(..., Response)"]
+
+
+def test_no_route_catches_a_refusal_or_checks_for_a_response() -> None:
+    refusals = domain_error_names()
+    assert {"NoSuchPaper", "Missing", "QueryError", "AccountError", "RateLimited"} <= refusals
+    glue = [
+        f"{path.name}:{line}"
+        for path in sorted((PACKAGE / "web").glob("*.py"))
+        for line in route_glue(path.read_text(encoding="utf-8"), refusals)
+    ]
+    assert glue == []

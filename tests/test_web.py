@@ -434,6 +434,7 @@ def test_pages_answer_html(live_app: LiveApp, path: str) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("trusted", "codes"), [("", [200] * 5 + [429]), ("127.0.0.1", [200] * 6)])
 def test_serve_trusts_forwarded_addresses_only_from_named_proxies(tmp_path, trusted: str, codes: list[int]) -> None:  # type: ignore[no-untyped-def]
     """`papertide serve` as operators run it: behind a trusted proxy, six sign-ups from six

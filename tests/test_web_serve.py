@@ -15,8 +15,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import FIXTURES, gone
+
+pytestmark = pytest.mark.slow  # real Chromium / many generated requests / real server processes
 
 
 def _free_port() -> int:

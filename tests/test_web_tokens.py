@@ -126,3 +126,18 @@ def test_a_hostile_token_name_is_shown_as_text(live_app: LiveApp) -> None:
         "/settings/tokens", data={"name": "x" * 5000, "scope": "read", "csrf": csrf_of(member, "/settings/tokens")}
     )
     assert too_long.status_code in (400, 422) and "200 characters" in too_long.text
+
+
+def test_a_refused_token_name_shows_the_tokens_page_again_with_the_reason(live_app: LiveApp) -> None:
+    member = signed_up(live_app, "ada")
+    make_token(member, "kept", "read")
+    refused = member.post(
+        "/settings/tokens", data={"name": "   ", "scope": "write", "csrf": csrf_of(member, "/settings/tokens")}
+    )
+    assert refused.status_code == 400
+    assert "give the token a name of 1 to 100 characters" in refused.text
+    assert "kept" in refused.text  # the member's tokens are listed under the form, as on the page
+    anonymous = httpx.Client(base_url=live_app.url)
+    token = csrf_of(anonymous, "/signin")
+    answer = anonymous.post("/settings/tokens", data={"name": "x", "csrf": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=/settings/tokens"

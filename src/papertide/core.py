@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -26,8 +26,8 @@ from typing import IO
 import orjson
 
 from papertide.catalogue import thumbnails
-from papertide.catalogue.imports import Summary, bulk_load, merge_records, undo_run
-from papertide.catalogue.reports import FileResult, ImportReport, RemoveReport, UndoReport, rejected_lines
+from papertide.catalogue.imports import Importer, undo_run
+from papertide.catalogue.reports import FileResult, ImportReport, RemoveReport, Summary, UndoReport, rejected_lines
 from papertide.catalogue.stars import RepoSource, StarsReport, github_trending, refresh_stars
 from papertide.digest.service import Digests
 from papertide.errors import NotFound as _NotFound
@@ -37,13 +37,12 @@ from papertide.index import INLINE_REBUILD_LIMIT, Indexes, Layout
 from papertide.index.embed import Encoder, EncoderSpec, encoder_identity, make_encoder
 from papertide.index.key_phrases import update_keywords
 from papertide.index.vectors import encode_pending
-from papertide.members import recommend
 from papertide.members.accounts import Accounts
 from papertide.members.authors import Authors
 from papertide.members.discussions import Discussions
 from papertide.members.moderation import Moderation
 from papertide.members.personal import Personal
-from papertide.members.recommend import ForYou, Pick, Suggestion, for_you_picks
+from papertide.members.recommend import ForYou, Recommendations, Suggestion
 from papertide.members.submissions import Fetch, Rules, arxiv_fetcher
 from papertide.members.submissions import submit as submit_paper
 from papertide.members.votes import Votes
@@ -54,10 +53,8 @@ from papertide.search.retrieval import related as related_papers
 from papertide.search.retrieval import search as search_papers
 from papertide.search.retrieval import similar as similar_papers
 from papertide.settings import Settings
-from papertide.sources import Item, SourceError, parsed
-from papertide.sources.files import read_path
+from papertide.sources import Item, SourceError
 from papertide.sources.jsonl import parse_jsonl
-from papertide.sources.parallel import read_paths_in_process
 from papertide.store import ImportRun, Store
 from papertide.store.backends import open_store
 
@@ -73,9 +70,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DEMO_CORPUS = "demo_papers.jsonl"
-# Inputs larger than this are parsed in a second process (see sources/parallel.py; below it, starting
-# that process, ~0.3 s, costs more than it saves) and, into an empty catalogue, bulk-loaded.
-LARGE_IMPORT_BYTES = 16 << 20
 # How long "no vectors yet" is believed before the database is asked again.
 _SEMANTIC_RECHECK_SECONDS = 30.0
 
@@ -113,12 +107,16 @@ class Papertide:
         if semantic is not None:  # a ready encoder and vector index (a bench's synthetic one)
             self.indexes.vectors = semantic.index
         self._semantic: Semantic | None = semantic
+        self._importer = Importer(store, clock)
         self._no_vectors_until = 0.0
         self.personal = Personal(store, clock)  # members' collections, saved searches, signals
         self.discussions = Discussions(store, clock)  # comments under papers
         self.moderation = Moderation(store, clock)  # roles, reports, hiding, suspensions, the log
         self.authors = Authors(store, self._newest_by_author, clock)  # author and organisation pages
         self.votes = Votes(store, clock)  # upvotes and "not interested"
+        self.recommendations = Recommendations(  # For-you, the API's, the digest's and the CLI's
+            store, self.indexes.keywords, lambda: self.semantic, self.personal, self.votes, self.trending
+        )
         self.accounts = accounts or Accounts(store.community, clock, store.api_tokens)  # members, sessions, tokens
         self.digests = Digests(store, clock, self.new_for_member)  # the digest mail and saved-search alerts
 
@@ -268,54 +266,19 @@ class Papertide:
     def recommend(self, likes: Sequence[str], dislikes: Sequence[str] = (), limit: int = 20) -> list[Suggestion]:
         """Papers for a reader who likes `likes` and not `dislikes`, best first, never a given id
         (by meaning when the catalogue has vectors, else by the liked titles' words)."""
-        return recommend.recommend(self._store, self.indexes.keywords, self.semantic, likes, dislikes, limit)
+        return self.recommendations.like(likes, dislikes, limit)
 
     def recommend_for(self, member_id: int, limit: int = 20, signals: int = 50) -> list[Suggestion] | None:
-        """Recommendations from a member's latest `signals` upvotes, saves and "not interested"
-        marks, never a paper they upvoted, saved, marked or opened; None while they have neither
-        upvoted nor saved anything (cold start)."""
-        liked = self.personal.liked_ids(member_id, signals)
-        if not liked:
-            return None
-        disliked = [i for i in self.votes.not_interested_ids(member_id, signals) if i not in liked]
-        found = self.recommend(liked, disliked, 2 * limit)
-        opened = self.personal.seen_among(member_id, [s.paper.id for s in found])
-        return [s for s in found if s.paper.id not in opened][:limit]
+        """A member's recommendations from their latest `signals` signals; None in cold start."""
+        return self.recommendations.for_member(member_id, limit, signals)
 
     def recommend_between(self, member_id: int, start: date, end: date, limit: int = 10) -> list[Suggestion] | None:
-        """The member's recommendations among papers featured or first published in [start, end)
-        (For-you's "this week", the digest's "Recommended for you"): the best 200 overall, kept when
-        new in the window; None in cold start."""
-        found = self.recommend_for(member_id, limit=200)
-        if found is None:
-            return None
-
-        def new(p: Paper) -> bool:
-            day = p.featured_date or (p.published.date() if p.published else None)
-            return day is not None and start <= day < end
-
-        return [s for s in found if new(s.paper)][:limit]
+        """A member's recommendations among papers new in [start, end); None in cold start."""
+        return self.recommendations.between(member_id, start, end, limit)
 
     def for_you(self, member_id: int, limit: int = 30, week_ending: date | None = None, signals: int = 50) -> ForYou:
-        """The member's For-you (the page and the API alike): recommendations from their newest
-        `signals` upvotes, saves and marks (with `week_ending`, only papers new in the 7 days up to
-        it), each naming the liked paper behind it; in cold start, trending less what they dismissed."""
-        dismissed_ids = self.votes.not_interested_ids(member_id, signals)
-        found = self.papers(dismissed_ids)
-        dismissed = [found[i] for i in dismissed_ids if i in found]
-        if week_ending is not None:
-            start, end = week_ending - timedelta(days=6), week_ending + timedelta(days=1)
-            suggestions = self.recommend_between(member_id, start, end, limit)
-        else:
-            suggestions = self.recommend_for(member_id, limit, signals)
-        if suggestions is None:
-            ranked = [(p, s) for p, s in self.trending(limit + len(dismissed_ids)) if p.id not in found][:limit]
-            return ForYou([Pick(p, s) for p, s in ranked], False, 0, dismissed)
-        upvoted = set(self._store.community.voted_ids(member_id, signals))
-        asked = set(self._store.personal.more_like_this_ids(member_id, signals))
-        liked = self.papers({s.because for s in suggestions if s.because})
-        learnt_from = len(self.personal.liked_ids(member_id, signals)) + len(dismissed)
-        return ForYou(for_you_picks(suggestions, liked, asked, upvoted), True, learnt_from, dismissed)
+        """The member's For-you, the page and the API alike (`Recommendations.for_you`)."""
+        return self.recommendations.for_you(member_id, limit, week_ending, signals)
 
     def new_for_member(self, member: Member, start: date, end: date, limit: int = 10) -> list[Paper]:
         """The digest's `Recommender`: `recommend_between` as papers."""
@@ -395,7 +358,7 @@ class Papertide:
         record_run: bool = True,
     ) -> Summary:
         """Merge records (from any parser, or built by hand) into the catalogue as one import run."""
-        result = self._import_one(items, source, fmt, batch_size, on_batch, record_run)
+        result = self._importer.run(items, source, fmt, batch_size, on_batch, record_run)
         self.catch_up()
         if result.error:
             raise SourceError(result.error)
@@ -422,57 +385,11 @@ class Papertide:
         process (`parallel`) and, into an empty catalogue, bulk-loaded (`bulk`). Then the keyword
         index catches up, and with `encode` the new papers get their vectors."""
         files = [Path(p) for p in paths]
-        total_bytes = sum(p.stat().st_size for p in files)
-        if parallel is None:
-            parallel = total_bytes > LARGE_IMPORT_BYTES and (os.cpu_count() or 1) > 1
-        if bulk is None:
-            bulk = total_bytes > LARGE_IMPORT_BYTES and self._store.count() == 0
-        report = ImportReport()
-
-        def records(path: Path) -> Iterator[Item]:
-            if parallel:
-                return read_paths_in_process([path], format, capture_year, on_bytes)
-            return read_path(path, format, capture_year, on_bytes=on_bytes)
-
-        def indexing() -> None:
-            if on_batch and report.files:
-                report.files[-1].summary.indexing = True
-                on_batch(report.files[-1].summary)
-
-        with bulk_load(self._store, bulk, indexing):
-            for path in files:
-                report.files.append(self._import_one(records(path), str(path), format, batch_size, on_batch))
+        report = self._importer.files(files, format, capture_year, batch_size, parallel, bulk, on_bytes, on_batch)
         report.keywords_indexed = self.catch_up(on_progress=on_keywords)
         if encode:
             report.encoded = self.index(on_encoded=on_encoded)
         return report
-
-    def _import_one(
-        self,
-        items: Iterable[Item],
-        source: str,
-        fmt: str,
-        batch_size: int,
-        on_batch: Callable[[Summary], None] | None,
-        record_run: bool = True,
-    ) -> FileResult:
-        log = self._store.import_log
-        run = log.start(source, fmt, self.clock()) if record_run else None
-        summary = Summary()
-        try:
-            merge_records(self._store, parsed(items, source), batch_size, on_batch, run=run, summary=summary)
-        except SourceError as exc:
-            if run is not None:
-                log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
-                undo_run(self._store, run, self.clock())
-            return FileResult(source, summary, run, str(exc))
-        except BaseException as exc:  # interrupted: the run stays listed as failed, undoable
-            if run is not None:
-                log.finish(run, "failed", summary.as_dict(), self.clock(), repr(exc))
-            raise
-        if run is not None:
-            log.finish(run, "done", summary.as_dict(), self.clock())
-        return FileResult(source, summary, run)
 
     def fetch(
         self, items: Iterable[Item], source: str, *, on_batch: Callable[[Summary], None] | None = None
@@ -480,17 +397,10 @@ class Papertide:
         """Merge what a remote source answers (e.g. `sources.arxiv_atom.fetch(...)`) as one import
         run named `source`; a source that fails half-way keeps what it had sent (a fetch can be
         resumed by asking again) and the error is raised after the indexes catch up."""
-        log = self._store.import_log
-        run = log.start(source, "fetch", self.clock())
-        summary = Summary()
-        try:
-            merge_records(self._store, parsed(items, source), 200, on_batch, run=run, summary=summary)
-        except SourceError as exc:
-            log.finish(run, "failed", summary.as_dict(), self.clock(), str(exc))
-            self.catch_up()
-            raise
-        log.finish(run, "done", summary.as_dict(), self.clock())
+        summary, error = self._importer.fetch(items, source, on_batch)
         self.catch_up()
+        if error is not None:
+            raise error
         return summary
 
     def submit(self, member: Member, text: str, fetch: Fetch | None = None, rules: Rules | None = None) -> Paper:

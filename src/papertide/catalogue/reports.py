@@ -4,9 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from papertide.catalogue.imports import Summary
+from papertide.catalogue.merge import Outcome
 from papertide.sources import Rejected
 from papertide.store import ImportRun
+
+MAX_KEPT_REJECTIONS = 100
+
+
+@dataclass
+class Summary:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejections: list[Rejected] = field(default_factory=list)
+    indexing: bool = False  # a bulk ingest is building its indexes (the records are all written)
+
+    @property
+    def seen(self) -> int:
+        return self.new + self.updated + self.unchanged + self.rejected
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+    def reject(self, item: Rejected) -> None:
+        self.rejected += 1
+        if len(self.rejections) < MAX_KEPT_REJECTIONS:
+            self.rejections.append(item)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
 
 
 @dataclass

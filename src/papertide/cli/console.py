@@ -19,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 from rich.text import Text
 
-from papertide.catalogue.imports import Summary
+from papertide.catalogue.reports import Summary
 from papertide.core import NotFound, Papertide
 from papertide.query import QueryError
 from papertide.search.retrieval import Hit, RetrievalError

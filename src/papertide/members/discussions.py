@@ -10,6 +10,7 @@ links with an http, https or mailto scheme (or a path on this site), and marks e
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,6 +131,17 @@ class Shown:
     def hidden(self) -> bool:
         """Hidden by a moderator: readers see a placeholder, moderators the text (to restore it)."""
         return self.comment.hidden_at is not None
+
+    def readable_by(self, moderator: bool) -> bool:
+        """The one hidden-comment rule: whether a reader sees the text — not deleted, and not hidden
+        by a moderator unless the reader moderates (the page, the API and the feed all ask this)."""
+        return not self.deleted and (not self.hidden or moderator)
+
+    def as_read_by(self, moderator: bool) -> Shown:
+        """This comment as the reader gets it: a hidden one's text withheld from all but moderators."""
+        if self.hidden and not moderator:
+            return Shown(dataclasses.replace(self.comment, body=""), "", self.depth)
+        return self
 
 
 def arrange(thread: list[Comment], members: set[str]) -> list[Shown]:

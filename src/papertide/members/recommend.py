@@ -20,18 +20,21 @@ labelled set of papers with interests is reachable on this machine (see issue 17
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from papertide.index.keywords import KeywordIndex
+from papertide.members.personal import Personal
+from papertide.members.votes import Votes
 from papertide.model import Paper
 from papertide.query import STOP_WORDS, Query, split_words
 from papertide.search.highlight import stem
 from papertide.search.retrieval import RetrievalError, Semantic, keyword_pks
-from papertide.store import PaperStore
+from papertide.store import PaperStore, Store
 
 # How many neighbours each ANN search brings per wanted result: the scoring reorders them, and
 # dislikes push some away, so the pool is wider than the page.
@@ -188,3 +191,73 @@ def _nearest_by_words(paper: Paper, title_stems: dict[str, set[str]]) -> str | N
     held = {stem(w) for w in split_words(f"{paper.title} {paper.abstract or ''}")}
     best = max(title_stems, key=lambda i: len(held & title_stems[i]), default=None)
     return best if best is not None and held & title_stems[best] else None
+
+
+class Recommendations:
+    """What members are recommended, from their signals: `like` is the query (likes and dislikes
+    in, suggestions out); `for_member` turns a member's upvotes, saves and "not interested" marks
+    into one, never showing what they opened; `for_you` is the For-you page's and the API's answer,
+    cold start included. `semantic()` is the catalogue's encoder and vector index when it has
+    vectors (None: by the liked titles' words)."""
+
+    def __init__(
+        self,
+        store: Store,
+        keywords: KeywordIndex,
+        semantic: Callable[[], Semantic | None],
+        personal: Personal,
+        votes: Votes,
+        trending: Callable[[int], list[tuple[Paper, float]]],
+    ) -> None:
+        self._store, self._keywords, self._semantic = store, keywords, semantic
+        self._personal, self._votes, self._trending = personal, votes, trending
+
+    def like(self, likes: Sequence[str], dislikes: Sequence[str] = (), limit: int = 20) -> list[Suggestion]:
+        return recommend(self._store, self._keywords, self._semantic(), likes, dislikes, limit)
+
+    def for_member(self, member_id: int, limit: int = 20, signals: int = 50) -> list[Suggestion] | None:
+        """Recommendations from a member's latest `signals` upvotes, saves and "not interested"
+        marks, never a paper they upvoted, saved, marked or opened; None while they have neither
+        upvoted nor saved anything (cold start)."""
+        liked = self._personal.liked_ids(member_id, signals)
+        if not liked:
+            return None
+        disliked = [i for i in self._votes.not_interested_ids(member_id, signals) if i not in liked]
+        found = self.like(liked, disliked, 2 * limit)
+        opened = self._personal.seen_among(member_id, [s.paper.id for s in found])
+        return [s for s in found if s.paper.id not in opened][:limit]
+
+    def between(self, member_id: int, start: date, end: date, limit: int = 10) -> list[Suggestion] | None:
+        """The member's recommendations among papers featured or first published in [start, end)
+        (For-you's "this week", the digest's "Recommended for you"): the best 200 overall, kept when
+        new in the window; None in cold start."""
+        found = self.for_member(member_id, limit=200)
+        if found is None:
+            return None
+
+        def new(p: Paper) -> bool:
+            day = p.featured_date or (p.published.date() if p.published else None)
+            return day is not None and start <= day < end
+
+        return [s for s in found if new(s.paper)][:limit]
+
+    def for_you(self, member_id: int, limit: int = 30, week_ending: date | None = None, signals: int = 50) -> ForYou:
+        """The member's For-you (the page and the API alike): recommendations from their newest
+        `signals` upvotes, saves and marks (with `week_ending`, only papers new in the 7 days up to
+        it), each naming the liked paper behind it; in cold start, trending less what they dismissed."""
+        dismissed_ids = self._votes.not_interested_ids(member_id, signals)
+        found = self._store.get_many(dismissed_ids)
+        dismissed = [found[i] for i in dismissed_ids if i in found]
+        if week_ending is not None:
+            start, end = week_ending - timedelta(days=6), week_ending + timedelta(days=1)
+            suggestions = self.between(member_id, start, end, limit)
+        else:
+            suggestions = self.for_member(member_id, limit, signals)
+        if suggestions is None:
+            ranked = [(p, s) for p, s in self._trending(limit + len(dismissed_ids)) if p.id not in found][:limit]
+            return ForYou([Pick(p, s) for p, s in ranked], False, 0, dismissed)
+        upvoted = set(self._store.community.voted_ids(member_id, signals))
+        asked = set(self._store.personal.more_like_this_ids(member_id, signals))
+        liked = self._store.get_many({s.because for s in suggestions if s.because})
+        learnt_from = len(self._personal.liked_ids(member_id, signals)) + len(dismissed)
+        return ForYou(for_you_picks(suggestions, liked, asked, upvoted), True, learnt_from, dismissed)

@@ -25,7 +25,6 @@ from papertide.model import Member
 from papertide.web.context import (
     ANON_COOKIE,
     SESSION_COOKIE,
-    CsrfField,
     EmailField,
     NextField,
     PasswordField,
@@ -39,7 +38,7 @@ from papertide.web.context import (
     signin_redirect,
     visitor,
 )
-from papertide.web.deps import CsrfChecked, SignedIn, Svc, acting_member, refusals_shown_on
+from papertide.web.deps import CsrfChecked, SignedIn, Svc, TokenOwner, refusals_shown_on
 from papertide.web.params import RowId
 
 router = APIRouter(include_in_schema=False)
@@ -280,13 +279,12 @@ def tokens_page(request: Request, me: SignedIn, svc: Svc) -> Response:
 @refusals_shown_on("tokens.html", context=_tokens)
 def make_token(
     request: Request,
+    me: TokenOwner,
     svc: Svc,
     name: Annotated[str, Form(max_length=200)] = "",
     scope: Annotated[str, Form(max_length=20)] = "read",
-    csrf: CsrfField = "",
 ) -> Response:
-    me = acting_member(request, csrf, "settings", "/settings/tokens")
-    token, _ = svc.accounts.issue_api_token(me, name, write=scope == "write")
+    token, _ = svc.accounts.issue_api_token(me, name, write=scope == "write")  # AccountError: the form again
     # Shown this once, on a page that is never cached or shared.
     response = render(request, "tokens.html", tokens=svc.pt.accounts.api_tokens(me.id), made=token)
     response.headers["Cache-Control"] = "no-store"
@@ -294,8 +292,7 @@ def make_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: RowId, svc: Svc, csrf: CsrfField = "") -> Response:
-    me = acting_member(request, csrf, "settings", "/settings/tokens")
+def revoke_token(request: Request, token_id: RowId, me: TokenOwner, svc: Svc) -> Response:
     if not svc.pt.accounts.revoke_api_token(me.id, token_id):
         return error_response(request, 404, "no such live token of yours")
     return RedirectResponse("/settings/tokens", status_code=303)

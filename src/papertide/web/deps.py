@@ -90,24 +90,24 @@ def form_csrf(request: Request, csrf: CsrfField = "") -> None:
 CsrfChecked = Annotated[None, Depends(form_csrf)]
 
 
-def acting(action: str) -> Any:
-    """`Annotated[Member, ...]` for a form post that does `action` (its rate limit): the form's
-    `csrf` field checked, a visitor not signed in sent to sign in and back to the form's `next`."""
+def acting(action: str, back: str = "/") -> Callable[..., Member]:
+    """The dependency of a form post that does `action` (its rate limit): the form's `csrf` field
+    checked, a visitor not signed in sent to sign in and back to the form's `next` (else `back`)."""
 
     def dependency(request: Request, csrf: CsrfField = "", next: NextField = "") -> Member:
-        return acting_member(request, csrf, action, next or "/")
+        return acting_member(request, csrf, action, next or back)
 
-    return Annotated[Member, Depends(dependency)]
+    return dependency
 
 
-def api_acting(action: str, write: bool = True) -> Any:
-    """`Annotated[Member, ...]` for an API call that does `action`: a personal API token (with the
-    write scope for a write), or a session cookie with its X-CSRF-Token header for writes."""
+def api_acting(action: str, write: bool = True) -> Callable[..., Member]:
+    """The dependency of an API call that does `action`: a personal API token (with the write
+    scope for a write), or a session cookie with its X-CSRF-Token header for writes."""
 
     def dependency(request: Request, x_csrf_token: CsrfHeader = None, _bearer: BearerAuth = None) -> Member:
         return api_member(request, x_csrf_token, action, write)
 
-    return Annotated[Member, Depends(dependency)]
+    return dependency
 
 
 def paper_or_404(paper_id: str, svc: Svc) -> Paper:
@@ -171,31 +171,33 @@ def refusals_shown_on(
 
 
 # The members behind the site's form posts and API calls, by what they do (each its rate limit).
-Voter, Submitter, Saver, Commenter = acting("vote"), acting("submit"), acting("save"), acting("comment")
-SettingsMember = acting("settings")
-ApiVoter, ApiSubmitter = api_acting("vote"), api_acting("submit")
-ApiSaver, ApiSaverReading = api_acting("save"), api_acting("save", write=False)
-ApiSettings, ApiReader = api_acting("settings"), api_acting("settings", write=False)
-ApiCommenter = api_acting("comment")
+Voter = Annotated[Member, Depends(acting("vote"))]
+Submitter = Annotated[Member, Depends(acting("submit", "/submit"))]
+Saver = Annotated[Member, Depends(acting("save"))]
+TokenOwner = Annotated[Member, Depends(acting("settings", "/settings/tokens"))]
+ApiVoter = Annotated[Member, Depends(api_acting("vote"))]
+ApiSubmitter = Annotated[Member, Depends(api_acting("submit"))]
+ApiSaver = Annotated[Member, Depends(api_acting("save"))]
+ApiSaverReading = Annotated[Member, Depends(api_acting("save", write=False))]
+ApiSettings = Annotated[Member, Depends(api_acting("settings"))]
+ApiReader = Annotated[Member, Depends(api_acting("settings", write=False))]
 
 __all__ = [
-    "ApiCommenter",
     "ApiReader",
     "ApiSaver",
     "ApiSaverReading",
     "ApiSettings",
     "ApiSubmitter",
     "ApiVoter",
-    "Commenter",
     "CsrfChecked",
     "CsrfHeader",
     "PaperIdField",
     "PaperOr404",
     "Saver",
-    "SettingsMember",
     "SignedIn",
     "Submitter",
     "Svc",
+    "TokenOwner",
     "Voter",
     "Who",
     "acting",

@@ -4,8 +4,6 @@ The comments themselves are rendered by `papertide.members.discussions` (Markdow
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Form, Request
@@ -15,6 +13,7 @@ from pydantic import BaseModel, Field
 from papertide.feeds.cards import card
 from papertide.ids import paper_path
 from papertide.members.discussions import MAX_BODY, Shown
+from papertide.members.votes import NoSuchPaper
 from papertide.model import Comment, Member
 from papertide.numbers import MAX_ROW_ID
 from papertide.web.accounts import send_account_mail
@@ -31,8 +30,8 @@ from papertide.web.context import (
     signin_redirect,
     visitor,
 )
-from papertide.web.deps import CsrfHeader, acting_member
-from papertide.web.feeds import ATOM, MEDIA_TYPE, xml_text
+from papertide.web.deps import CsrfHeader, Svc, acting_member
+from papertide.web.feeds import MEDIA_TYPE, AtomEntry, atom_document, atom_time
 from papertide.web.params import BodyRowId, FormRowId, RowId
 
 router = APIRouter(include_in_schema=False)
@@ -127,47 +126,28 @@ def mention_mail_setting(request: Request, wanted: Annotated[bool, Form()] = Fal
 
 
 @router.get("/feeds/comments/{paper_id:path}")
-def discussion_feed(request: Request, paper_id: str) -> Response:
-    """A paper's discussion as Atom, newest first."""
-    from lxml import etree
-
-    svc = services(request)
+def discussion_feed(request: Request, paper_id: str, svc: Svc) -> Response:
+    """A paper's discussion as Atom, newest first (what any reader may read: `Shown.readable_by`)."""
     paper = svc.pt.get(paper_id)
     if paper is None:
-        return Response(f"no paper {paper_id}", status_code=404, media_type="text/plain; charset=utf-8")
-    base = svc.config.base_url
-    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
-
-    def sub(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
-        node = etree.SubElement(parent, f"{{{ATOM}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
-        if text is not None:
-            node.text = xml_text(text)
-        return node
-
-    self_url = f"{base}/feeds/comments/{paper.id}"
-    sub(root, "title", f"{svc.config.site_name}: discussion of {card(paper).title}")
-    sub(root, "id", self_url)
-    sub(root, "link", href=self_url, rel="self")
-    sub(root, "link", href=base + paper_path(paper.id), rel="alternate")
-    shown = [s for s in svc.pt.discussions.thread(paper.id) if not s.deleted and not s.hidden]
+        raise NoSuchPaper(paper_id)
+    base, title = svc.config.base_url, card(paper).title
+    shown = [s for s in svc.pt.discussions.thread(paper.id) if s.readable_by(moderator=False)]
     latest = max((s.comment.edited_at or s.comment.created_at for s in shown), default=svc.clock())
-    sub(root, "updated", _atom_time(latest))
-    for s in sorted(shown, key=lambda s: s.comment.id, reverse=True)[:100]:
-        c = s.comment
-        entry = sub(root, "entry")
-        url = f"{base}{paper_path(paper.id)}#comment-{c.id}"
-        sub(entry, "title", f"{c.handle} on {card(paper).title}")
-        sub(entry, "id", url)
-        sub(entry, "link", href=url, rel="alternate")
-        sub(entry, "published", _atom_time(c.created_at))
-        sub(entry, "updated", _atom_time(c.edited_at or c.created_at))
-        sub(sub(entry, "author"), "name", c.handle)
-        sub(entry, "content", s.html, type="html")  # sanitised HTML, escaped once more by the XML writer
-    return Response(bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8")), media_type=MEDIA_TYPE)
-
-
-def _atom_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = [
+        AtomEntry(
+            title=f"{s.comment.handle} on {title}",
+            url=f"{base}{paper_path(paper.id)}#comment-{s.comment.id}",
+            updated=atom_time(s.comment.edited_at or s.comment.created_at),
+            published=atom_time(s.comment.created_at),
+            authors=(s.comment.handle,),
+            html=s.html,  # sanitised HTML, escaped once more by the XML writer
+        )
+        for s in sorted(shown, key=lambda s: s.comment.id, reverse=True)[:100]
+    ]
+    feed_title = f"{svc.config.site_name}: discussion of {title}"
+    body = atom_document(feed_title, f"{base}/feeds/comments/{paper.id}", base + paper_path(paper.id), latest, entries)
+    return Response(body, media_type=MEDIA_TYPE)
 
 
 # --- the API ------------------------------------------------------------------------------------------
@@ -191,10 +171,8 @@ class CommentOut(BaseModel):
 
 
 def _out(s: Shown, moderator: bool = False) -> CommentOut:
+    s = s.as_read_by(moderator)
     c = s.comment
-    if s.hidden and not moderator:
-        s = Shown(dataclasses.replace(c, body=""), "", s.depth)  # its text is withheld
-        c = s.comment
     return CommentOut(
         id=c.id,
         paperId=c.paper_id,
