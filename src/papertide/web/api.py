@@ -219,8 +219,8 @@ def paper(request: Request, paper_id: str) -> Any:
         found = svc.pt.get(paper_id)
         if found is None:
             raise NoSuchPaper(paper_id)
-        shown = paper_out(card(found))
-        claimed = svc.pt.authors.claimed_among([a.name for a in shown.authors])
+        record = views.paper_record(context(request), found)  # the paper page's record too
+        shown, claimed = paper_out(record.item.card), record.claimed
         for author in shown.authors:  # HF's PaperAuthor: the member who claimed the name, confirmed
             if author.name in claimed:
                 author.user, author.status = user_out(claimed[author.name]), "claimed_verified"

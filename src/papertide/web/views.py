@@ -270,16 +270,34 @@ def query_stems(q: str) -> frozenset[str]:
     return stems([*query.terms, *(w for phrase in query.phrases for w in phrase)])
 
 
+@dataclass(frozen=True)
+class PaperRecord:
+    """A paper as its page and its JSON both show it: the card, and which of its author names
+    members claimed (name -> the member's handle)."""
+
+    item: Item
+    claimed: dict[str, str]
+
+
+def paper_record(ctx: Context, paper: Paper) -> PaperRecord:
+    def build() -> PaperRecord:
+        shown = card(paper)
+        return PaperRecord(Item(shown), ctx.pt.authors.claimed_among(list(shown.authors)))
+
+    return ctx.shared(("record", paper.id), build)
+
+
 def paper_view(ctx: Context, paper: Paper, related_limit: int = 8) -> PaperView:
     def build() -> PaperView:
         related = ctx.pt.similar(paper, related_limit)
+        record = paper_record(ctx, paper)
         return PaperView(
-            Item(card(paper)),
+            record.item,
             paper,
             bibtex(paper),
             items([h.paper for h in related], [h.score for h in related]),
             ctx.pt.discussions.thread(paper.id),
-            ctx.pt.authors.claimed_among(list(card(paper).authors)),
+            record.claimed,
         )
 
     return ctx.shared(("paper", paper.id, related_limit), build)
