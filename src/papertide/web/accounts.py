@@ -186,8 +186,8 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, _csrf: CsrfChecked) -> Response:
-    services(request).accounts.end_session(visitor(request).session_token)
+def signout(request: Request, _csrf: CsrfChecked, svc: Svc) -> Response:
+    svc.accounts.end_session(visitor(request).session_token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -195,10 +195,10 @@ def signout(request: Request, _csrf: CsrfChecked) -> Response:
 
 # --- mailed links -----------------------------------------------------------------------------------
 @router.get("/verify")
-def verify(request: Request, t: Annotated[str, Query(max_length=200)] = "") -> Response:
+def verify(request: Request, svc: Svc, t: Annotated[str, Query(max_length=200)] = "") -> Response:
     """Confirm an address (which clears an earlier bounce) and, on a browser not signed in to that
     account, sign in: the link came to the member's own mailbox, once."""
-    member = services(request).accounts.verify_email(t)
+    member = svc.accounts.verify_email(t)
     if member is None:
         return error_response(request, 400, "this confirmation link has expired or was used already")
     current = visitor(request).member

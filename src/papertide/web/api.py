@@ -135,6 +135,7 @@ def search(
 @router.get("/papers", response_model=PaperPage, responses=ERRORS)
 def catalogue(
     request: Request,
+    svc: Svc,
     limit: Annotated[int, Whole, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
@@ -144,7 +145,7 @@ def catalogue(
     after = read_cursor(cursor)
     if after is None:
         return error_response(request, 400, "cursor: not a cursor this API gave")
-    rows = services(request).pt.papers_after(after, limit)
+    rows = svc.pt.papers_after(after, limit)
     next_cursor = make_cursor(rows[-1][0]) if len(rows) == limit else None
     return as_json(_PAGE, PaperPage(papers=[paper_out(card(p)) for _, p in rows], nextCursor=next_cursor))
 

@@ -11,15 +11,15 @@ from fastapi.responses import Response
 from papertide.feeds.cards import card
 from papertide.ids import paper_path
 from papertide.web import views
-from papertide.web.context import CsrfField, context, error_response, render, services
-from papertide.web.deps import acting_member
+from papertide.web.context import CsrfField, context, error_response, render
+from papertide.web.deps import Svc, acting_member
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/authors/{name:path}")
-def author_page(request: Request, name: str) -> Response:
-    page = services(request).pt.authors.page(name[:300])
+def author_page(request: Request, name: str, svc: Svc) -> Response:
+    page = svc.pt.authors.page(name[:300])
     if page is None:
         return error_response(request, 404, f"no papers by {name[:100]}")
     cards = views.with_votes(context(request), views.TrendingView([views.Item(card(p)) for p in page.papers])).papers
@@ -27,8 +27,8 @@ def author_page(request: Request, name: str) -> Response:
 
 
 @router.get("/orgs/{name:path}")
-def organization_page(request: Request, name: str) -> Response:
-    papers = services(request).pt.authors.organization(name[:300])
+def organization_page(request: Request, name: str, svc: Svc) -> Response:
+    papers = svc.pt.authors.organization(name[:300])
     if not papers:
         return error_response(request, 404, f"no papers from {name[:100]}")
     ctx = context(request)
@@ -44,10 +44,11 @@ def claim(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
     author_name: Annotated[str, Form(max_length=300)],
+    svc: Svc,
     csrf: CsrfField = "",
 ) -> Response:
     """A member asks to be recognised as one of a paper's authors."""
     member = acting_member(request, csrf, "report", paper_path(paper_id))
-    services(request).pt.authors.claim(member, paper_id, author_name)
+    svc.pt.authors.claim(member, paper_id, author_name)
     message = f"Your claim to be {author_name} is with the moderators; once approved, the name links to your page."
     return render(request, "message.html", title="Claim sent", message=message, back=paper_path(paper_id))

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from papertide.feeds.cards import card
 from papertide.ids import paper_path
 from papertide.members.discussions import MAX_BODY, Shown
-from papertide.members.votes import NoSuchPaper
 from papertide.model import Comment, Member
 from papertide.numbers import MAX_ROW_ID
 from papertide.web.accounts import send_account_mail
@@ -30,7 +29,7 @@ from papertide.web.context import (
     signin_redirect,
     visitor,
 )
-from papertide.web.deps import CsrfHeader, Svc, acting_member
+from papertide.web.deps import CsrfHeader, PaperOr404, Svc, Who, acting_member
 from papertide.web.feeds import MEDIA_TYPE, AtomEntry, atom_document, atom_time
 from papertide.web.params import BodyRowId, FormRowId, RowId
 
@@ -83,12 +82,12 @@ def post_comment(
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_form(request: Request, comment_id: RowId) -> Response:
+def edit_form(request: Request, comment_id: RowId, svc: Svc) -> Response:
     """The form an "Edit or delete" link opens: the member's own live comment only."""
     member = visitor(request).member
     if member is None:
         return finish(request, RedirectResponse(signin_redirect(f"/comments/{comment_id}/edit"), status_code=303))
-    found = services(request).pt.discussions.get(comment_id)
+    found = svc.pt.discussions.get(comment_id)
     if found is None or found.member_id != member.id or found.deleted_at is not None:
         return error_response(request, 404, "no such comment of yours")
     return render(request, "comment_edit.html", comment=found)
@@ -119,18 +118,17 @@ def change_comment(
 
 
 @router.post("/settings/mentions")
-def mention_mail_setting(request: Request, wanted: Annotated[bool, Form()] = False, csrf: CsrfField = "") -> Response:
+def mention_mail_setting(
+    request: Request, svc: Svc, wanted: Annotated[bool, Form()] = False, csrf: CsrfField = ""
+) -> Response:
     member = _member(request, csrf, "/settings/digest")
-    services(request).pt.discussions.set_mention_mail(member, wanted)
+    svc.pt.discussions.set_mention_mail(member, wanted)
     return finish(request, RedirectResponse("/settings/digest?saved=1#mentions", status_code=303))
 
 
 @router.get("/feeds/comments/{paper_id:path}")
-def discussion_feed(request: Request, paper_id: str, svc: Svc) -> Response:
+def discussion_feed(paper: PaperOr404, svc: Svc) -> Response:
     """A paper's discussion as Atom, newest first (what any reader may read: `Shown.readable_by`)."""
-    paper = svc.pt.get(paper_id)
-    if paper is None:
-        raise NoSuchPaper(paper_id)
     base, title = svc.config.base_url, card(paper).title
     shown = [s for s in svc.pt.discussions.thread(paper.id) if s.readable_by(moderator=False)]
     latest = max((s.comment.edited_at or s.comment.created_at for s in shown), default=svc.clock())
@@ -189,13 +187,10 @@ def _out(s: Shown, moderator: bool = False) -> CommentOut:
 
 
 @api_router.get("/papers/{paper_id:path}/comments", response_model=list[CommentOut], responses=ERRORS)
-def list_comments(request: Request, paper_id: str) -> Any:
+def list_comments(paper: PaperOr404, svc: Svc, who: Who) -> Any:
     """The paper's discussion in reading order (each comment followed by its replies)."""
-    svc = services(request)
-    if svc.pt.get(paper_id) is None:
-        return error_response(request, 404, f"no paper {paper_id}")
-    viewer = visitor(request).member
-    return [_out(s, viewer is not None and viewer.moderates) for s in svc.pt.discussions.thread(paper_id)]
+    moderator = who.member is not None and who.member.moderates
+    return [_out(s, moderator) for s in svc.pt.discussions.thread(paper.id)]
 
 
 @api_router.post("/papers/{paper_id:path}/comments", response_model=CommentOut, status_code=201, responses=ERRORS)

@@ -15,6 +15,7 @@ from lxml import etree
 from papertide.ids import paper_path
 from papertide.web import views
 from papertide.web.context import context, services
+from papertide.web.deps import Svc
 from papertide.web.params import Search, search_params
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -121,22 +122,22 @@ def _feed(request: Request, title: str, cards: list[views.Item]) -> Response:
 
 
 @router.get("/daily")
-def daily(request: Request) -> Response:
+def daily(request: Request, svc: Svc) -> Response:
     view = views.daily_view(context(request), None)
-    return _feed(request, f"{services(request).config.site_name}: daily papers", view.papers)
+    return _feed(request, f"{svc.config.site_name}: daily papers", view.papers)
 
 
 @router.get("/trending")
-def trending(request: Request) -> Response:
+def trending(request: Request, svc: Svc) -> Response:
     view = views.trending_view(context(request), 30)
-    return _feed(request, f"{services(request).config.site_name}: trending papers", view.papers)
+    return _feed(request, f"{svc.config.site_name}: trending papers", view.papers)
 
 
 @router.get("/search")
-def search(request: Request, asked: Annotated[Search, Depends(search_params)]) -> Response:
+def search(request: Request, asked: Annotated[Search, Depends(search_params)], svc: Svc) -> Response:
     """Any search as a feed, with the same parameters as the search page (newest first unless a
     sort is given)."""
     view = views.search_view(
         context(request), asked.q, asked.mode, asked.sorted_by("newest"), asked.filters, asked.page
     )
-    return _feed(request, f"{services(request).config.site_name}: search {asked.q!r}", view.papers)
+    return _feed(request, f"{svc.config.site_name}: search {asked.q!r}", view.papers)

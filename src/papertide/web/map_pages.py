@@ -16,6 +16,7 @@ from papertide.index import Layout, maps
 from papertide.query import Filters, QueryError
 from papertide.web import views
 from papertide.web.context import context, render, services, visitor
+from papertide.web.deps import Svc
 from papertide.web.params import Text
 
 router = APIRouter(include_in_schema=False)
@@ -163,12 +164,12 @@ def points_json(request: Request, ids: Text = None) -> Response:
 
 
 @router.get("/map/mine.json")
-def mine_json(request: Request) -> Response:
+def mine_json(request: Request, svc: Svc) -> Response:
     """The signed-in member's saved and upvoted papers (their own data: never cached)."""
     member = visitor(request).member
     if member is None:
         return JSONResponse({"error": "sign in to see your papers on the map"}, 401)
-    signals = services(request).pt.personal.signals(member.id)
+    signals = svc.pt.personal.signals(member.id)
     ready = prepared(request)
     points = ready.points(signals.saved + signals.upvoted) if ready is not None else []
     return JSONResponse(

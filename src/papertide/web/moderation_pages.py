@@ -17,11 +17,10 @@ from papertide.web.context import (
     finish,
     render,
     safe_next,
-    services,
     signin_redirect,
     visitor,
 )
-from papertide.web.deps import acting_member
+from papertide.web.deps import Svc, acting_member
 from papertide.web.params import FormRowId
 
 router = APIRouter(include_in_schema=False)
@@ -49,13 +48,14 @@ def report(
     request: Request,
     kind: Annotated[str, Form(max_length=16)],
     target: Annotated[str, Form(max_length=64)],
+    svc: Svc,
     reason: Reason = "",
     csrf: CsrfField = "",
     next: NextField = "/",
 ) -> Response:
     """Report a comment or a paper to the moderators."""
     member = acting_member(request, csrf, "report", next)
-    services(request).pt.moderation.report(member, kind, target, reason)
+    svc.pt.moderation.report(member, kind, target, reason)
     return render(
         request,
         "message.html",
@@ -66,18 +66,19 @@ def report(
 
 
 @router.get("/moderation")
-def queue(request: Request) -> Response:
+def queue(request: Request, svc: Svc) -> Response:
     member = visitor(request).member
     if member is None:
         return finish(request, RedirectResponse(signin_redirect("/moderation"), status_code=303))
-    reports = services(request).pt.moderation.queue(member)
-    return render(request, "moderation.html", reports=reports, claims=services(request).pt.moderation.claims(member))
+    reports = svc.pt.moderation.queue(member)
+    return render(request, "moderation.html", reports=reports, claims=svc.pt.moderation.claims(member))
 
 
 @router.post("/moderation")
 def act(
     request: Request,
     action: Annotated[str, Form(max_length=16)],
+    svc: Svc,
     report_id: FormRowId = None,
     comment_id: FormRowId = None,
     claim_id: FormRowId = None,
@@ -88,7 +89,7 @@ def act(
 ) -> Response:
     """hide / restore (comment_id), suspend / unsuspend (handle), dismiss (report_id)."""
     member = acting_member(request, csrf, "moderate", "/moderation")
-    moderation = services(request).pt.moderation
+    moderation = svc.pt.moderation
     if action in ("hide", "restore") and comment_id is not None:
         moderation.hide_comment(member, comment_id, reason, hidden=action == "hide")
     elif action in ("suspend", "unsuspend") and handle:
@@ -109,9 +110,9 @@ def act(
 
 
 @router.get("/moderation/log")
-def log(request: Request) -> Response:
+def log(request: Request, svc: Svc) -> Response:
     member = visitor(request).member
     if member is None:
         return finish(request, RedirectResponse(signin_redirect("/moderation/log"), status_code=303))
-    entries = services(request).pt.moderation.log(member)
+    entries = svc.pt.moderation.log(member)
     return render(request, "moderation_log.html", entries=entries)

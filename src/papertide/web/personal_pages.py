@@ -58,6 +58,7 @@ def feed_url(request: Request, search: SavedSearch) -> str:
 def save_paper(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
+    svc: Svc,
     collection_id: FormRowId = None,
     undo: Annotated[bool, Form()] = False,
     csrf: CsrfField = "",
@@ -65,7 +66,7 @@ def save_paper(
 ) -> Response:
     """Save a paper to a collection (the Reading list when none is named), or take it out."""
     member = _acting(request, csrf, next)
-    personal = services(request).pt.personal
+    personal = svc.pt.personal
     if undo and collection_id is not None:
         personal.unsave(member.id, paper_id, collection_id)
     else:
@@ -77,6 +78,7 @@ def save_paper(
 def more_like_this(
     request: Request,
     paper_id: Annotated[str, Form(max_length=100)],
+    svc: Svc,
     undo: Annotated[bool, Form()] = False,
     csrf: CsrfField = "",
     next: NextField = "/for-you",
@@ -84,7 +86,7 @@ def more_like_this(
     """A private "more like this" mark (a like only recommendations see), or its removal; then
     For you (or `next`), where its effect shows at once."""
     member = _acting(request, csrf, next)
-    services(request).pt.personal.more_like_this(member.id, paper_id, not undo)
+    svc.pt.personal.more_like_this(member.id, paper_id, not undo)
     return redirect(request, safe_next(next))
 
 
@@ -140,6 +142,7 @@ def change_collection(
     request: Request,
     collection_id: RowId,
     action: Annotated[str, Form(max_length=20)],
+    svc: Svc,
     name: NameField = "",
     description: LongText = "",
     public: Annotated[bool, Form()] = False,
@@ -150,7 +153,7 @@ def change_collection(
     """One form per change: update (name, description, public), delete, note, remove."""
     here = f"/collections/{collection_id}"
     member = _acting(request, csrf, here)
-    personal = services(request).pt.personal
+    personal = svc.pt.personal
     if action == "update":
         personal.update_collection(member.id, collection_id, name=name, description=description, public=public)
     elif action == "delete":
@@ -166,10 +169,10 @@ def change_collection(
 
 
 @router.get("/collections/{collection_id}/export.bib")
-def collection_bibtex(request: Request, collection_id: RowId) -> Response:
+def collection_bibtex(request: Request, collection_id: RowId, svc: Svc) -> Response:
     found = _collection(request, collection_id)
     text = io.StringIO()
-    services(request).pt.personal.write_bibtex(found, text)
+    svc.pt.personal.write_bibtex(found, text)
     disposition = f'attachment; filename="collection-{found.id}.bib"'
     return Response(
         text.getvalue(), media_type="application/x-bibtex; charset=utf-8", headers={"Content-Disposition": disposition}
@@ -177,10 +180,10 @@ def collection_bibtex(request: Request, collection_id: RowId) -> Response:
 
 
 @router.get("/collections/{collection_id}/export.jsonl")
-def collection_jsonl(request: Request, collection_id: RowId) -> Response:
+def collection_jsonl(request: Request, collection_id: RowId, svc: Svc) -> Response:
     found = _collection(request, collection_id)
     lines = io.BytesIO()
-    services(request).pt.personal.write_jsonl(found, lines)
+    svc.pt.personal.write_jsonl(found, lines)
     disposition = f'attachment; filename="collection-{found.id}.jsonl"'
     return Response(lines.getvalue(), media_type="application/jsonl", headers={"Content-Disposition": disposition})
 
@@ -207,6 +210,7 @@ def collection_feed(request: Request, collection_id: RowId) -> Response:
 def save_search(
     request: Request,
     q: Annotated[str, Form(max_length=2000)],
+    svc: Svc,
     name: NameField = "",
     alert: Annotated[str, Form(max_length=20)] = "off",
     since: Annotated[str, Form(max_length=40)] = "",
@@ -218,7 +222,7 @@ def save_search(
     """Keep the search on the page (its words and filters) under a name, with an optional alert."""
     member = _acting(request, csrf, "/search?q=" + q[:200])
     asked = search_params(q, None, None, since or None, until or None, has_code or None, min_upvotes or None)
-    made = services(request).pt.personal.save_search(member.id, asked.q, asked.filters, name, alert)
+    made = svc.pt.personal.save_search(member.id, asked.q, asked.filters, name, alert)
     return redirect(request, f"/saved/{made.id}")
 
 
@@ -240,6 +244,7 @@ def change_saved_search(
     request: Request,
     search_id: RowId,
     action: Annotated[str, Form(max_length=20)],
+    svc: Svc,
     name: NameField = "",
     alert: Annotated[str, Form(max_length=20)] = "off",
     csrf: CsrfField = "",
@@ -247,7 +252,7 @@ def change_saved_search(
     """update (name, alert), revoke-feed, delete."""
     here = f"/saved/{search_id}"
     member = _acting(request, csrf, here)
-    personal = services(request).pt.personal
+    personal = svc.pt.personal
     if action == "update":
         personal.update_search(member.id, search_id, name=name, alert=alert)
     elif action == "revoke-feed":
@@ -295,11 +300,11 @@ def alerts_off_page(request: Request, m: Key = "", sig: Key = "") -> Response:
 
 
 @router.post("/alerts/off")
-def alerts_off(request: Request, m: Key = "", sig: Key = "") -> Response:
+def alerts_off(request: Request, svc: Svc, m: Key = "", sig: Key = "") -> Response:
     member = _alerts_member(request, m, sig)
     if member is None:
         return error_response(request, 400, "this link is not valid")
-    services(request).pt.personal.alerts_off(member.id)
+    svc.pt.personal.alerts_off(member.id)
     return render(request, "alerts_off.html", m=m, sig=sig, email=member.email, done=True)
 
 
@@ -332,13 +337,14 @@ def signals_page(request: Request, member: SignedIn, svc: Svc) -> Response:
 def change_signals(
     request: Request,
     action: Annotated[str, Form(max_length=20)],
+    svc: Svc,
     paper_id: Annotated[str, Form(max_length=100)] = "",
     csrf: CsrfField = "",
     next: NextField = "/signals",
 ) -> Response:
     """hide-seen, show-seen, forget-opened (one paper, or all without paper_id)."""
     member = _acting(request, csrf, "/signals")
-    personal = services(request).pt.personal
+    personal = svc.pt.personal
     if action in ("hide-seen", "show-seen"):
         personal.set_hide_seen(member, action == "hide-seen")
     elif action == "forget-opened":
