@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
@@ -135,6 +135,8 @@ def refusals_shown_on(
     visitors who are not signed in (sign-in, sign-up), so the page needs their CSRF cookie."""
 
     def shown_again(exc: PapertideError, kwargs: dict[str, Any]) -> Response:
+        if isinstance(exc, RateLimited):  # not the form's fault: the error page (app.py)
+            raise exc
         values: dict[str, Any] = {name: kwargs.get(name) for name in echo}
         values |= (context(**kwargs) if context else {}) | exc.details()
         values |= {"error": str(exc), "field": exc.form_field()}
@@ -146,26 +148,20 @@ def refusals_shown_on(
             @functools.wraps(route)
             async def shown_async(*args: Any, **kwargs: Any) -> Response:
                 try:
-                    answer: Response = await route(*args, **kwargs)
-                    return answer
-                except RateLimited:
-                    raise
+                    return cast(Response, await route(*args, **kwargs))
                 except PapertideError as exc:
                     return shown_again(exc, kwargs)
 
-            return shown_async  # type: ignore[return-value]
+            return cast(Route, shown_async)
 
         @functools.wraps(route)
         def shown(*args: Any, **kwargs: Any) -> Response:
             try:
-                answer: Response = route(*args, **kwargs)
-                return answer
-            except RateLimited:
-                raise
+                return cast(Response, route(*args, **kwargs))
             except PapertideError as exc:
                 return shown_again(exc, kwargs)
 
-        return shown  # type: ignore[return-value]
+        return cast(Route, shown)
 
     return decorate
 
